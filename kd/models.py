@@ -1,0 +1,98 @@
+"""Teacher and student CNNs. Both return raw logits (B, 10): distillation needs them unsoftened.
+
+One class serves both: a stack of 3x3 conv + BatchNorm + ReLU stages, each stage but the
+last followed by 2x2 max-pooling, then global average pooling and a linear classifier.
+The presets below are the shipped teacher and student; the config travels in checkpoints.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import torch
+from torch import nn
+
+
+@dataclass(frozen=True)
+class ConvNetConfig:
+    stages: tuple[tuple[int, ...], ...]  # conv widths per stage; 2x2 max-pool between stages
+    dropout: float = 0.0  # dropout before the classifier
+    num_classes: int = 10
+
+
+TEACHER = ConvNetConfig(stages=((32,), (64, 64), (128,)), dropout=0.2)
+STUDENT = ConvNetConfig(stages=((8,), (16, 24), (16, 16)))
+
+
+class ConvNet(nn.Module):
+    def __init__(self, config: ConvNetConfig):
+        super().__init__()
+        self.config = config
+        layers: list[nn.Module] = []
+        in_channels = 1
+        for index, widths in enumerate(config.stages):
+            if index > 0:
+                layers.append(nn.MaxPool2d(2))
+            for width in widths:
+                layers += [
+                    nn.Conv2d(in_channels, width, 3, padding=1, bias=False),
+                    nn.BatchNorm2d(width),
+                    nn.ReLU(inplace=True),
+                ]
+                in_channels = width
+        self.features = nn.Sequential(*layers)
+        self.dropout = nn.Dropout(config.dropout)
+        self.classifier = nn.Linear(in_channels, config.num_classes)
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        if images.dim() == 3:  # (B, 28, 28) -> (B, 1, 28, 28)
+            images = images.unsqueeze(1)
+        features = self.features(images)  # (B, C, 7, 7)
+        pooled = features.mean(dim=(2, 3))  # (B, C)
+        return self.classifier(self.dropout(pooled))  # (B, 10)
+
+
+ARCHITECTURES = {"convnet": (ConvNet, ConvNetConfig)}
+PRESETS = {"teacher": TEACHER, "student": STUDENT}
+
+
+def build_model(architecture: str, config: dict[str, Any] | ConvNetConfig) -> nn.Module:
+    """Build a model from its architecture name and config (a dataclass or its dict form)."""
+    if architecture not in ARCHITECTURES:
+        raise ValueError(f"unknown architecture {architecture!r}; known: {sorted(ARCHITECTURES)}")
+    model_class, config_class = ARCHITECTURES[architecture]
+    if isinstance(config, dict):
+        config = dict(config)
+        config["stages"] = tuple(tuple(stage) for stage in config["stages"])
+        config = config_class(**config)
+    return model_class(config)
+
+
+def config_dict(config: ConvNetConfig) -> dict[str, Any]:
+    return asdict(config)
+
+
+def count_parameters(model: nn.Module) -> int:
+    return sum(parameter.numel() for parameter in model.parameters())
+
+
+def fuse_for_inference(model: nn.Module) -> nn.Module:
+    """A copy of an eval-mode ConvNet with each BatchNorm folded into the conv before it.
+
+    Same outputs, fewer layers: this is how a deployed model runs, and what latency measures.
+    """
+    import copy
+
+    from torch.nn.utils.fusion import fuse_conv_bn_eval
+
+    fused = copy.deepcopy(model).eval()
+    layers = list(fused.features)
+    merged: list[nn.Module] = []
+    for layer in layers:
+        if isinstance(layer, nn.BatchNorm2d) and merged and isinstance(merged[-1], nn.Conv2d):
+            merged[-1] = fuse_conv_bn_eval(merged[-1], layer)
+        else:
+            merged.append(layer)
+    fused.features = nn.Sequential(*merged)
+    return fused

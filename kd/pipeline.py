@@ -1,0 +1,58 @@
+"""Train a model, evaluate it and save it as a checkpoint: what the command line and the dashboard run."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from kd import checkpoint
+from kd.data import MNIST
+from kd.evaluate import evaluate
+from kd.models import ConvNetConfig, build_model, config_dict
+from kd.train import Progress, TrainConfig, train
+
+
+def train_and_save(
+    role: str,
+    model_config: ConvNetConfig,
+    config: TrainConfig,
+    data: MNIST,
+    out: str | Path,
+    command: str,
+    teacher: torch.nn.Module | None = None,
+    teacher_path: str | Path | None = None,
+    on_progress: Callable[[Progress], None] | None = None,
+    cancel: threading.Event | None = None,
+) -> dict[str, Any]:
+    """Train, evaluate on the test set, save `out`.safetensors + .json; return the metadata."""
+    started = time.time()
+    model = build_model("convnet", model_config)
+    result = train(model, data, config, teacher=teacher, on_progress=on_progress, cancel=cancel)
+    metadata = {
+        "role": role,
+        "architecture": "convnet",
+        "model_config": config_dict(model_config),
+        "train_config": asdict(config),
+        "command": command,
+        "seed": config.seed,
+        "teacher": str(teacher_path) if teacher_path is not None else None,
+        "data": {
+            "source": data.source,
+            "sha256": data.checksum,
+            "train_images": len(data.train_images[: config.limit]),
+        },
+        "history": result.history,
+        "train_seconds": result.elapsed,
+        "teacher_seconds": result.teacher_seconds,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
+    }
+    path = Path(out).with_suffix(".safetensors")
+    metadata["metrics"] = evaluate(model.cpu(), data, reference=teacher.cpu() if teacher is not None else None)
+    checkpoint.save(path, model, metadata)
+    return metadata

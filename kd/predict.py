@@ -1,0 +1,44 @@
+"""Model outputs for images: batched logits for datasets, probabilities for drawings."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+
+def as_float_images(images: torch.Tensor) -> torch.Tensor:
+    """uint8 (B, 28, 28) in 0..255 -> float32 (B, 1, 28, 28) in [0, 1]; float input is kept as is."""
+    if images.dtype == torch.uint8:
+        images = images.float().div_(255.0)
+    return images.reshape(-1, 1, 28, 28).contiguous(memory_format=torch.channels_last)
+
+
+def model_device(model: torch.nn.Module) -> torch.device:
+    return next(model.parameters()).device
+
+
+@torch.inference_mode()
+def logits(model: torch.nn.Module, images: torch.Tensor, batch_size: int = 2000) -> torch.Tensor:
+    """Raw logits (N, 10) on the CPU for (N, 28, 28) images, in eval mode, in batches."""
+    was_training = model.training
+    model.eval()
+    device = model_device(model)
+    outputs = [
+        model(as_float_images(images[start : start + batch_size]).to(device)).float().cpu()
+        for start in range(0, len(images), batch_size)
+    ]
+    model.train(was_training)
+    return torch.cat(outputs) if outputs else torch.empty(0, 10)
+
+
+def predict_proba(model: torch.nn.Module, images: np.ndarray, temperature: float = 1.0) -> np.ndarray:
+    """Softmax(logits / temperature) as (N, 10) for images (N, 28, 28) or one (28, 28) in [0, 1]."""
+    if not temperature > 0:
+        raise ValueError(f"temperature must be > 0, got {temperature!r}")
+    array = np.asarray(images, dtype=np.float32)
+    if array.ndim == 2:
+        array = array[None]
+    if array.ndim != 3 or array.shape[1:] != (28, 28):
+        raise ValueError(f"expected images of shape (N, 28, 28) or (28, 28), got {array.shape}")
+    scores = logits(model, torch.from_numpy(array))
+    return torch.softmax(scores / temperature, dim=1).numpy()
