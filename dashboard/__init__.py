@@ -1,0 +1,1 @@
+"""KD Lab's Streamlit dashboard: `streamlit run dashboard/app.py`."""

@@ -1,0 +1,26 @@
+"""KD Lab dashboard entry point: `streamlit run dashboard/app.py` (or `make run`).
+
+One page per file under dashboard/pages/, wired together with st.navigation.
+"""
+
+import sys
+from pathlib import Path
+
+# `streamlit run` puts dashboard/ on sys.path, not the repository root that holds `kd`.
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import streamlit as st  # noqa: E402
+
+st.set_page_config(page_title="KD Lab", page_icon="🧪", layout="wide")
+
+PAGES = [
+    st.Page("pages/overview.py", title="Overview", icon="📋", default=True),
+    st.Page("pages/draw.py", title="Draw", icon="✏️"),
+    st.Page("pages/distill.py", title="Distill", icon="⚗️"),
+    st.Page("pages/metrics.py", title="Metrics", icon="📊"),
+    st.Page("pages/latency.py", title="Latency", icon="⏱️"),
+]
+
+st.navigation(PAGES).run()

@@ -1,0 +1,181 @@
+"""Plotly figures for the dashboard. Each function takes plain data (lists, dicts) and returns a figure."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import plotly.graph_objects as go
+
+TEACHER_COLOUR, STUDENT_COLOUR = "#636EFA", "#EF553B"
+PALETTE = ["#636EFA", "#EF553B", "#00CC96", "#AB63FA", "#FFA15A", "#19D3F3", "#FF6692", "#B6E880"]
+DIGITS = [str(d) for d in range(10)]
+
+
+def _layout(figure: go.Figure, title: str | None = None, height: int = 300) -> go.Figure:
+    figure.update_layout(
+        title=title,
+        height=height,
+        margin=dict(l=10, r=10, t=40 if title else 10, b=10),
+        legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0),
+    )
+    return figure
+
+
+def probability_bars(probabilities: Sequence[float], colour: str, title: str | None = None) -> go.Figure:
+    """One model's probability per digit, the top digit drawn solid."""
+    top = max(range(10), key=lambda d: probabilities[d])
+    figure = go.Figure(
+        go.Bar(
+            x=DIGITS,
+            y=list(probabilities),
+            marker_color=colour,
+            marker_opacity=[1.0 if d == top else 0.45 for d in range(10)],
+            hovertemplate="digit %{x}: %{y:.2%}<extra></extra>",
+        )
+    )
+    figure.update_yaxes(range=[0, 1], tickformat=".0%")
+    figure.update_xaxes(type="category", title="digit")
+    return _layout(figure, title, height=250)
+
+
+def softened_bars(distributions: dict[str, Sequence[float]], temperature: float) -> go.Figure:
+    """Several models' softmax(logits / T) side by side, on a log scale so small shares show."""
+    figure = go.Figure(
+        [
+            go.Bar(x=DIGITS, y=list(p), name=name, marker_color=PALETTE[i % len(PALETTE)])
+            for i, (name, p) in enumerate(distributions.items())
+        ]
+    )
+    figure.update_layout(barmode="group")
+    figure.update_yaxes(type="log", title=f"probability at T = {temperature:g} (log scale)")
+    figure.update_xaxes(type="category", title="digit")
+    return _layout(figure, height=320)
+
+
+def accuracy_curves(histories: dict[str, list[dict]]) -> go.Figure:
+    """Test accuracy per epoch, one line per model."""
+    figure = go.Figure()
+    for i, (name, history) in enumerate(histories.items()):
+        figure.add_scatter(
+            x=[row["epoch"] for row in history],
+            y=[row["test_accuracy"] for row in history],
+            mode="lines+markers",
+            name=name,
+            line_color=PALETTE[i % len(PALETTE)],
+        )
+    figure.update_xaxes(title="epoch", dtick=1)
+    figure.update_yaxes(title="test accuracy", tickformat=".1%")
+    return _layout(figure, height=340)
+
+
+def live_curves(steps: list[int], losses: list[float], epochs: list[int], accuracies: list[float]) -> go.Figure:
+    """A run in progress: training loss per step and test accuracy at each epoch's end."""
+    figure = go.Figure()
+    figure.add_scatter(x=steps, y=losses, mode="lines", name="training loss", line_color=STUDENT_COLOUR)
+    figure.add_scatter(
+        x=epochs, y=accuracies, mode="lines+markers", name="test accuracy", yaxis="y2", line_color=TEACHER_COLOUR
+    )
+    figure.update_layout(
+        xaxis=dict(title="optimiser step"),
+        yaxis=dict(title="loss"),
+        yaxis2=dict(title="test accuracy", overlaying="y", side="right", range=[0, 1], tickformat=".0%"),
+    )
+    return _layout(figure, height=300)
+
+
+def f1_change(deltas: Sequence[float], title: str) -> go.Figure:
+    """Per-class F1 difference (positive = better), green up and red down."""
+    figure = go.Figure(
+        go.Bar(
+            x=DIGITS,
+            y=list(deltas),
+            marker_color=["#2CA02C" if d >= 0 else "#D62728" for d in deltas],
+            hovertemplate="digit %{x}: %{y:+.3f}<extra></extra>",
+        )
+    )
+    figure.update_xaxes(type="category", title="digit")
+    figure.update_yaxes(title="Δ F1", zeroline=True)
+    return _layout(figure, title, height=260)
+
+
+def confusion(matrix: list[list[int]], title: str) -> go.Figure:
+    """A 10x10 confusion matrix; the diagonal dominates, so colour is on a log-like scale of counts."""
+    figure = go.Figure(
+        go.Heatmap(
+            z=matrix,
+            x=DIGITS,
+            y=DIGITS,
+            colorscale="Blues",
+            text=matrix,
+            texttemplate="%{text}",
+            zmax=max(max(row[:i] + row[i + 1 :]) for i, row in enumerate(matrix)) or 1,  # errors stay visible
+            hovertemplate="true %{y}, predicted %{x}: %{z}<extra></extra>",
+            showscale=False,
+        )
+    )
+    figure.update_xaxes(title="predicted", type="category")
+    figure.update_yaxes(title="true", type="category", autorange="reversed")
+    return _layout(figure, title, height=380)
+
+
+def reliability(calibrations: dict[str, dict]) -> go.Figure:
+    """Reliability diagram: accuracy against confidence per bin; the diagonal is perfect calibration."""
+    figure = go.Figure()
+    figure.add_scatter(x=[0, 1], y=[0, 1], mode="lines", name="perfect", line=dict(dash="dot", color="grey"))
+    for i, (name, calibration) in enumerate(calibrations.items()):
+        bins = calibration["bins"]
+        figure.add_scatter(
+            x=[b["confidence"] for b in bins],
+            y=[b["accuracy"] for b in bins],
+            mode="lines+markers",
+            name=f"{name} (ECE {calibration['ece']:.4f})",
+            marker_size=[6 + 14 * (b["count"] / max(c["count"] for c in bins)) ** 0.5 for b in bins],
+            line_color=PALETTE[i % len(PALETTE)],
+            customdata=[b["count"] for b in bins],
+            hovertemplate="confidence %{x:.3f}, accuracy %{y:.3f}, %{customdata} digits<extra></extra>",
+        )
+    figure.update_xaxes(title="mean confidence in bin", range=[0, 1.02])
+    figure.update_yaxes(title="accuracy in bin", range=[0, 1.02])
+    return _layout(figure, height=380)
+
+
+def latency_lines(rows: list[dict], value: str, title: str, axis_title: str) -> go.Figure:
+    """`value` against batch size (log-log), one line per model."""
+    figure = go.Figure()
+    models = list(dict.fromkeys(row["model"] for row in rows))
+    for i, model in enumerate(models):
+        mine = [row for row in rows if row["model"] == model]
+        figure.add_scatter(
+            x=[row["batch_size"] for row in mine],
+            y=[row[value] for row in mine],
+            mode="lines+markers",
+            name=model,
+            line_color=PALETTE[i % len(PALETTE)],
+        )
+    figure.update_xaxes(title="batch size", type="log")
+    figure.update_yaxes(title=axis_title, type="log")
+    return _layout(figure, title, height=360)
+
+
+def latency_band(rows: list[dict]) -> go.Figure:
+    """p50 latency with the p95 as an error bar above it, against batch size."""
+    figure = go.Figure()
+    models = list(dict.fromkeys(row["model"] for row in rows))
+    for i, model in enumerate(models):
+        mine = [row for row in rows if row["model"] == model]
+        figure.add_scatter(
+            x=[row["batch_size"] for row in mine],
+            y=[row["p50_ms"] for row in mine],
+            error_y=dict(
+                type="data",
+                symmetric=False,
+                array=[row["p95_ms"] - row["p50_ms"] for row in mine],
+                arrayminus=[0] * len(mine),
+            ),
+            mode="lines+markers",
+            name=model,
+            line_color=PALETTE[i % len(PALETTE)],
+        )
+    figure.update_xaxes(title="batch size", type="log")
+    figure.update_yaxes(title="latency per batch, ms (p50, bar to p95)", type="log")
+    return _layout(figure, "Latency", height=360)

@@ -1,0 +1,176 @@
+"""Where the pages get models, data, metrics and runs: loaded once, cached, and never a traceback.
+
+Models are cached with st.cache_resource (shared by every visitor), keyed by path and weights
+checksum so a replaced file is reloaded; metadata, latency and comparisons with st.cache_data.
+KD_CHECKPOINTS_DIR and KD_RUNS_DIR point the dashboard at other folders (tests use them).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+import torch
+
+from kd import checkpoint
+from kd.bench import benchmark
+from kd.data import MNIST, load_mnist
+from kd.evaluate import disagreements
+from kd.runs import RunManager
+
+ROOT = Path(__file__).resolve().parent.parent
+SHIPPED = {"teacher": "Teacher", "student": "Student (distilled)", "scratch": "Student (scratch)"}
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    key: str  # "teacher", "student", "scratch" or a run id
+    label: str  # what the selectors show
+    path: str
+    metadata: dict[str, Any]
+
+    @property
+    def is_run(self) -> bool:
+        return self.key not in SHIPPED
+
+    @property
+    def sha(self) -> str:
+        return self.metadata.get("weights_sha256", "")
+
+
+def checkpoints_dir() -> Path:
+    return Path(os.environ.get("KD_CHECKPOINTS_DIR", ROOT / "checkpoints"))
+
+
+def runs_dir() -> Path:
+    return Path(os.environ.get("KD_RUNS_DIR", ROOT / "runs"))
+
+
+def teacher_path() -> Path:
+    return checkpoints_dir() / "teacher.safetensors"
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _read_metadata(path: str, stamp: tuple[int, int]) -> dict[str, Any]:
+    return checkpoint.read_metadata(path)
+
+
+def read_metadata(path: str | Path) -> dict[str, Any] | None:
+    """A checkpoint's metadata, or None if it is missing or unreadable."""
+    try:
+        stat = Path(path).stat()
+        return _read_metadata(str(path), (stat.st_mtime_ns, stat.st_size))
+    except (OSError, checkpoint.CheckpointError):
+        return None
+
+
+def shipped(name: str) -> ModelChoice | None:
+    """One of the shipped checkpoints (teacher, student, scratch), or None if it is not there."""
+    path = checkpoints_dir() / f"{name}.safetensors"
+    metadata = read_metadata(path)
+    return None if metadata is None else ModelChoice(name, SHIPPED[name], str(path), metadata)
+
+
+def run_label(run_id: str, metadata: dict[str, Any]) -> str:
+    config = metadata.get("train_config", {})
+    images = config.get("limit") or metadata.get("data", {}).get("train_images", "?")
+    return (
+        f"Run {run_id.removeprefix('run-')} · T={config.get('temperature', 0):g}, α={config.get('alpha', 0):g}, "
+        f"{config.get('epochs', '?')} ep, {images} img, seed {config.get('seed', '?')}"
+    )
+
+
+def finished_runs() -> list[ModelChoice]:
+    return [
+        ModelChoice(entry["id"], run_label(entry["id"], entry["metadata"]), str(entry["path"]), entry["metadata"])
+        for entry in run_manager().finished()
+    ]
+
+
+def model_choices(teacher: bool = True) -> list[ModelChoice]:
+    """Every model there is to pick: the shipped ones that exist, then the finished runs."""
+    names = ["teacher", "student", "scratch"] if teacher else ["student", "scratch"]
+    return [choice for choice in map(shipped, names) if choice is not None] + finished_runs()
+
+
+def missing_notice() -> None:
+    """A friendly note about any shipped checkpoint that is not there."""
+    missing = [SHIPPED[name] for name in SHIPPED if shipped(name) is None]
+    if missing:
+        st.info(
+            f"Not found in `{checkpoints_dir()}`: {', '.join(missing)}. "
+            "`make checkpoints` trains them (about half an hour on a laptop CPU); "
+            "the rest of the page works with what is there."
+        )
+
+
+@st.cache_resource(show_spinner="Loading the model…", max_entries=32)
+def _load_model(path: str, sha: str) -> torch.nn.Module:
+    return checkpoint.load(path)
+
+
+def load_model(choice: ModelChoice | None) -> torch.nn.Module | None:
+    """The model behind a choice, or None with a warning on the page if it cannot be loaded."""
+    if choice is None:
+        return None
+    try:
+        return _load_model(choice.path, choice.sha)
+    except (OSError, checkpoint.CheckpointError) as exc:
+        st.warning(f"Could not load {choice.label}: {exc}")
+        return None
+
+
+@st.cache_resource(show_spinner="Loading MNIST…")
+def mnist() -> MNIST:
+    return load_mnist()
+
+
+@st.cache_resource
+def _run_manager(runs: str, teacher: str) -> RunManager:
+    return RunManager(runs, teacher)
+
+
+def run_manager() -> RunManager:
+    """The one run queue of this server process, shared by every visitor."""
+    return _run_manager(str(runs_dir()), str(teacher_path()))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _latency(paths: tuple[str, ...], shas: tuple[str, ...], batch_sizes: tuple[int, ...], repeats: int) -> list[dict]:
+    models = {path: _load_model(path, sha) for path, sha in zip(paths, shas, strict=True)}
+    return benchmark(models, batch_sizes=batch_sizes, repeats=repeats, warmup=5)
+
+
+def latency(choices: list[ModelChoice], batch_sizes: tuple[int, ...], repeats: int = 30) -> list[dict]:
+    """kd.bench rows for these models, measured once per set of models and cached; `model` is the label."""
+    rows = _latency(tuple(c.path for c in choices), tuple(c.sha for c in choices), batch_sizes, repeats)
+    labels = {choice.path: choice.label for choice in choices}
+    return [{**row, "model": labels[row["model"]]} for row in rows]
+
+
+def clear_latency() -> None:
+    _latency.clear()
+
+
+@st.cache_data(show_spinner="Finding test digits where they disagree…", max_entries=32)
+def _disagreements(path_a: str, sha_a: str, path_b: str, sha_b: str, limit: int) -> list[dict]:
+    return disagreements(_load_model(path_a, sha_a), _load_model(path_b, sha_b), mnist(), limit=limit)
+
+
+def disagreement_gallery(a: ModelChoice, b: ModelChoice, limit: int = 40) -> list[dict]:
+    return _disagreements(a.path, a.sha, b.path, b.sha, limit)
+
+
+def size_on_disk(choice: ModelChoice) -> int | None:
+    try:
+        return Path(choice.path).stat().st_size
+    except OSError:
+        return None
+
+
+def training_busy() -> bool:
+    """True while a run trains: measurements taken now share the CPUs with it."""
+    return run_manager().running() is not None

@@ -1,0 +1,185 @@
+"""Distill: launch short distillation runs, watch them train, compare and keep the results."""
+
+import time
+
+import streamlit as st
+
+from dashboard import charts, tables
+from dashboard.models import finished_runs, missing_notice, run_manager, shipped
+from kd.runs import CANCELLED, DONE, FAILED, QUEUED, RUNNING, Run, RunSettings
+
+st.title("Distill a student")
+st.write(
+    "Pick a temperature and alpha, then train a small student from the teacher on a subset of MNIST. "
+    "Runs are short and capped because everyone using this server shares its CPUs: one run trains at a time "
+    "and the others wait their turn. Finished runs are saved, listed below, and can be opened in Draw and Metrics."
+)
+missing_notice()
+manager = run_manager()
+
+
+def settings_form() -> RunSettings:
+    """The run settings; each widget is bound to the URL, so a link reproduces them."""
+    left, right = st.columns(2)
+    with left:
+        temperature = st.slider(
+            "Temperature T", 0.5, 20.0, 4.0, 0.5, key="temperature", bind="query-params",
+            help="Both models' logits are divided by T before the soft-target term compares them.",
+        )  # fmt: skip
+        alpha = st.slider("Alpha", 0.0, 1.0, 0.9, 0.05, key="alpha", bind="query-params")
+        st.caption(
+            "Alpha is the share of the soft-target term in the loss: "
+            "**0 = labels only** (a scratch student), **1 = teacher only**. "
+            "Loss = α·T²·KL(teacher_T ‖ student_T) + (1 − α)·cross-entropy."
+        )
+    with right:
+        epochs = st.slider("Epochs", 1, manager.max_epochs, 2, key="epochs", bind="query-params")
+        limit = st.slider(
+            "Training images", 500, manager.max_limit, min(5000, manager.max_limit), 500,
+            key="images", bind="query-params", help="The first N images of the 60,000 MNIST training set.",
+        )  # fmt: skip
+        seed = st.number_input("Seed", 0, 9_999, 0, key="seed", bind="query-params")
+    return RunSettings(temperature=temperature, alpha=alpha, epochs=epochs, limit=limit, seed=int(seed))
+
+
+settings = settings_form()
+if st.button("Launch run", type="primary", disabled=shipped("teacher") is None):
+    try:
+        run = manager.launch(settings)
+    except ValueError as exc:
+        st.error(str(exc))
+    else:
+        st.session_state["distill_run"] = run.id
+if shipped("teacher") is None:
+    st.warning("A run needs the teacher checkpoint, which is not there.")
+
+
+def progress_view(run: Run) -> None:
+    if run.status == QUEUED:
+        st.info(
+            f"Queued, position {manager.position(run.id)}: another run is training; yours starts when the runs "
+            "before it finish."
+        )
+    elif run.status == RUNNING:
+        last, remaining = run.latest(), run.remaining_seconds()
+        if last is None:
+            st.progress(0.0, text="Starting: loading the data and the teacher…")
+        else:
+            elapsed = time.time() - (run.started or time.time())
+            text = f"Epoch {last.epoch} of {run.settings.epochs} · step {last.step} of {last.total_steps} · "
+            text += f"{elapsed:.0f} s elapsed" + (f", about {remaining:.0f} s left" if remaining is not None else "")
+            st.progress(last.step / last.total_steps, text=text)
+            rows = list(run.progress)
+            ends = [row for row in rows if row.test_accuracy is not None]
+            st.plotly_chart(
+                charts.live_curves(
+                    [row.step for row in rows], [row.loss for row in rows],
+                    [row.step for row in ends], [row.test_accuracy for row in ends],
+                ),
+                key="distill_live",
+            )  # fmt: skip
+    if run.active and st.button("Cancel run", key="distill_cancel"):
+        manager.cancel(run.id)
+        st.rerun()
+
+
+def live_run() -> None:
+    """Polled every second while this visitor's run is queued or training; a full rerun once it ends."""
+    run = manager.get(st.session_state.get("distill_run", ""))
+    if run is None:
+        return
+    if not run.active:
+        st.rerun()  # the result card and the runs table live outside this fragment
+    progress_view(run)
+
+
+run = manager.get(st.session_state.get("distill_run", ""))
+if run is not None and run.active:
+    st.subheader("Your run")
+    st.fragment(live_run, run_every=1.0)()
+elif run is not None:
+    if run.status == FAILED:
+        st.error(f"The run failed: {run.error}")
+    elif run.status == CANCELLED:
+        st.info("The run was cancelled; nothing was saved.")
+
+elsewhere = manager.running()
+if elsewhere is not None and (run is None or elsewhere.id != run.id):
+    st.caption(f"The server is training another visitor's run now; {len(manager.queued())} more waiting.")
+
+
+def baseline_for(metadata: dict, own_path: str):
+    """A finished alpha = 0 run with the same budget if there is one (a fair baseline), else the shipped one."""
+    config = metadata["train_config"]
+    for other in finished_runs():
+        theirs = other.metadata.get("train_config", {})
+        same_budget = all(theirs.get(k) == config.get(k) for k in ("epochs", "limit", "seed"))
+        if theirs.get("alpha") == 0 and same_budget and other.path != own_path:
+            return other, True
+    return shipped("scratch"), False
+
+
+def result_card(metadata: dict, own_path: str) -> None:
+    metrics = metadata["metrics"]
+    teacher, (baseline, matched) = shipped("teacher"), baseline_for(metadata, own_path)
+    columns = st.columns(4)
+    accuracy_delta = None
+    if baseline is not None:
+        accuracy_delta = f"{(metrics['accuracy'] - baseline.metadata['metrics']['accuracy']) * 100:+.2f} pts vs scratch"
+    columns[0].metric("Test accuracy", f"{metrics['accuracy']:.2%}", accuracy_delta)
+    columns[1].metric("Agreement with the teacher", f"{metrics.get('agreement', 0):.2%}")
+    columns[2].metric("ECE (calibration error)", f"{metrics['ece']:.4f}")
+    columns[3].metric("Training time", f"{metadata['train_seconds']:.0f} s")
+    if teacher is not None:
+        st.caption(f"The teacher scores {teacher.metadata['metrics']['accuracy']:.2%} on the same test set.")
+    if baseline is not None:
+        deltas = [
+            mine["f1"] - theirs["f1"]
+            for mine, theirs in zip(metrics["per_class"], baseline.metadata["metrics"]["per_class"], strict=True)
+        ]
+        st.plotly_chart(charts.f1_change(deltas, f"Per-class F1 change vs {baseline.label}"), key="distill_f1")
+        if not matched:
+            st.caption(
+                "Compared with the shipped scratch student, which trained much longer on all 60,000 images. "
+                "For a fair comparison launch the same settings with alpha = 0: the card then uses that run."
+            )
+
+
+if run is not None and run.status == DONE and run.metadata is not None and run.path.is_file():
+    st.subheader("Result")
+    st.success(f"Run {run.id} finished and was saved.")
+    result_card(run.metadata, str(run.path))
+
+st.subheader("Finished runs")
+runs = finished_runs()
+if not runs:
+    st.info("No finished runs yet: launch one above.")
+else:
+    st.dataframe(
+        tables.runs(runs),
+        hide_index=True,
+        column_config={
+            "accuracy": st.column_config.NumberColumn(format="percent"),
+            "agreement": st.column_config.NumberColumn(format="percent"),
+            "ECE": st.column_config.NumberColumn(format="%.4f"),
+        },
+    )
+    labels = {choice.key: choice.label for choice in runs}
+    chosen = st.selectbox("Run", list(labels), format_func=labels.get, key="distill_chosen")
+    choice = next(c for c in runs if c.key == chosen)
+    draw, metrics, delete = st.columns(3)
+    if draw.button("Open in Draw", width="stretch"):
+        st.session_state["selected_student"] = choice.path
+        st.switch_page("pages/draw.py")
+    if metrics.button("Open in Metrics", width="stretch"):
+        st.session_state["metrics_b"] = choice.path
+        st.switch_page("pages/metrics.py")
+    if delete.button("Delete", width="stretch"):
+        try:
+            manager.delete(choice.key)
+        except ValueError as exc:
+            st.error(str(exc))
+        else:
+            st.toast(f"Deleted {choice.key}")
+            st.rerun()
+    st.caption(f"Reproduce a run from the command line: `{choice.metadata.get('command', '')}`")

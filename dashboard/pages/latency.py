@@ -1,0 +1,64 @@
+"""Latency: how fast each model answers on this server, at batch sizes from 1 to 1024."""
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import charts, tables
+from dashboard.models import clear_latency, latency, missing_notice, model_choices, size_on_disk, training_busy
+
+BATCH_SIZES = (1, 4, 16, 64, 256, 1024)
+
+st.title("Latency")
+st.write(
+    "A smaller model is only worth having if it is faster. Here each model is timed on this server's CPU at "
+    "batch sizes from 1 to 1024, with BatchNorm folded into the convolutions as a deployed model would run: "
+    "median (p50) and 95th-percentile (p95) time per batch, and images per second."
+)
+missing_notice()
+
+choices = model_choices()
+if not choices:
+    st.info("There is no model to time yet.")
+    st.stop()
+
+by_path = {choice.path: choice for choice in choices}
+default = [choice.path for choice in choices if choice.key in ("teacher", "student")] or [choices[0].path]
+picked = st.multiselect(
+    "Models", list(by_path), default=default, format_func=lambda p: by_path[p].label, key="latency_models"
+)
+if not picked:
+    st.info("Pick at least one model.")
+    st.stop()
+
+if training_busy():
+    st.warning("A distillation run is training on this server right now: it shares the CPUs, so timings are slower.")
+if st.button("Measure again"):
+    clear_latency()
+with st.spinner("Timing the models (a few seconds, once; the result is cached)…"):
+    rows = latency([by_path[p] for p in picked], BATCH_SIZES)
+
+left, right = st.columns(2)
+with left:
+    st.plotly_chart(charts.latency_band(rows), key="latency_ms")
+with right:
+    st.plotly_chart(
+        charts.latency_lines(rows, "throughput", "Throughput", "images per second"), key="latency_throughput"
+    )
+
+summary = []
+for path in picked:
+    choice, mine = by_path[path], [row for row in rows if row["model"] == by_path[path].label]
+    one, biggest = mine[0], mine[-1]
+    summary.append(
+        {
+            "model": choice.label,
+            "parameters": f"{one['parameters']:,}",
+            "size on disk": tables.human_bytes(size_on_disk(choice)),
+            "p50, 1 image (ms)": round(one["p50_ms"], 3),
+            "p95, 1 image (ms)": round(one["p95_ms"], 3),
+            f"p50, {biggest['batch_size']} images (ms)": round(biggest["p50_ms"], 2),
+            f"images/s at {biggest['batch_size']}": round(biggest["throughput"]),
+        }
+    )
+st.dataframe(pd.DataFrame(summary), hide_index=True)
+st.caption(f"Measured with {rows[0]['threads']} CPU threads; each batch size timed after a few untimed warm-up passes.")

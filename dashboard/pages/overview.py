@@ -1,0 +1,51 @@
+"""Overview: the shipped teacher, distilled student and scratch student side by side."""
+
+import streamlit as st
+
+from dashboard import charts, tables
+from dashboard.models import latency, missing_notice, shipped
+
+st.title("KD Lab: knowledge distillation on MNIST")
+st.write(
+    "A large **teacher** CNN was trained on MNIST; a small **student** learned from the teacher's softened "
+    "outputs as well as the labels (knowledge distillation), and a **scratch** student of the same size learned "
+    "from the labels alone, with the same budget. This page puts the three side by side, so the effect of "
+    "distillation is measured here rather than claimed."
+)
+missing_notice()
+
+choices = [choice for choice in map(shipped, ("teacher", "student", "scratch")) if choice is not None]
+if not choices:
+    st.stop()
+
+teacher, student, scratch = (shipped(name) for name in ("teacher", "student", "scratch"))
+if student is not None and scratch is not None:
+    gain = student.metadata["metrics"]["accuracy"] - scratch.metadata["metrics"]["accuracy"]
+    line = (
+        f"On the 10,000 test digits the distilled student scores **{student.metadata['metrics']['accuracy']:.2%}** "
+        f"against **{scratch.metadata['metrics']['accuracy']:.2%}** for the scratch student "
+        f"({gain * 100:+.2f} points)"
+    )
+    if teacher is not None:
+        ratio = teacher.metadata["metrics"]["parameters"] / max(student.metadata["metrics"]["parameters"], 1)
+        accuracy = teacher.metadata["metrics"]["accuracy"]
+        line += f"; the teacher scores **{accuracy:.2%}** with {ratio:.0f}× the parameters"
+    st.markdown(line + ".")
+
+st.subheader("Setup and results")
+with st.spinner("Timing one-image inference…"):
+    rows = latency(choices, batch_sizes=(1,), repeats=30)
+latency_ms = {choice.path: row["p50_ms"] for choice, row in zip(choices, rows, strict=True)}
+st.dataframe(tables.setup(choices, latency_ms), width="stretch")
+st.caption("Latency: median time of one forward pass of a single image on this server, BatchNorm folded in.")
+
+st.subheader("Per-class precision, recall and F1 on the test set")
+for column, choice in zip(st.columns(len(choices)), choices, strict=True):
+    with column:
+        st.markdown(f"**{choice.label}**")
+        st.dataframe(tables.per_class(choice.metadata["metrics"]).style.format(precision=4), width="stretch")
+
+st.subheader("Training curves")
+histories = {choice.label: choice.metadata.get("history", []) for choice in choices}
+st.plotly_chart(charts.accuracy_curves(histories), key="overview_curves")
+st.caption("Test accuracy after each epoch, from the history stored in each checkpoint.")
