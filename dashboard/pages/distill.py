@@ -35,7 +35,7 @@ def settings_form() -> RunSettings:
     with right:
         epochs = st.slider("Epochs", 1, manager.max_epochs, 2, key="epochs", bind="query-params")
         limit = st.slider(
-            "Training images", 500, manager.max_limit, min(5000, manager.max_limit), 500,
+            "Training images", 100, manager.max_limit, min(5000, manager.max_limit), 100,
             key="images", bind="query-params", help="The first N images of the 60,000 MNIST training set.",
         )  # fmt: skip
         seed = st.number_input("Seed", 0, 9_999, 0, key="seed", bind="query-params")

@@ -1,0 +1,137 @@
+"""Every dashboard page under streamlit.testing.v1.AppTest: renders, reacts to widgets, trains a tiny run."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
+TITLES = {
+    "pages/overview.py": "KD Lab: knowledge distillation on MNIST",
+    "pages/draw.py": "Draw a digit",
+    "pages/distill.py": "Distill a student",
+    "pages/metrics.py": "Compare two models",
+    "pages/latency.py": "Latency",
+}
+
+
+def open_page(page: str, timeout: float = 60) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=timeout)
+    at.run()  # registers the pages with st.navigation; the first one is the overview
+    if page != "pages/overview.py":
+        at.switch_page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def texts(elements) -> str:
+    return " ".join(str(element.value) for element in elements)
+
+
+@pytest.mark.parametrize("page", ["pages/overview.py", "pages/draw.py", "pages/distill.py", "pages/metrics.py"])
+def test_page_renders(tiny_checkpoints, page):
+    at = open_page(page)
+    assert [title.value for title in at.title] == [TITLES[page]]
+    assert not at.warning and not at.error
+
+
+@pytest.mark.slow
+def test_latency_page_measures_and_measures_again(tiny_checkpoints):
+    at = open_page("pages/latency.py", timeout=180)
+    assert [title.value for title in at.title] == [TITLES["pages/latency.py"]]
+    assert at.multiselect(key="latency_models").value  # teacher and student by default
+    assert len(at.dataframe) == 1
+    at.button[0].click().run(timeout=180)  # "Measure again"
+    assert not at.exception and len(at.dataframe) == 1
+
+
+def test_blank_canvas_asks_for_a_drawing(tiny_checkpoints):
+    at = open_page("pages/draw.py")
+    assert "Draw a digit" in texts(at.info)
+    assert not at.metric  # no prediction without a drawing
+
+
+def test_a_test_digit_gets_both_predictions_and_temperature_softens_them(tiny_checkpoints):
+    at = open_page("pages/draw.py")
+    at.button_group(key="draw_source").set_value("MNIST test digit").run()
+    assert not at.exception
+    assert [metric.label for metric in at.metric] == ["Teacher says", "Student says"]
+    assert all(metric.value in list("0123456789") for metric in at.metric)
+    at.slider(key="draw_temperature").set_value(12.0).run()
+    assert not at.exception
+    at.selectbox(key="draw_student").set_value(str(tiny_checkpoints / "scratch.safetensors")).run()
+    assert not at.exception and len(at.metric) == 2
+
+
+def test_distill_settings_come_from_the_url(tiny_checkpoints):
+    # The browser writes widget changes into the URL (tests/test_browser.py checks that); here: URL -> widgets.
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    at.switch_page("pages/distill.py")
+    at.query_params.update({"temperature": "8.0", "alpha": "0.25", "epochs": "3", "images": "700", "seed": "7"})
+    at.run()
+    assert not at.exception
+    values = {key: at.slider(key=key).value for key in ("temperature", "alpha", "epochs", "images")}
+    assert values == {"temperature": 8.0, "alpha": 0.25, "epochs": 3, "images": 700}
+    assert at.number_input(key="seed").value == 7
+    assert "0 = labels only" in texts(at.caption) and "1 = teacher only" in texts(at.caption)
+
+
+def test_bad_url_settings_are_ignored(tiny_checkpoints):
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    at.switch_page("pages/distill.py")
+    at.query_params.update({"temperature": "999", "alpha": "lots", "epochs": "50"})
+    at.run()
+    assert not at.exception
+    assert (at.slider(key="temperature").value, at.slider(key="alpha").value) == (4.0, 0.9)
+    assert at.slider(key="epochs").value <= 5
+
+
+def test_metrics_needs_two_different_models(tiny_checkpoints):
+    at = open_page("pages/metrics.py")
+    assert len(at.dataframe) == 1  # the per-class comparison
+    teacher = str(tiny_checkpoints / "teacher.safetensors")
+    at.selectbox(key="metrics_b_select").set_value(teacher).run()
+    assert not at.exception and "two different models" in texts(at.info)
+
+
+@pytest.mark.slow
+def test_a_tiny_run_is_launched_completed_listed_opened_and_deleted(tiny_checkpoints):
+    at = open_page("pages/distill.py")
+    at.slider(key="images").set_value(300)
+    at.slider(key="epochs").set_value(1)
+    at.slider(key="alpha").set_value(0.5)
+    at.button[0].click().run()  # "Launch run"
+    assert not at.exception and not at.error
+    deadline = time.monotonic() + 120
+    while not any("finished and was saved" in str(s.value) for s in at.success):
+        assert time.monotonic() < deadline, "the run did not finish in time"
+        assert "failed" not in texts(at.error)
+        time.sleep(0.5)
+        at.run()
+        assert not at.exception
+    assert [metric.label for metric in at.metric][:2] == ["Test accuracy", "Agreement with the teacher"]
+    runs = at.selectbox(key="distill_chosen")
+    assert len(runs.options) == 1 and "α=0.5" in runs.options[0]
+
+    open_in_draw = next(button for button in at.button if button.label == "Open in Draw")
+    open_in_draw.click().run()
+    assert not at.exception and [title.value for title in at.title] == [TITLES["pages/draw.py"]]
+    assert at.selectbox(key="draw_student").value.endswith(".safetensors")
+    assert "run-" in at.selectbox(key="draw_student").value
+
+    at.switch_page("pages/distill.py").run()
+    next(button for button in at.button if button.label == "Delete").click().run()
+    assert not at.exception and "No finished runs yet" in texts(at.info)
+
+
+def test_every_page_is_friendly_without_checkpoints(tiny_checkpoints, tmp_path, monkeypatch):
+    monkeypatch.setenv("KD_CHECKPOINTS_DIR", str(tmp_path / "empty"))
+    monkeypatch.setenv("KD_RUNS_DIR", str(tmp_path / "runs"))
+    for page in TITLES:
+        at = open_page(page)
+        assert "Not found in" in texts(at.info), page
