@@ -13,14 +13,14 @@ if str(ROOT) not in sys.path:
 
 import streamlit as st  # noqa: E402
 
-st.set_page_config(page_title="KD Lab", page_icon="🧪", layout="wide")
+st.set_page_config(page_title="KD Lab", page_icon=":material/science:", layout="wide")
 
 PAGES = [
-    st.Page("pages/overview.py", title="Overview", icon="📋", default=True),
-    st.Page("pages/draw.py", title="Draw", icon="✏️"),
-    st.Page("pages/distill.py", title="Distill", icon="⚗️"),
-    st.Page("pages/metrics.py", title="Metrics", icon="📊"),
-    st.Page("pages/latency.py", title="Latency", icon="⏱️"),
+    st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
+    st.Page("pages/draw.py", title="Draw", icon=":material/draw:"),
+    st.Page("pages/distill.py", title="Distill", icon=":material/science:"),
+    st.Page("pages/metrics.py", title="Metrics", icon=":material/analytics:"),
+    st.Page("pages/latency.py", title="Latency", icon=":material/speed:"),
 ]
 
 st.navigation(PAGES).run()

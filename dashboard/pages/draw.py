@@ -27,11 +27,12 @@ def remember_student() -> None:
     st.session_state["selected_student"] = st.session_state["draw_student"]
 
 
+picker, source_column = st.columns([3, 2], vertical_alignment="bottom")
 student_choice = None
 if students:
     paths = list(labels)
     wanted = st.session_state.get("selected_student")
-    student_path = st.selectbox(
+    student_path = picker.selectbox(
         "Student",
         paths,
         index=paths.index(wanted) if wanted in paths else 0,
@@ -46,10 +47,11 @@ teacher, student = load_model(teacher_choice), load_model(student_choice)
 if teacher is None and student is None:
     st.warning("There is no model to ask yet: train the shipped checkpoints or launch a run on the Distill page.")
 
-source = st.segmented_control(
+source = source_column.segmented_control(
     "Input", ["Draw", "MNIST test digit"], default="Draw", key="draw_source", label_visibility="collapsed"
 )
 
+st.space("medium")  # room for the canvas toolbar, which floats above the canvas
 canvas_column, seen_column = st.columns([3, 2])
 with canvas_column:
     if source == "MNIST test digit":
@@ -69,7 +71,7 @@ with canvas_column:
             return_image_data=True,
             key="draw_canvas",
         )
-        st.caption("Draw with the mouse; the toolbar under the canvas has undo and clear.")
+        st.caption("Draw with the mouse. The toolbar above the canvas has undo, redo and clear (the bin).")
         digit = canvas_to_mnist(result.image_data) if result.image_data is not None else None
 with seen_column:
     st.markdown("**What the models see** (28×28)")

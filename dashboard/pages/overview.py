@@ -36,7 +36,7 @@ st.subheader("Setup and results")
 with st.spinner("Timing one-image inference…"):
     rows = latency(choices, batch_sizes=(1,), repeats=30)
 latency_ms = {choice.path: row["p50_ms"] for choice, row in zip(choices, rows, strict=True)}
-st.dataframe(tables.setup(choices, latency_ms), width="stretch")
+st.table(tables.setup(choices, latency_ms))
 st.caption("Latency: median time of one forward pass of a single image on this server, BatchNorm folded in.")
 
 st.subheader("Per-class precision, recall and F1 on the test set")

@@ -15,7 +15,7 @@ from kd.train import TrainConfig
 
 
 @pytest.fixture(scope="session")
-def tiny_checkpoints(tmp_path_factory):
+def dashboard_checkpoints(tmp_path_factory):
     """teacher / student / scratch trained on 300 images for one epoch, in a temporary folder.
 
     KD_CHECKPOINTS_DIR and KD_RUNS_DIR point the dashboard at it for the whole session.

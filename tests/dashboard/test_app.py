@@ -32,14 +32,14 @@ def texts(elements) -> str:
 
 
 @pytest.mark.parametrize("page", ["pages/overview.py", "pages/draw.py", "pages/distill.py", "pages/metrics.py"])
-def test_page_renders(tiny_checkpoints, page):
+def test_page_renders(dashboard_checkpoints, page):
     at = open_page(page)
     assert [title.value for title in at.title] == [TITLES[page]]
     assert not at.warning and not at.error
 
 
 @pytest.mark.slow
-def test_latency_page_measures_and_measures_again(tiny_checkpoints):
+def test_latency_page_measures_and_measures_again(dashboard_checkpoints):
     at = open_page("pages/latency.py", timeout=180)
     assert [title.value for title in at.title] == [TITLES["pages/latency.py"]]
     assert at.multiselect(key="latency_models").value  # teacher and student by default
@@ -48,13 +48,13 @@ def test_latency_page_measures_and_measures_again(tiny_checkpoints):
     assert not at.exception and len(at.dataframe) == 1
 
 
-def test_blank_canvas_asks_for_a_drawing(tiny_checkpoints):
+def test_blank_canvas_asks_for_a_drawing(dashboard_checkpoints):
     at = open_page("pages/draw.py")
     assert "Draw a digit" in texts(at.info)
     assert not at.metric  # no prediction without a drawing
 
 
-def test_a_test_digit_gets_both_predictions_and_temperature_softens_them(tiny_checkpoints):
+def test_a_test_digit_gets_both_predictions_and_temperature_softens_them(dashboard_checkpoints):
     at = open_page("pages/draw.py")
     at.button_group(key="draw_source").set_value("MNIST test digit").run()
     assert not at.exception
@@ -62,11 +62,11 @@ def test_a_test_digit_gets_both_predictions_and_temperature_softens_them(tiny_ch
     assert all(metric.value in list("0123456789") for metric in at.metric)
     at.slider(key="draw_temperature").set_value(12.0).run()
     assert not at.exception
-    at.selectbox(key="draw_student").set_value(str(tiny_checkpoints / "scratch.safetensors")).run()
+    at.selectbox(key="draw_student").set_value(str(dashboard_checkpoints / "scratch.safetensors")).run()
     assert not at.exception and len(at.metric) == 2
 
 
-def test_distill_settings_come_from_the_url(tiny_checkpoints):
+def test_distill_settings_come_from_the_url(dashboard_checkpoints):
     # The browser writes widget changes into the URL (tests/test_browser.py checks that); here: URL -> widgets.
     at = AppTest.from_file(APP, default_timeout=60)
     at.run()
@@ -80,7 +80,7 @@ def test_distill_settings_come_from_the_url(tiny_checkpoints):
     assert "0 = labels only" in texts(at.caption) and "1 = teacher only" in texts(at.caption)
 
 
-def test_bad_url_settings_are_ignored(tiny_checkpoints):
+def test_bad_url_settings_are_ignored(dashboard_checkpoints):
     at = AppTest.from_file(APP, default_timeout=60)
     at.run()
     at.switch_page("pages/distill.py")
@@ -91,16 +91,16 @@ def test_bad_url_settings_are_ignored(tiny_checkpoints):
     assert at.slider(key="epochs").value <= 5
 
 
-def test_metrics_needs_two_different_models(tiny_checkpoints):
+def test_metrics_needs_two_different_models(dashboard_checkpoints):
     at = open_page("pages/metrics.py")
     assert len(at.dataframe) == 1  # the per-class comparison
-    teacher = str(tiny_checkpoints / "teacher.safetensors")
+    teacher = str(dashboard_checkpoints / "teacher.safetensors")
     at.selectbox(key="metrics_b_select").set_value(teacher).run()
     assert not at.exception and "two different models" in texts(at.info)
 
 
 @pytest.mark.slow
-def test_a_tiny_run_is_launched_completed_listed_opened_and_deleted(tiny_checkpoints):
+def test_a_tiny_run_is_launched_completed_listed_opened_and_deleted(dashboard_checkpoints):
     at = open_page("pages/distill.py")
     at.slider(key="images").set_value(300)
     at.slider(key="epochs").set_value(1)
@@ -129,7 +129,7 @@ def test_a_tiny_run_is_launched_completed_listed_opened_and_deleted(tiny_checkpo
     assert not at.exception and "No finished runs yet" in texts(at.info)
 
 
-def test_every_page_is_friendly_without_checkpoints(tiny_checkpoints, tmp_path, monkeypatch):
+def test_every_page_is_friendly_without_checkpoints(dashboard_checkpoints, tmp_path, monkeypatch):
     monkeypatch.setenv("KD_CHECKPOINTS_DIR", str(tmp_path / "empty"))
     monkeypatch.setenv("KD_RUNS_DIR", str(tmp_path / "runs"))
     for page in TITLES:

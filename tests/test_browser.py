@@ -1,0 +1,184 @@
+"""The dashboard in headless Chromium: every page, digits drawn with the mouse, a tiny run launched and finished.
+
+Starts `streamlit run dashboard/app.py` on a free port with the shipped checkpoints (it checks that clearly
+drawn digits are recognised, which tiny test models cannot do) and a temporary runs folder. Screenshots of
+each page go to test-artifacts/. Needs Debian's chromium at /usr/bin/chromium (see DESIGN.md).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CHECKPOINTS = Path(os.environ.get("KD_CHECKPOINTS_DIR", ROOT / "checkpoints"))
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+CANVAS = "[data-testid=stBidiComponentIsolated] canvas.upper-canvas"
+
+# Strokes in the unit square of the canvas, drawn the way a person would.
+STROKES = {
+    1: [[(0.48, 0.2), (0.56, 0.13), (0.56, 0.87)]],
+    7: [[(0.27, 0.17), (0.73, 0.17), (0.46, 0.87)]],
+    0: [[(0.5 + 0.2 * math.sin(a), 0.5 - 0.35 * math.cos(a)) for a in [i * math.pi / 20 for i in range(41)]]],
+}
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_healthy(url: str, server: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"streamlit exited with code {server.returncode}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.read().strip() == b"ok":
+                    return
+        except OSError:
+            pass
+        time.sleep(0.25)
+    raise TimeoutError(f"streamlit did not answer at {url} within {timeout} s")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    if not (CHECKPOINTS / "student.safetensors").is_file() or not (CHECKPOINTS / "teacher.safetensors").is_file():
+        pytest.skip(f"needs the shipped teacher and student in {CHECKPOINTS} (run `make checkpoints`)")
+    if not Path(CHROMIUM).is_file():
+        pytest.skip(f"needs Debian's chromium at {CHROMIUM} (apt-get install chromium)")
+    pytest.importorskip("playwright.sync_api")
+    port = free_port()
+    log = (tmp_path_factory.mktemp("streamlit") / "server.log").open("w")
+    env = {**os.environ, "KD_CHECKPOINTS_DIR": str(CHECKPOINTS), "KD_RUNS_DIR": str(tmp_path_factory.mktemp("runs"))}
+    command = [sys.executable, "-m", "streamlit", "run", "dashboard/app.py", "--server.headless=true"]
+    command += [f"--server.port={port}", "--browser.gatherUsageStats=false", "--server.fileWatcherType=none"]
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_healthy(url, process)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def page(server):
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 2200})
+            page.set_default_timeout(60_000)
+            yield page
+        finally:
+            browser.close()
+
+
+def open_page(page, url: str, title: str) -> None:
+    page.goto(url)
+    page.get_by_role("heading", name=title).wait_for()
+    page.wait_for_selector("[data-testid=stStatusWidget]", state="detached", timeout=90_000)  # script finished
+
+
+def screenshot(page, name: str) -> None:
+    page.wait_for_timeout(500)  # let the charts draw
+    page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
+
+
+def draw(page, digit: int) -> None:
+    box = page.locator(CANVAS).bounding_box()
+    for stroke in STROKES[digit]:
+        points = [(box["x"] + x * box["width"], box["y"] + y * box["height"]) for x, y in stroke]
+        page.mouse.move(*points[0])
+        page.mouse.down()
+        for start, end in zip(points, points[1:], strict=False):
+            for t in (0.25, 0.5, 0.75, 1.0):  # intermediate moves: a smooth stroke, as a hand makes
+                page.mouse.move(start[0] + t * (end[0] - start[0]), start[1] + t * (end[1] - start[1]))
+        page.mouse.up()
+
+
+def predictions(page) -> dict[str, str]:
+    found = {}
+    for metric in page.locator("[data-testid=stMetric]").all():
+        label = metric.locator("[data-testid=stMetricLabel]").inner_text().strip()
+        found[label] = metric.locator("[data-testid=stMetricValue]").inner_text().strip()
+    return found
+
+
+def wait_for_predictions(page, timeout: float = 20) -> dict[str, str]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = predictions(page)
+        if {"Teacher says", "Student says"} <= set(found):
+            page.wait_for_selector("[data-testid=stStatusWidget]", state="detached")
+            return predictions(page)
+        page.wait_for_timeout(100)
+    raise AssertionError(f"no predictions after drawing; the page shows {predictions(page)}")
+
+
+def test_dashboard_in_a_browser(server, page):
+    started = time.monotonic()
+    open_page(page, server, "KD Lab: knowledge distillation on MNIST")
+    first_page_seconds = time.monotonic() - started
+    assert page.get_by_text("Setup and results").is_visible()
+    screenshot(page, "overview")
+
+    open_page(page, f"{server}/draw", "Draw a digit")
+    assert page.get_by_text("Draw a digit in the black square to see").is_visible()
+    for digit in STROKES:
+        open_page(page, f"{server}/draw", "Draw a digit")  # a fresh, empty canvas
+        page.wait_for_selector(CANVAS)
+        drawn = time.monotonic()
+        draw(page, digit)
+        found = wait_for_predictions(page)
+        answer_seconds = time.monotonic() - drawn
+        assert found["Teacher says"] == str(digit), f"teacher read a drawn {digit} as {found['Teacher says']}"
+        assert found["Student says"] == str(digit), f"student read a drawn {digit} as {found['Student says']}"
+        screenshot(page, f"draw-{digit}")
+    print(f"first page in {first_page_seconds:.1f} s; last drawing answered in {answer_seconds:.1f} s")
+
+    open_page(page, f"{server}/distill?epochs=1&images=300&alpha=0.5", "Distill a student")
+    page.get_by_role("button", name="Launch run").click()
+    page.get_by_text("finished and was saved").wait_for(timeout=120_000)
+    assert page.get_by_text("Test accuracy").first.is_visible()
+    assert "alpha=0.5" in page.url and "images=300" in page.url
+    screenshot(page, "distill")
+
+    open_page(page, f"{server}/metrics", "Compare two models")
+    page.get_by_text("Where they disagree or are both wrong").wait_for()
+    screenshot(page, "metrics")
+
+    open_page(page, f"{server}/latency", "Latency")
+    page.get_by_text("images/s at 1024").wait_for(timeout=120_000)
+    screenshot(page, "latency")
