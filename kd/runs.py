@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 MAX_EPOCHS = 5  # per run, on a shared server
 MAX_LIMIT = 10_000  # training images per run
 MAX_QUEUED = 8  # runs waiting behind the one that trains
+KEEP_ENDED = 100  # ended runs remembered in memory (their progress); saved runs stay on disk regardless
 RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 
 QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed", "cancelled"
@@ -149,6 +150,7 @@ class RunManager:
                 raise ValueError(f"{self.max_queued} runs are already waiting; try again in a few minutes")
             run_id = f"run-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
             run = Run(run_id, settings, self.runs_dir / f"{run_id}.safetensors")
+            self._forget_old_runs()
             self._runs[run_id] = run
             if self._worker is None or not self._worker.is_alive():
                 self._worker = threading.Thread(target=self._work, name="kd-run-worker", daemon=True)
@@ -156,15 +158,24 @@ class RunManager:
         self._queue.put(run)
         return run
 
+    def _forget_old_runs(self) -> None:
+        ended = sorted((run for run in self._snapshot() if not run.active), key=lambda run: run.created)
+        for run in ended[: max(0, len(ended) - KEEP_ENDED + 1)]:
+            del self._runs[run.id]
+
     def get(self, run_id: str) -> Run | None:
         return self._runs.get(run_id)
 
+    def _snapshot(self) -> list[Run]:
+        # list() of a dict's values is one step under the GIL: safe while the worker or launch() changes it
+        return list(self._runs.values())
+
     def queued(self) -> list[Run]:
         """Runs waiting to start, oldest first."""
-        return sorted((run for run in self._runs.values() if run.status == QUEUED), key=lambda run: run.created)
+        return sorted((run for run in self._snapshot() if run.status == QUEUED), key=lambda run: run.created)
 
     def running(self) -> Run | None:
-        return next((run for run in self._runs.values() if run.status == RUNNING), None)
+        return next((run for run in self._snapshot() if run.status == RUNNING), None)
 
     def position(self, run_id: str) -> int | None:
         """1 for the next run to start, 2 for the one after it ...; None if not waiting."""
@@ -194,7 +205,7 @@ class RunManager:
 
     def shutdown(self, timeout: float = 10.0) -> None:
         """Cancel everything and stop the worker."""
-        for run in list(self._runs.values()):
+        for run in self._snapshot():
             self.cancel(run.id)
         self._queue.put(None)
         if self._worker is not None:

@@ -130,8 +130,22 @@ def result_card(metadata: dict, own_path: str) -> None:
     columns[1].metric("Agreement with the teacher", f"{metrics.get('agreement', 0):.2%}")
     columns[2].metric("ECE (calibration error)", f"{metrics['ece']:.4f}")
     columns[3].metric("Training time", f"{metadata['train_seconds']:.0f} s")
+    rows = {"this run": metrics}
     if teacher is not None:
-        st.caption(f"The teacher scores {teacher.metadata['metrics']['accuracy']:.2%} on the same test set.")
+        rows["teacher"] = teacher.metadata["metrics"]
+    if baseline is not None:
+        rows[baseline.label] = baseline.metadata["metrics"]
+    st.table(
+        {
+            name: {
+                "test accuracy": f"{m['accuracy']:.2%}",
+                "agreement with the teacher": f"{m['agreement']:.2%}" if m.get("agreement") is not None else "—",
+                "ECE": f"{m['ece']:.4f}",
+                "macro F1": f"{m['macro']['f1']:.4f}",
+            }
+            for name, m in rows.items()
+        }
+    )
     if baseline is not None:
         deltas = [
             mine["f1"] - theirs["f1"]
