@@ -143,7 +143,7 @@ def run_training(args, role: str, preset: str, config: TrainConfig, out: str, te
     teacher = checkpoint.load(teacher_path) if teacher_path is not None else None
     data = load_mnist()
     on_progress, bar = progress_bar(role)
-    command = "python -m kd " + shlex.join(sys.argv[1:])
+    command = "python -m kd " + shlex.join(args.argv)
     try:
         metadata = train_and_save(
             role,
@@ -247,8 +247,10 @@ RUNNERS = {
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
     try:
         args = build_parser().parse_args(argv)
+        args.argv = argv
         result = RUNNERS[args.command](args)
     except (UsageError, ValueError, DataError, checkpoint.CheckpointError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)

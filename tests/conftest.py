@@ -1,0 +1,48 @@
+"""Shared fixtures: the real MNIST (from the local cache) and tiny checkpoints trained on a few images."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kd.data import load_mnist
+from kd.models import PRESETS
+from kd.pipeline import train_and_save
+from kd.train import TrainConfig
+
+SHIPPED = Path(__file__).resolve().parents[1] / "checkpoints"
+
+
+@pytest.fixture(scope="session")
+def mnist():
+    return load_mnist()
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoints(tmp_path_factory, mnist) -> dict[str, Path]:
+    """A teacher and a distilled student trained for one epoch on 1,000 images (a few seconds)."""
+    directory = tmp_path_factory.mktemp("checkpoints")
+    config = TrainConfig(epochs=1, limit=1000, augment=False)
+    train_and_save("teacher", PRESETS["teacher"], config, mnist, directory / "teacher", "test fixture")
+    from kd.checkpoint import load
+
+    teacher = load(directory / "teacher.safetensors")
+    for name, alpha in (("student", 0.9), ("scratch", 0.0)):
+        train_and_save(
+            f"{name}",
+            PRESETS["student"],
+            TrainConfig(epochs=1, limit=1000, alpha=alpha, augment=False),
+            mnist,
+            directory / name,
+            "test fixture",
+            teacher=teacher,
+        )
+    return {name: directory / f"{name}.safetensors" for name in ("teacher", "student", "scratch")}
+
+
+def shipped(name: str) -> Path:
+    path = SHIPPED / f"{name}.safetensors"
+    if not path.is_file():
+        pytest.skip(f"shipped checkpoint {path} not present (run `make checkpoints`)")
+    return path

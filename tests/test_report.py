@@ -1,0 +1,31 @@
+import shutil
+
+import pytest
+
+from kd.report import BEGIN, END, results_table, write_into_readme
+
+
+def test_table_from_checkpoints(tiny_checkpoints, tmp_path):
+    for name, path in tiny_checkpoints.items():
+        shutil.copy(path, tmp_path / f"{name}.safetensors")
+        shutil.copy(path.with_suffix(".json"), tmp_path / f"{name}.json")
+    result = results_table(tmp_path)
+    lines = result["markdown"].splitlines()
+    assert lines[0].startswith("| model | parameters")
+    assert [line.split("|")[1].strip() for line in lines[2:5]] == [
+        "Teacher",
+        "Scratch student (alpha = 0)",
+        "Distilled student",
+    ]
+    assert "1.0x / 1.0x" in lines[2]  # the teacher against itself
+    assert (tmp_path / "results.json").is_file()
+
+
+def test_write_into_readme(tmp_path):
+    readme = tmp_path / "README.md"
+    readme.write_text(f"# Title\n\n{BEGIN}\nold\n{END}\n\nafter\n")
+    write_into_readme(readme, "| new |")
+    assert readme.read_text() == f"# Title\n\n{BEGIN}\n| new |\n{END}\n\nafter\n"
+    readme.write_text("no markers")
+    with pytest.raises(ValueError, match="markers"):
+        write_into_readme(readme, "x")
