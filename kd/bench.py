@@ -13,6 +13,8 @@ import numpy as np
 import torch
 
 from kd.models import count_parameters, fuse_for_inference
+from kd.predict import predict_proba
+from kd.preprocess import canvas_to_mnist
 
 
 def time_batches(model: torch.nn.Module, batch_size: int, repeats: int, warmup: int) -> np.ndarray:
@@ -59,3 +61,17 @@ def benchmark(
                 }
             )
     return rows
+
+
+def canvas_latency(models: dict[str, torch.nn.Module], canvas: np.ndarray, repeats: int = 50) -> dict[str, float]:
+    """What a drawing costs: canvas_to_mnist plus predict_proba of every model, p50/p95 in ms."""
+    times = []
+    for index in range(repeats + 5):  # the first 5 are warm-up
+        start = time.perf_counter()
+        image = canvas_to_mnist(canvas)
+        for model in models.values():
+            predict_proba(model, image)
+        if index >= 5:
+            times.append(time.perf_counter() - start)
+    p50, p95 = np.percentile(times, [50, 95])
+    return {"p50_ms": float(p50 * 1e3), "p95_ms": float(p95 * 1e3), "models": list(models)}

@@ -38,13 +38,22 @@ def positive_int(text: str) -> int:
     return value
 
 
-def progress_bar(total_steps_hint: str):
-    """A tqdm progress callback on a terminal, nothing otherwise."""
+def progress_reporter(description: str):
+    """A tqdm bar on a terminal; elsewhere (logs, CI) one stderr line per epoch."""
     from tqdm import tqdm
 
     if not sys.stderr.isatty():
-        return None, None
-    bar = tqdm(total=None, desc=total_steps_hint, unit="step", file=sys.stderr)
+
+        def log_epoch(progress) -> None:
+            if progress.test_accuracy is not None:
+                print(
+                    f"{description}: epoch {progress.epoch}, loss {progress.loss:.4f}, "
+                    f"test accuracy {progress.test_accuracy:.4f}, {progress.elapsed:.0f} s",
+                    file=sys.stderr,
+                )
+
+        return log_epoch, None
+    bar = tqdm(total=None, desc=description, unit="step", file=sys.stderr)
 
     def on_progress(progress) -> None:
         bar.total = progress.total_steps
@@ -142,7 +151,7 @@ def run_training(args, role: str, preset: str, config: TrainConfig, out: str, te
 
     teacher = checkpoint.load(teacher_path) if teacher_path is not None else None
     data = load_mnist()
-    on_progress, bar = progress_bar(role)
+    on_progress, bar = progress_reporter(role)
     command = "python -m kd " + shlex.join(args.argv)
     try:
         metadata = train_and_save(

@@ -1,4 +1,4 @@
-from kd.bench import benchmark
+from kd.bench import benchmark, canvas_latency
 from kd.models import PRESETS, ConvNet
 
 
@@ -15,3 +15,12 @@ def test_rows_for_every_model_and_batch_size():
         assert 0 < row["p50_ms"] <= row["p95_ms"]
         assert row["throughput"] == row["batch_size"] / (row["p50_ms"] / 1e3)
     assert models["teacher"].training is False  # benchmarked copies, the models themselves untouched
+
+
+def test_canvas_latency():
+    import numpy as np
+
+    canvas = np.zeros((280, 280, 4), np.uint8)
+    canvas[60:220, 130:150] = 255
+    result = canvas_latency({"student": ConvNet(PRESETS["student"]).eval()}, canvas, repeats=5)
+    assert 0 < result["p50_ms"] <= result["p95_ms"] and result["models"] == ["student"]
