@@ -47,7 +47,7 @@ def softened_bars(distributions: dict[str, Sequence[float]], temperature: float)
         ]
     )
     figure.update_layout(barmode="group")
-    figure.update_yaxes(type="log", title=f"probability at T = {temperature:g} (log scale)")
+    figure.update_yaxes(type="log", dtick=1, title=f"probability at T = {temperature:g} (log scale)")
     figure.update_xaxes(type="category", title="digit")
     return _layout(figure, height=320)
 
@@ -139,7 +139,7 @@ def reliability(calibrations: dict[str, dict]) -> go.Figure:
     return _layout(figure, height=380)
 
 
-def latency_lines(rows: list[dict], value: str, title: str, axis_title: str) -> go.Figure:
+def latency_lines(rows: list[dict], value: str, title: str | None, axis_title: str) -> go.Figure:
     """`value` against batch size (log-log), one line per model."""
     figure = go.Figure()
     models = list(dict.fromkeys(row["model"] for row in rows))
@@ -152,8 +152,9 @@ def latency_lines(rows: list[dict], value: str, title: str, axis_title: str) -> 
             name=model,
             line_color=PALETTE[i % len(PALETTE)],
         )
-    figure.update_xaxes(title="batch size", type="log")
-    figure.update_yaxes(title=axis_title, type="log")
+    sizes = sorted({row["batch_size"] for row in rows})
+    figure.update_xaxes(title="batch size", type="log", tickvals=sizes, ticktext=[str(s) for s in sizes])
+    figure.update_yaxes(title=axis_title, type="log", tickformat="~s")
     return _layout(figure, title, height=360)
 
 
@@ -176,6 +177,7 @@ def latency_band(rows: list[dict]) -> go.Figure:
             name=model,
             line_color=PALETTE[i % len(PALETTE)],
         )
-    figure.update_xaxes(title="batch size", type="log")
-    figure.update_yaxes(title="latency per batch, ms (p50, bar to p95)", type="log")
-    return _layout(figure, "Latency", height=360)
+    sizes = sorted({row["batch_size"] for row in rows})
+    figure.update_xaxes(title="batch size", type="log", tickvals=sizes, ticktext=[str(s) for s in sizes])
+    figure.update_yaxes(title="ms per batch (p50, bar up to p95)", type="log", tickformat="~s")
+    return _layout(figure, height=360)

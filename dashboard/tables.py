@@ -14,7 +14,7 @@ def per_class(metrics: dict[str, Any]) -> pd.DataFrame:
     keys = ("precision", "recall", "f1", "support")
     rows = [{"class": str(row["class"]), **{key: row[key] for key in keys}} for row in metrics["per_class"]]
     for average in ("macro", "weighted"):
-        rows.append({"class": f"{average} avg", **metrics[average]})
+        rows.append({"class": average, **metrics[average]})
     return pd.DataFrame(rows).set_index("class")
 
 
@@ -44,6 +44,11 @@ def highlight_differences(frame: pd.DataFrame):
         .format("{:+.4f}", subset=delta_columns)
         .format("{:.4f}", subset=[c for c in frame.columns if c not in delta_columns and c != "support"])
     )
+
+
+def full_height(frame: pd.DataFrame) -> int:
+    """Pixels for st.dataframe to show every row without scrolling."""
+    return 35 * (len(frame) + 1) + 3
 
 
 def human_bytes(size: int | None) -> str:

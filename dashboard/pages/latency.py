@@ -39,11 +39,11 @@ with st.spinner("Timing the models (a few seconds, once; the result is cached)â€
 
 left, right = st.columns(2)
 with left:
+    st.markdown("**Latency per batch**")
     st.plotly_chart(charts.latency_band(rows), key="latency_ms")
 with right:
-    st.plotly_chart(
-        charts.latency_lines(rows, "throughput", "Throughput", "images per second"), key="latency_throughput"
-    )
+    st.markdown("**Throughput**")
+    st.plotly_chart(charts.latency_lines(rows, "throughput", None, "images per second"), key="latency_throughput")
 
 summary = []
 for path in picked:

@@ -43,7 +43,8 @@ st.subheader("Per-class precision, recall and F1 on the test set")
 for column, choice in zip(st.columns(len(choices)), choices, strict=True):
     with column:
         st.markdown(f"**{choice.label}**")
-        st.dataframe(tables.per_class(choice.metadata["metrics"]).style.format(precision=4), width="stretch")
+        frame = tables.per_class(choice.metadata["metrics"])
+        st.dataframe(frame.style.format(precision=4), width="stretch", height=tables.full_height(frame))
 
 st.subheader("Training curves")
 histories = {choice.label: choice.metadata.get("history", []) for choice in choices}
