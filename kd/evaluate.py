@@ -16,7 +16,7 @@ from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
 from kd.data import MNIST
 from kd.models import count_parameters
-from kd.predict import logits
+from kd.predict import cached_logits, logits
 
 CALIBRATION_BINS = 15  # equal-width confidence bins for ECE (Guo et al., 2017)
 
@@ -94,7 +94,7 @@ def evaluate(
     }
     result["ece"] = result["calibration"]["ece"]
     if reference is not None:
-        reference_predictions = logits(reference, data.test_images).argmax(1).numpy()
+        reference_predictions = cached_logits(reference, data.test_images, data, split="test").argmax(1).numpy()
         result["agreement"] = float((reference_predictions == predictions).mean())
     if checkpoint_path is not None:
         result["size_bytes"] = Path(checkpoint_path).stat().st_size

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
+
 import numpy as np
 import torch
+
+from kd.checkpoint import atomic_write, weights_checksum
+from kd.data import MNIST
 
 
 def as_float_images(images: torch.Tensor) -> torch.Tensor:
@@ -29,6 +35,28 @@ def logits(model: torch.nn.Module, images: torch.Tensor, batch_size: int = 2000)
     ]
     model.train(was_training)
     return torch.cat(outputs) if outputs else torch.empty(0, 10)
+
+
+def cached_logits(model: torch.nn.Module, images: torch.Tensor, data: MNIST, split: str) -> torch.Tensor:
+    """logits(model, images), computed once and kept beside the MNIST cache.
+
+    A teacher's forward pass over 60k images costs more than a student's training epoch.
+    The key (model weights, data checksum, split, image count) makes a stale file unusable.
+    """
+    key = f"{weights_checksum(model.state_dict())}:{data.checksum}:{split}:{len(images)}"
+    path = data.cache_path.parent / f"logits-{hashlib.sha256(key.encode()).hexdigest()[:20]}.npy"
+    if path.is_file():
+        try:
+            cached = np.load(path, allow_pickle=False)
+            if cached.shape == (len(images), 10):
+                return torch.from_numpy(cached)
+        except (OSError, ValueError):
+            pass  # unreadable: compute it again
+    computed = logits(model, images)
+    buffer = io.BytesIO()
+    np.save(buffer, computed.numpy())
+    atomic_write(path, buffer.getvalue())
+    return computed
 
 
 def predict_proba(model: torch.nn.Module, images: np.ndarray, temperature: float = 1.0) -> np.ndarray:

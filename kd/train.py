@@ -6,22 +6,18 @@ permutation (no DataLoader). Progress goes to a callback, so the loop never know
 
 from __future__ import annotations
 
-import hashlib
-import io
 import math
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import numpy as np
 import torch
 
 from kd.augment import augment
-from kd.checkpoint import atomic_write, weights_checksum
 from kd.data import MNIST
 from kd.losses import check_hyperparameters, distillation_loss
-from kd.predict import as_float_images, logits
+from kd.predict import as_float_images, cached_logits, logits
 
 
 @dataclass(frozen=True)
@@ -72,28 +68,6 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def teacher_logits_on_disk(teacher: torch.nn.Module, images: torch.Tensor, data: MNIST) -> torch.Tensor:
-    """The teacher's logits for these training images, computed once and kept beside the data cache.
-
-    A forward pass of the teacher over 60k images costs more than a student epoch; the key
-    (teacher weights, data checksum, image count) makes a stale file impossible to reuse.
-    """
-    key = hashlib.sha256(f"{weights_checksum(teacher.state_dict())}:{data.checksum}:{len(images)}".encode())
-    path = data.cache_path.parent / f"teacher-logits-{key.hexdigest()[:20]}.npy"
-    if path.is_file():
-        try:
-            cached = np.load(path, allow_pickle=False)
-            if cached.shape == (len(images), 10):
-                return torch.from_numpy(cached)
-        except (OSError, ValueError):
-            pass  # unreadable: compute it again
-    computed = logits(teacher, images)
-    buffer = io.BytesIO()
-    np.save(buffer, computed.numpy())
-    atomic_write(path, buffer.getvalue())
-    return computed.clone()
-
-
 def accuracy(model: torch.nn.Module, images: torch.Tensor, labels: torch.Tensor) -> float:
     return (logits(model, images).argmax(1) == labels).float().mean().item()
 
@@ -124,7 +98,7 @@ def train(
     # sees (a "consistent teacher", Beyer et al. 2022), so it runs on each augmented batch.
     cached_teacher_logits = None
     if teacher is not None and not config.augment:
-        cached_teacher_logits = teacher_logits_on_disk(teacher, images, data)
+        cached_teacher_logits = cached_logits(teacher, images, data, split="train")
     steps_per_epoch = math.ceil(len(images) / config.batch_size)
     total_steps = steps_per_epoch * config.epochs
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
