@@ -181,6 +181,9 @@ def test_dashboard_in_a_browser(server, page):
     assert page.get_by_text("Test accuracy").first.is_visible()
     assert "alpha=0.5" in page.url and "images=300" in page.url
     screenshot(page, "distill")
+    page.get_by_role("button", name="Open in Draw").click()  # leaves a URL with bound settings
+    page.get_by_role("heading", name="Draw a digit").wait_for()
+    page.get_by_text(re.compile(r"^Run \d{8}-\d{6}")).first.wait_for()  # the run is the student now
 
     open_page(page, f"{server}/metrics", "Compare two models")
     page.get_by_text(re.compile(r"The first \d+ such test digits|They agree on every test digit")).wait_for()

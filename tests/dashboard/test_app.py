@@ -125,6 +125,11 @@ def test_a_tiny_run_is_launched_completed_listed_opened_and_deleted(dashboard_ch
     assert "run-" in at.selectbox(key="draw_student").value
 
     at.switch_page("pages/distill.py").run()
+    next(button for button in at.button if button.label == "Open in Metrics").click().run()
+    assert not at.exception and [title.value for title in at.title] == [TITLES["pages/metrics.py"]]
+    assert "run-" in at.selectbox(key="metrics_b_select").value
+
+    at.switch_page("pages/distill.py").run()
     next(button for button in at.button if button.label == "Delete").click().run()
     assert not at.exception and "No finished runs yet" in texts(at.info)
 
@@ -135,3 +140,26 @@ def test_every_page_is_friendly_without_checkpoints(dashboard_checkpoints, tmp_p
     for page in TITLES:
         at = open_page(page)
         assert "Not found in" in texts(at.info), page
+
+
+@pytest.mark.slow
+def test_a_second_visitor_queues_behind_the_first_and_both_can_cancel(dashboard_checkpoints):
+    first, second = open_page("pages/distill.py"), open_page("pages/distill.py")
+    first.slider(key="images").set_value(10_000)
+    first.slider(key="epochs").set_value(5)
+    first.button[0].click().run()  # long enough to still be training when the second one launches
+    second.slider(key="images").set_value(300)
+    second.button[0].click().run()
+    assert not second.exception
+    assert "Queued, position 1" in texts(second.info)
+
+    next(button for button in second.button if button.label == "Cancel run").click().run()
+    assert "cancelled" in texts(second.info)
+    first.run()
+    next(button for button in first.button if button.label == "Cancel run").click().run()
+    deadline = time.monotonic() + 60
+    while "cancelled" not in texts(first.info):
+        assert time.monotonic() < deadline, "the first run did not stop"
+        time.sleep(0.2)
+        first.run()
+    assert not first.exception and "No finished runs yet" in texts(first.info)
