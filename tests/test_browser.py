@@ -32,6 +32,8 @@ CHROMIUM_FLAGS = [
     "--no-first-run",
 ]
 CANVAS = "[data-testid=stBidiComponentIsolated] canvas.upper-canvas"
+# A selectbox's visible text plus its input's value: the chosen option is shown in one or the other.
+SELECTED_TEXT = "e => [e.innerText, ...Array.from(e.querySelectorAll('input'), i => i.value)].join(' ')"
 
 # Strokes in the unit square of the canvas, drawn the way a person would.
 STROKES = {
@@ -183,7 +185,10 @@ def test_dashboard_in_a_browser(server, page):
     screenshot(page, "distill")
     page.get_by_role("button", name="Open in Draw").click()  # leaves a URL with bound settings
     page.get_by_role("heading", name="Draw a digit").wait_for()
-    page.get_by_text(re.compile(r"^Run \d{8}-\d{6}")).first.wait_for()  # the run is the student now
+    page.wait_for_selector("[data-testid=stStatusWidget]", state="detached")
+    screenshot(page, "draw-run")
+    student = page.locator("[data-testid=stSelectbox]").first.evaluate(SELECTED_TEXT)
+    assert "Run " in student, f"Open in Draw did not select the run as the student: {student!r}"
 
     open_page(page, f"{server}/metrics", "Compare two models")
     page.get_by_text(re.compile(r"The first \d+ such test digits|They agree on every test digit")).wait_for()
