@@ -179,5 +179,5 @@ def latency_band(rows: list[dict]) -> go.Figure:
         )
     sizes = sorted({row["batch_size"] for row in rows})
     figure.update_xaxes(title="batch size", type="log", tickvals=sizes, ticktext=[str(s) for s in sizes])
-    figure.update_yaxes(title="ms per batch (p50, bar up to p95)", type="log", tickformat="~s")
+    figure.update_yaxes(title="ms per batch (p50, bar up to p95)", type="log", tickformat="~g")
     return _layout(figure, height=360)

@@ -52,7 +52,7 @@ for path in picked:
     summary.append(
         {
             "model": choice.label,
-            "parameters": f"{one['parameters']:,}",
+            "parameters": f"{choice.metadata.get('metrics', {}).get('parameters', one['parameters']):,}",
             "size on disk": tables.human_bytes(size_on_disk(choice)),
             "p50, 1 image (ms)": round(one["p50_ms"], 3),
             "p95, 1 image (ms)": round(one["p95_ms"], 3),
@@ -61,4 +61,13 @@ for path in picked:
         }
     )
 st.dataframe(pd.DataFrame(summary), hide_index=True)
+keys = {by_path[path].key: by_path[path].label for path in picked}
+if "teacher" in keys and "student" in keys:
+    p50 = {(row["model"], row["batch_size"]): row["p50_ms"] for row in rows}
+    first, last = BATCH_SIZES[0], BATCH_SIZES[-1]
+    ratios = [p50[(keys["teacher"], size)] / p50[(keys["student"], size)] for size in (first, last)]
+    st.markdown(
+        f"The distilled student answers **{ratios[0]:.1f}×** as fast as the teacher for one image "
+        f"and **{ratios[1]:.1f}×** for a batch of {last}."
+    )
 st.caption(f"Measured with {rows[0]['threads']} CPU threads; each batch size timed after a few untimed warm-up passes.")
