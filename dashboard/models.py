@@ -2,7 +2,9 @@
 
 Models are cached with st.cache_resource (shared by every visitor), keyed by path and weights
 checksum so a replaced file is reloaded; metadata, latency and comparisons with st.cache_data.
-KD_CHECKPOINTS_DIR and KD_RUNS_DIR point the dashboard at other folders (tests use them).
+KD_CHECKPOINTS_DIR and KD_RUNS_DIR point the dashboard at other folders (tests use them);
+KD_MAX_EPOCHS and KD_MAX_IMAGES raise or lower the caps on runs (a laptop can afford more
+than a shared Space).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from kd import checkpoint
 from kd.bench import benchmark
 from kd.data import MNIST, load_mnist
 from kd.evaluate import disagreements
-from kd.runs import RunManager
+from kd.runs import MAX_EPOCHS, MAX_LIMIT, RunManager
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = {"teacher": "Teacher", "student": "Student (distilled)", "scratch": "Student (scratch)"}
@@ -101,7 +103,7 @@ def missing_notice() -> None:
     missing = [SHIPPED[name] for name in SHIPPED if shipped(name) is None]
     if missing:
         st.info(
-            f"Not found in `{checkpoints_dir()}`: {', '.join(missing)}. "
+            f"Not found (or unreadable) in `{checkpoints_dir()}`: {', '.join(missing)}. "
             "`make checkpoints` trains them (about half an hour on a laptop CPU); "
             "the rest of the page works with what is there."
         )
@@ -128,14 +130,23 @@ def mnist() -> MNIST:
     return load_mnist()
 
 
+def _cap(name: str, default: int, lowest: int, highest: int) -> int:
+    try:
+        value = int(os.environ.get(name, default))
+    except ValueError:
+        value = default
+    return min(max(value, lowest), highest)  # the sliders need a range to slide over
+
+
 @st.cache_resource
-def _run_manager(runs: str, teacher: str) -> RunManager:
-    return RunManager(runs, teacher)
+def _run_manager(runs: str, teacher: str, max_epochs: int, max_limit: int) -> RunManager:
+    return RunManager(runs, teacher, max_epochs=max_epochs, max_limit=max_limit)
 
 
 def run_manager() -> RunManager:
     """The one run queue of this server process, shared by every visitor."""
-    return _run_manager(str(runs_dir()), str(teacher_path()))
+    caps = _cap("KD_MAX_EPOCHS", MAX_EPOCHS, 2, 100), _cap("KD_MAX_IMAGES", MAX_LIMIT, 200, 60_000)
+    return _run_manager(str(runs_dir()), str(teacher_path()), *caps)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
