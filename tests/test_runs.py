@@ -155,8 +155,10 @@ def test_the_queue_has_a_limit(tmp_path, teacher_path, small_data):
     runs.append(manager.launch(TINY))
     with pytest.raises(ValueError, match="already waiting"):
         manager.launch(TINY)
-    manager.shutdown()
+    for run in runs:
+        manager.cancel(run.id)
     release.set()
+    manager.shutdown()
 
 
 def test_store_skips_damaged_files_and_refuses_bad_ids(tmp_path, teacher_path, small_data):
