@@ -57,8 +57,8 @@ if shipped("teacher") is None:
 def progress_view(run: Run) -> None:
     if run.status == QUEUED:
         st.info(
-            f"Queued, position {manager.position(run.id)}: another run is training; yours starts when the runs "
-            "before it finish."
+            f"Queued, position {manager.position(run.id) or 1}: another run is training; yours starts when the "
+            "runs before it finish."
         )
     elif run.status == RUNNING:
         last, remaining = run.latest(), run.remaining_seconds()
@@ -105,7 +105,7 @@ elif run is not None:
 
 elsewhere = manager.running()
 if elsewhere is not None and (run is None or elsewhere.id != run.id):
-    st.caption(f"The server is training another visitor's run now; {len(manager.queued())} more waiting.")
+    st.caption(f"The server is training another run now; {len(manager.queued())} more waiting.")
 
 
 def baseline_for(metadata: dict, own_path: str):
