@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import time
 from pathlib import Path
 
@@ -163,3 +164,15 @@ def test_a_second_visitor_queues_behind_the_first_and_both_can_cancel(dashboard_
         time.sleep(0.2)
         first.run()
     assert not first.exception and "No finished runs yet" in texts(first.info)
+
+
+def test_every_page_copes_with_a_damaged_teacher(dashboard_checkpoints, tmp_path, monkeypatch):
+    folder = tmp_path / "checkpoints"
+    shutil.copytree(dashboard_checkpoints, folder)
+    teacher = folder / "teacher.safetensors"
+    teacher.write_bytes(teacher.read_bytes()[:200])  # truncated, as by a crash mid-copy
+    monkeypatch.setenv("KD_CHECKPOINTS_DIR", str(folder))
+    monkeypatch.setenv("KD_RUNS_DIR", str(tmp_path / "runs"))
+    for page in ("pages/overview.py", "pages/draw.py", "pages/distill.py", "pages/metrics.py"):
+        at = open_page(page)
+        assert "Teacher" in texts(at.info), page  # named in the notice, and the page still renders
