@@ -51,7 +51,12 @@ for column, metrics in ((left, metrics_a), (right, metrics_b)):
 st.subheader("Per-class precision, recall and F1")
 st.caption("Δ = B − A: green where B is better, red where it is worse.")
 comparison = tables.per_class_comparison(metrics_a, metrics_b)
-st.dataframe(tables.highlight_differences(comparison), width="stretch", height=tables.full_height(comparison))
+st.dataframe(
+    tables.highlight_differences(comparison),
+    width="stretch",
+    height=tables.full_height(comparison),
+    column_config={"_index": st.column_config.Column(width=80)},
+)
 
 st.subheader("Confusion matrices")
 for column, choice, metrics in ((left_c := st.columns(2))[0], a, metrics_a), (left_c[1], b, metrics_b):

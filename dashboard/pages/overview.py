@@ -9,7 +9,7 @@ st.title("KD Lab: knowledge distillation on MNIST")
 st.write(
     "A large **teacher** CNN was trained on MNIST; a small **student** learned from the teacher's softened "
     "outputs as well as the labels (knowledge distillation), and a **scratch** student of the same size learned "
-    "from the labels alone, with the same budget. This page puts the three side by side, so the effect of "
+    "from the labels alone. This page puts the three side by side, so the effect of "
     "distillation is measured here rather than claimed."
 )
 missing_notice()
@@ -30,6 +30,12 @@ if student is not None and scratch is not None:
         ratio = teacher.metadata["metrics"]["parameters"] / max(student.metadata["metrics"]["parameters"], 1)
         accuracy = teacher.metadata["metrics"]["accuracy"]
         line += f"; the teacher scores **{accuracy:.2%}** with {ratio:.0f}× the parameters"
+    keys = ("epochs", "limit", "augment", "seed")
+    budgets = [{key: c.metadata.get("train_config", {}).get(key) for key in keys} for c in (student, scratch)]
+    if budgets[0] == budgets[1]:
+        line += ". Both students had the same budget: epochs, training images, augmentation and seed"
+    else:
+        line += ". Note that the two students were trained with different budgets, so this is not a fair comparison"
     st.markdown(line + ".")
 
 st.subheader("Setup and results")
@@ -44,7 +50,12 @@ for column, choice in zip(st.columns(len(choices)), choices, strict=True):
     with column:
         st.markdown(f"**{choice.label}**")
         frame = tables.per_class(choice.metadata["metrics"])
-        st.dataframe(frame.style.format(precision=4), width="stretch", height=tables.full_height(frame))
+        st.dataframe(
+            frame.style.format(precision=4),
+            width="stretch",
+            height=tables.full_height(frame),
+            column_config={"_index": st.column_config.Column(width=80)},
+        )
 
 st.subheader("Training curves")
 histories = {choice.label: choice.metadata.get("history", []) for choice in choices}
