@@ -75,7 +75,7 @@ def setup(choices: list[ModelChoice], latency_ms: dict[str, float]) -> pd.DataFr
             "conv widths per stage": " / ".join("-".join(map(str, s)) for s in stages),
             "parameters": f"{metrics.get('parameters', 0):,}",
             "size on disk": human_bytes(size_on_disk(choice)),
-            "latency, 1 image (p50)": f"{latency_ms[choice.path]:.2f} ms" if choice.path in latency_ms else "—",
+            "latency, 1 image (p50)": f"{latency_ms[choice.path]:.2f} ms" if choice.path in latency_ms else "…",
             "test accuracy": f"{metrics.get('accuracy', 0):.2%}",
             "test errors": f"{metrics.get('errors', 0)} / {metrics.get('test_size', 0)}",
             "macro F1": f"{metrics.get('macro', {}).get('f1', 0):.4f}",

@@ -39,10 +39,8 @@ if student is not None and scratch is not None:
     st.markdown(line + ".")
 
 st.subheader("Setup and results")
-with st.spinner("Timing one-image inference…"):
-    rows = latency(choices, batch_sizes=(1,), repeats=30)
-latency_ms = {choice.path: row["p50_ms"] for choice, row in zip(choices, rows, strict=True)}
-st.table(tables.setup(choices, latency_ms))
+setup_table = st.empty()  # shown at once; the latency row is filled in at the end of the page
+setup_table.table(tables.setup(choices, {}))
 st.caption("Latency: median time of one forward pass of a single image on this server, BatchNorm folded in.")
 
 st.subheader("Per-class precision, recall and F1 on the test set")
@@ -51,13 +49,17 @@ for column, choice in zip(st.columns(len(choices)), choices, strict=True):
         st.markdown(f"**{choice.label}**")
         frame = tables.per_class(choice.metadata["metrics"])
         st.dataframe(
-            frame.style.format(precision=4),
+            frame.style.format(precision=3),
             width="stretch",
             height=tables.full_height(frame),
-            column_config={"_index": st.column_config.Column(width=80)},
+            column_config={"_index": st.column_config.Column(width=70)},
         )
 
 st.subheader("Training curves")
 histories = {choice.label: choice.metadata.get("history", []) for choice in choices}
 st.plotly_chart(charts.accuracy_curves(histories), key="overview_curves")
 st.caption("Test accuracy after each epoch, from the history stored in each checkpoint.")
+
+rows = latency(choices, batch_sizes=(1,), repeats=30)  # measured once per server, then cached
+latency_ms = {choice.path: row["p50_ms"] for choice, row in zip(choices, rows, strict=True)}
+setup_table.table(tables.setup(choices, latency_ms))
