@@ -59,7 +59,7 @@ st.dataframe(
 )
 
 st.subheader("Confusion matrices")
-for column, choice, metrics in ((left_c := st.columns(2))[0], a, metrics_a), (left_c[1], b, metrics_b):
+for column, choice, metrics in zip(st.columns(2), (a, b), (metrics_a, metrics_b), strict=True):
     with column:
         st.plotly_chart(charts.confusion(metrics["confusion"], choice.label), key=f"metrics_confusion_{choice.key}")
 st.caption("Rows are the true digit, columns the prediction; the colour scale is set by the errors.")
