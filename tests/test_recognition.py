@@ -49,5 +49,4 @@ def test_drawn_digits_are_recognised(models, drawings, name):
         )
         if p != y
     ]
-    assert not [w for w in wrong if w[0] == "plain"], f"{name} misread plainly drawn digits: {wrong}"
-    assert len(wrong) <= 2, f"{name} misread {len(wrong)} of {len(labels)} drawings: {wrong}"
+    assert not wrong, f"{name} misread {len(wrong)} of {len(labels)} drawings (variant, digit, read as): {wrong}"
