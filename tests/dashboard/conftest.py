@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import os
 
 import pytest
 
@@ -16,10 +15,7 @@ from kd.train import TrainConfig
 
 @pytest.fixture(scope="session")
 def dashboard_checkpoints(tmp_path_factory):
-    """teacher / student / scratch trained on 300 images for one epoch, in a temporary folder.
-
-    KD_CHECKPOINTS_DIR and KD_RUNS_DIR point the dashboard at it for the whole session.
-    """
+    """teacher / student / scratch trained on 300 images for one epoch, in a temporary folder."""
     folder = tmp_path_factory.mktemp("checkpoints")
     full = load_mnist()
     # metrics on 1,000 test digits keep the fixture quick; the pages themselves use the full test set
@@ -38,12 +34,11 @@ def dashboard_checkpoints(tmp_path_factory):
             teacher=teacher,
             teacher_path=folder / "teacher.safetensors",
         )
-    saved = {key: os.environ.get(key) for key in ("KD_CHECKPOINTS_DIR", "KD_RUNS_DIR")}
-    os.environ["KD_CHECKPOINTS_DIR"] = str(folder)
-    os.environ["KD_RUNS_DIR"] = str(tmp_path_factory.mktemp("runs"))
-    yield folder
-    for key, value in saved.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
+    return folder
+
+
+@pytest.fixture(autouse=True)
+def dashboard_env(dashboard_checkpoints, tmp_path_factory, monkeypatch):
+    """Point the dashboard at the tiny checkpoints and a runs folder, for each dashboard test only."""
+    monkeypatch.setenv("KD_CHECKPOINTS_DIR", str(dashboard_checkpoints))
+    monkeypatch.setenv("KD_RUNS_DIR", str(tmp_path_factory.mktemp("runs")))
