@@ -1,6 +1,6 @@
 """KD Lab dashboard entry point: `streamlit run dashboard/app.py` (or `make run`).
 
-One page per file under dashboard/pages/, wired together with st.navigation.
+One page per file under dashboard/views/, wired together with st.navigation.
 """
 
 import sys
@@ -16,11 +16,11 @@ import streamlit as st  # noqa: E402
 st.set_page_config(page_title="KD Lab", page_icon=":material/science:", layout="wide")
 
 PAGES = [
-    st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
-    st.Page("pages/draw.py", title="Draw", icon=":material/draw:"),
-    st.Page("pages/distill.py", title="Distill", icon=":material/science:"),
-    st.Page("pages/metrics.py", title="Metrics", icon=":material/analytics:"),
-    st.Page("pages/latency.py", title="Latency", icon=":material/speed:"),
+    st.Page("views/overview.py", title="Overview", icon=":material/dashboard:", default=True),
+    st.Page("views/draw.py", title="Draw", icon=":material/draw:"),
+    st.Page("views/distill.py", title="Distill", icon=":material/science:"),
+    st.Page("views/metrics.py", title="Metrics", icon=":material/analytics:"),
+    st.Page("views/latency.py", title="Latency", icon=":material/speed:"),
 ]
 
 st.navigation(PAGES).run()

@@ -11,6 +11,8 @@ import torch
 from kd.checkpoint import atomic_write, weights_checksum
 from kd.data import MNIST
 
+KEEP_CACHED_LOGITS = 32  # files of cached logits kept beside the MNIST cache
+
 
 def as_float_images(images: torch.Tensor) -> torch.Tensor:
     """uint8 (B, 28, 28) in 0..255 -> float32 (B, 1, 28, 28) in [0, 1]; float input is kept as is."""
@@ -44,7 +46,8 @@ def cached_logits(model: torch.nn.Module, images: torch.Tensor, data: MNIST, spl
     The key (model weights, data checksum, split, image count) makes a stale file unusable.
     """
     key = f"{weights_checksum(model.state_dict())}:{data.checksum}:{split}:{len(images)}"
-    path = data.cache_path.parent / f"logits-{hashlib.sha256(key.encode()).hexdigest()[:20]}.npy"
+    folder = data.cache_path.parent / "logits"
+    path = folder / f"{hashlib.sha256(key.encode()).hexdigest()[:20]}.npy"
     if path.is_file():
         try:
             cached = np.load(path, allow_pickle=False)
@@ -56,6 +59,8 @@ def cached_logits(model: torch.nn.Module, images: torch.Tensor, data: MNIST, spl
     buffer = io.BytesIO()
     np.save(buffer, computed.numpy())
     atomic_write(path, buffer.getvalue())
+    for old in sorted(folder.glob("*.npy"), key=lambda file: file.stat().st_mtime)[:-KEEP_CACHED_LOGITS]:
+        old.unlink(missing_ok=True)  # every new teacher (and every test run) adds files: keep the newest
     return computed
 
 

@@ -185,10 +185,10 @@ else:
     if draw.button("Open in Draw", width="stretch"):
         st.session_state["selected_student"] = choice.path
         # query_params={}: the default (None) tries to clear the URL and refuses while widgets are bound to it
-        st.switch_page("pages/draw.py", query_params={})
+        st.switch_page("views/draw.py", query_params={})
     if metrics.button("Open in Metrics", width="stretch"):
         st.session_state["metrics_b"] = choice.path
-        st.switch_page("pages/metrics.py", query_params={})
+        st.switch_page("views/metrics.py", query_params={})
     if delete.button("Delete", width="stretch"):
         try:
             manager.delete(choice.key)
