@@ -139,45 +139,25 @@ def reliability(calibrations: dict[str, dict]) -> go.Figure:
     return _layout(figure, height=380)
 
 
-def latency_lines(rows: list[dict], value: str, title: str | None, axis_title: str) -> go.Figure:
-    """`value` against batch size (log-log), one line per model."""
+def latency_lines(rows: list[dict], value: str, axis_title: str, p95_bars: bool = False) -> go.Figure:
+    """`value` against batch size (log-log), one line per model; p95_bars draws the p95 above a p50 line."""
     figure = go.Figure()
     models = list(dict.fromkeys(row["model"] for row in rows))
     for i, model in enumerate(models):
         mine = [row for row in rows if row["model"] == model]
+        error_y = None
+        if p95_bars:
+            above = [row["p95_ms"] - row["p50_ms"] for row in mine]
+            error_y = dict(type="data", symmetric=False, array=above, arrayminus=[0] * len(mine))
         figure.add_scatter(
             x=[row["batch_size"] for row in mine],
             y=[row[value] for row in mine],
+            error_y=error_y,
             mode="lines+markers",
             name=model,
             line_color=PALETTE[i % len(PALETTE)],
         )
     sizes = sorted({row["batch_size"] for row in rows})
     figure.update_xaxes(title="batch size", type="log", tickvals=sizes, ticktext=[str(s) for s in sizes])
-    figure.update_yaxes(title=axis_title, type="log", tickformat="~s")
-    return _layout(figure, title, height=360)
-
-
-def latency_band(rows: list[dict]) -> go.Figure:
-    """p50 latency with the p95 as an error bar above it, against batch size."""
-    figure = go.Figure()
-    models = list(dict.fromkeys(row["model"] for row in rows))
-    for i, model in enumerate(models):
-        mine = [row for row in rows if row["model"] == model]
-        figure.add_scatter(
-            x=[row["batch_size"] for row in mine],
-            y=[row["p50_ms"] for row in mine],
-            error_y=dict(
-                type="data",
-                symmetric=False,
-                array=[row["p95_ms"] - row["p50_ms"] for row in mine],
-                arrayminus=[0] * len(mine),
-            ),
-            mode="lines+markers",
-            name=model,
-            line_color=PALETTE[i % len(PALETTE)],
-        )
-    sizes = sorted({row["batch_size"] for row in rows})
-    figure.update_xaxes(title="batch size", type="log", tickvals=sizes, ticktext=[str(s) for s in sizes])
-    figure.update_yaxes(title="ms per batch (p50, bar up to p95)", type="log", tickformat="~g")
+    figure.update_yaxes(title=axis_title, type="log", tickformat="~g")
     return _layout(figure, height=360)
