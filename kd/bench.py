@@ -35,31 +35,42 @@ def benchmark(
     batch_sizes: tuple[int, ...] = (1, 1000),
     repeats: int = 50,
     warmup: int = 10,
+    threads: int | None = None,
 ) -> list[dict]:
     """One row per (model, batch size): p50/p95 latency in ms and throughput in images/s.
 
     Models are timed in turn for each batch size, so that all see the same machine state.
+    `threads` sets torch's intra-op threads for the measurement (default: as configured).
     """
+    previous = torch.get_num_threads()
+    if threads is not None:
+        torch.set_num_threads(threads)
+    try:
+        return [row for batch_size in batch_sizes for row in _benchmark_batch(models, batch_size, repeats, warmup)]
+    finally:
+        torch.set_num_threads(previous)
+
+
+def _benchmark_batch(models: dict[str, torch.nn.Module], batch_size: int, repeats: int, warmup: int) -> list[dict]:
+    # large batches take long: fewer repeats keep the total time bounded
+    batch_repeats = max(5, min(repeats, repeats * 64 // batch_size))
     rows = []
-    for batch_size in batch_sizes:
-        # large batches take long: fewer repeats keep the total time bounded
-        batch_repeats = max(5, min(repeats, repeats * 64 // batch_size))
-        for name, model in models.items():
-            model = fuse_for_inference(model).to(memory_format=torch.channels_last)
-            seconds = time_batches(model, batch_size, batch_repeats, warmup=min(warmup, batch_repeats))
-            p50, p95 = np.percentile(seconds, [50, 95])
-            rows.append(
-                {
-                    "model": name,
-                    "batch_size": batch_size,
-                    "p50_ms": float(p50 * 1e3),
-                    "p95_ms": float(p95 * 1e3),
-                    "throughput": float(batch_size / p50),
-                    "repeats": int(batch_repeats),
-                    "parameters": count_parameters(model),
-                    "threads": torch.get_num_threads(),
-                }
-            )
+    for name, model in models.items():
+        model = fuse_for_inference(model).to(memory_format=torch.channels_last)
+        seconds = time_batches(model, batch_size, batch_repeats, warmup=min(warmup, batch_repeats))
+        p50, p95 = np.percentile(seconds, [50, 95])
+        rows.append(
+            {
+                "model": name,
+                "batch_size": batch_size,
+                "p50_ms": float(p50 * 1e3),
+                "p95_ms": float(p95 * 1e3),
+                "throughput": float(batch_size / p50),
+                "repeats": int(batch_repeats),
+                "parameters": count_parameters(model),
+                "threads": torch.get_num_threads(),
+            }
+        )
     return rows
 
 

@@ -111,6 +111,7 @@ def build_parser() -> Parser:
     bench.add_argument("checkpoints", nargs="+")
     bench.add_argument("--batch-sizes", default="1,1000", help="comma-separated, e.g. 1,32,1000")
     bench.add_argument("--repeats", type=positive_int, default=100)
+    bench.add_argument("--threads", type=positive_int, default=None, help="torch threads (default: all cores)")
     bench.add_argument("--json", action="store_true")
 
     report = commands.add_parser("report", help="results table of the shipped checkpoints (Markdown)")
@@ -224,7 +225,7 @@ def run_bench(args) -> dict[str, Any]:
 
     sizes = parse_batch_sizes(args.batch_sizes)
     models = {path: checkpoint.load(path) for path in args.checkpoints}
-    return {"rows": benchmark(models, batch_sizes=sizes, repeats=args.repeats)}
+    return {"rows": benchmark(models, batch_sizes=sizes, repeats=args.repeats, threads=args.threads)}
 
 
 def run_report(args) -> dict[str, Any]:

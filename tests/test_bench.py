@@ -24,3 +24,11 @@ def test_canvas_latency():
     canvas[60:220, 130:150] = 255
     result = canvas_latency({"student": ConvNet(PRESETS["student"]).eval()}, canvas, repeats=5)
     assert 0 < result["p50_ms"] <= result["p95_ms"] and result["models"] == ["student"]
+
+
+def test_threads_setting_is_used_and_restored():
+    import torch
+
+    before = torch.get_num_threads()
+    rows = benchmark({"student": ConvNet(PRESETS["student"]).eval()}, batch_sizes=(1,), repeats=3, threads=1)
+    assert rows[0]["threads"] == 1 and torch.get_num_threads() == before
