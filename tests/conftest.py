@@ -11,8 +11,6 @@ from kd.models import PRESETS
 from kd.pipeline import train_and_save
 from kd.train import TrainConfig
 
-SHIPPED = Path(__file__).resolve().parents[1] / "checkpoints"
-
 
 @pytest.fixture(scope="session")
 def mnist():
@@ -39,10 +37,3 @@ def tiny_checkpoints(tmp_path_factory, mnist) -> dict[str, Path]:
             teacher=teacher,
         )
     return {name: directory / f"{name}.safetensors" for name in ("teacher", "student", "scratch")}
-
-
-def shipped(name: str) -> Path:
-    path = SHIPPED / f"{name}.safetensors"
-    if not path.is_file():
-        pytest.skip(f"shipped checkpoint {path} not present (run `make checkpoints`)")
-    return path

@@ -5,15 +5,17 @@ or large, off-centre, slanted, either colour scheme, transparent background. Pre
 included, exactly as the dashboard does it.
 """
 
+from pathlib import Path
+
 import numpy as np
 import pytest
-from conftest import shipped
 from drawing import draw_digit
 
 from kd.checkpoint import load
 from kd.predict import predict_proba
 from kd.preprocess import canvas_to_mnist
 
+CHECKPOINTS = Path(__file__).resolve().parents[1] / "checkpoints"
 VARIANTS = {
     "plain": {},
     "thin, small, slanted": {"thickness": 5, "box": 0.45, "slant": 0.3},
@@ -25,7 +27,7 @@ VARIANTS = {
 
 @pytest.fixture(scope="module")
 def models():
-    return {name: load(shipped(name)) for name in ("teacher", "student")}
+    return {name: load(CHECKPOINTS / f"{name}.safetensors") for name in ("teacher", "student")}
 
 
 @pytest.fixture(scope="module")
