@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from kd.checkpoint import load
 from kd.data import load_mnist
 from kd.models import PRESETS
 from kd.pipeline import train_and_save
@@ -19,16 +20,14 @@ def mnist():
 
 @pytest.fixture(scope="session")
 def tiny_checkpoints(tmp_path_factory, mnist) -> dict[str, Path]:
-    """A teacher and a distilled student trained for one epoch on 1,000 images (a few seconds)."""
+    """A teacher, a distilled and a scratch student, each trained for one epoch on 1,000 images."""
     directory = tmp_path_factory.mktemp("checkpoints")
     config = TrainConfig(epochs=1, limit=1000, augment=False)
     train_and_save("teacher", PRESETS["teacher"], config, mnist, directory / "teacher", "test fixture")
-    from kd.checkpoint import load
-
     teacher = load(directory / "teacher.safetensors")
     for name, alpha in (("student", 0.9), ("scratch", 0.0)):
         train_and_save(
-            f"{name}",
+            name,
             PRESETS["student"],
             TrainConfig(epochs=1, limit=1000, alpha=alpha, augment=False),
             mnist,
