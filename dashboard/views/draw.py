@@ -51,57 +51,64 @@ source = source_column.segmented_control(
     "Input", ["Draw", "MNIST test digit"], default="Draw", key="draw_source", label_visibility="collapsed"
 )
 
-st.space("medium")  # room for the canvas toolbar, which floats above the canvas
-canvas_column, seen_column = st.columns([3, 2])
-with canvas_column:
-    if source == "MNIST test digit":
-        index = st.number_input("Test digit number", 0, 9_999, 0, key="draw_index")
-        image = mnist().test_images[int(index)].numpy()
-        label = int(mnist().test_labels[int(index)])
-        st.image(np.kron(image, np.ones((10, 10), np.uint8)), caption=f"test digit {index}, labelled {label}")
-        digit = image.astype(np.float32) / 255.0
-    else:
-        result = st_canvas(
-            stroke_width=18,
-            stroke_color="#FFFFFF",
-            background_color="#000000",
-            height=280,
-            width=280,
-            drawing_mode="freedraw",
-            return_image_data=True,
-            key="draw_canvas",
-        )
-        st.caption("Draw with the mouse. The toolbar above the canvas has undo, redo and clear (the bin).")
-        digit = canvas_to_mnist(result.image_data) if result.image_data is not None else None
-with seen_column:
-    st.markdown("**What the models see** (28×28)")
+
+# Only this part reruns when the drawing or the temperature changes: a faster answer after each stroke.
+@st.fragment
+def drawing_area() -> None:
+    st.space("medium")  # room for the canvas toolbar, which floats above the canvas
+    canvas_column, seen_column = st.columns([3, 2])
+    with canvas_column:
+        if source == "MNIST test digit":
+            index = st.number_input("Test digit number", 0, 9_999, 0, key="draw_index")
+            image = mnist().test_images[int(index)].numpy()
+            label = int(mnist().test_labels[int(index)])
+            st.image(np.kron(image, np.ones((10, 10), np.uint8)), caption=f"test digit {index}, labelled {label}")
+            digit = image.astype(np.float32) / 255.0
+        else:
+            result = st_canvas(
+                stroke_width=18,
+                stroke_color="#FFFFFF",
+                background_color="#000000",
+                height=280,
+                width=280,
+                drawing_mode="freedraw",
+                return_image_data=True,
+                key="draw_canvas",
+            )
+            st.caption("Draw with the mouse. The toolbar above the canvas has undo, redo and clear (the bin).")
+            digit = canvas_to_mnist(result.image_data) if result.image_data is not None else None
+    with seen_column:
+        st.markdown("**What the models see** (28×28)")
+        if digit is None:
+            st.info("Draw a digit in the black square to see what the models make of it.")
+        else:
+            st.image(np.kron(digit, np.ones((6, 6), np.float32)), clamp=True)
+
     if digit is None:
-        st.info("Draw a digit in the black square to see what the models make of it.")
-    else:
-        st.image(np.kron(digit, np.ones((6, 6), np.float32)), clamp=True)
+        return
 
-if digit is None:
-    st.stop()
+    models = {name: model for name, model in (("Teacher", teacher), ("Student", student)) if model is not None}
+    colours = {"Teacher": charts.TEACHER_COLOUR, "Student": charts.STUDENT_COLOUR}
+    probabilities = {name: predict_proba(model, digit)[0] for name, model in models.items()}
+    for column, (name, p) in zip(st.columns(2), probabilities.items(), strict=False):
+        with column:
+            top = int(p.argmax())
+            st.metric(f"{name} says", str(top), help=labels.get(student_choice.path) if name == "Student" else None)
+            st.caption(f"{p[top]:.1%} confident")
+            st.plotly_chart(charts.probability_bars(p, colours[name]), key=f"draw_bars_{name}")
 
-models = {name: model for name, model in (("Teacher", teacher), ("Student", student)) if model is not None}
-colours = {"Teacher": charts.TEACHER_COLOUR, "Student": charts.STUDENT_COLOUR}
-probabilities = {name: predict_proba(model, digit)[0] for name, model in models.items()}
-for column, (name, p) in zip(st.columns(2), probabilities.items(), strict=False):
-    with column:
-        top = int(p.argmax())
-        st.metric(f"{name} says", str(top), help=labels.get(student_choice.path) if name == "Student" else None)
-        st.caption(f"{p[top]:.1%} confident")
-        st.plotly_chart(charts.probability_bars(p, colours[name]), key=f"draw_bars_{name}")
+    st.subheader("Softened by temperature")
+    temperature = st.slider(
+        "Temperature T", 1.0, 20.0, 4.0, 0.5, key="draw_temperature",
+        help="softmax(logits / T). T = 1 is the models' ordinary answer; distillation trains the student to match "
+        "the teacher at a higher T, where the small probabilities of the other digits become visible.",
+    )  # fmt: skip
+    softened = {name: predict_proba(model, digit, temperature=temperature)[0] for name, model in models.items()}
+    st.plotly_chart(charts.softened_bars(softened, temperature), key="draw_softened")
+    st.caption(
+        "At T = 1 the teacher is nearly certain. As T rises its second and third choices surface: a 7 that looks a "
+        "little like a 1 or a 2 says so. The student learns from this shape, not just from the top digit."
+    )
 
-st.subheader("Softened by temperature")
-temperature = st.slider(
-    "Temperature T", 1.0, 20.0, 4.0, 0.5, key="draw_temperature",
-    help="softmax(logits / T). T = 1 is the models' ordinary answer; distillation trains the student to match "
-    "the teacher at a higher T, where the small probabilities of the other digits become visible.",
-)  # fmt: skip
-softened = {name: predict_proba(model, digit, temperature=temperature)[0] for name, model in models.items()}
-st.plotly_chart(charts.softened_bars(softened, temperature), key="draw_softened")
-st.caption(
-    "At T = 1 the teacher is nearly certain. As T rises its second and third choices surface: a 7 that looks a "
-    "little like a 1 or a 2 says so. The student learns from this shape, not just from the top digit."
-)
+
+drawing_area()
