@@ -120,8 +120,8 @@ def screenshot(page, name: str) -> None:
     page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
 
 
-def draw(page, digit: int) -> float:
-    """Draw a digit stroke by stroke; returns the time the mouse was released."""
+def draw(page, digit: int) -> None:
+    """Draw a digit stroke by stroke, as a hand would."""
     box = page.locator(CANVAS).bounding_box()
     for stroke in STROKES[digit]:
         points = [(box["x"] + x * box["width"], box["y"] + y * box["height"]) for x, y in stroke]
@@ -131,7 +131,6 @@ def draw(page, digit: int) -> float:
             for t in (0.25, 0.5, 0.75, 1.0):  # intermediate moves: a smooth stroke, as a hand makes
                 page.mouse.move(start[0] + t * (end[0] - start[0]), start[1] + t * (end[1] - start[1]))
         page.mouse.up()
-    return time.monotonic()
 
 
 def predictions(page) -> dict[str, str]:
@@ -142,17 +141,25 @@ def predictions(page) -> dict[str, str]:
     return found
 
 
-def wait_for_predictions(page, timeout: float = 20) -> tuple[dict[str, str], float]:
-    """Both models' answers once the rerun has finished, and when they first appeared."""
+def wait_for_predictions(page, timeout: float = 20) -> dict[str, str]:
+    """Both models' answers once the rerun has finished."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        found = predictions(page)
-        if {"Teacher says", "Student says"} <= set(found):
-            shown = time.monotonic()
+        if {"Teacher says", "Student says"} <= set(predictions(page)):
             page.wait_for_selector("[data-testid=stStatusWidget]", state="detached")
-            return predictions(page), shown
+            return predictions(page)
         page.wait_for_timeout(50)
     raise AssertionError(f"no predictions after drawing; the page shows {predictions(page)}")
+
+
+# Timed inside the page, so Playwright's own round trips do not count: from the last mouse-up to
+# both predictions being in the DOM.
+WATCH_ANSWER = """() => { window.kdUp = null; window.kdShown = null;
+  document.addEventListener('mouseup', () => { window.kdUp = performance.now(); }, {capture: true});
+  new MutationObserver(() => {
+    if (window.kdUp !== null && window.kdShown === null
+        && document.querySelectorAll('[data-testid=stMetricValue]').length >= 2) { window.kdShown = performance.now(); }
+  }).observe(document.body, {childList: true, subtree: true, characterData: true}); }"""
 
 
 def test_dashboard_in_a_browser(server, page):
@@ -164,16 +171,22 @@ def test_dashboard_in_a_browser(server, page):
 
     open_page(page, f"{server}/draw", "Draw a digit")
     page.get_by_text("Draw a digit in the black square to see").wait_for()
+    answer_seconds = []
     for digit in STROKES:
         open_page(page, f"{server}/draw", "Draw a digit")  # a fresh, empty canvas
         page.wait_for_selector(CANVAS)
-        released = draw(page, digit)
-        found, shown = wait_for_predictions(page)
-        answer_seconds = shown - released
+        page.evaluate(WATCH_ANSWER)
+        draw(page, digit)
+        found = wait_for_predictions(page)
+        answer_seconds.append(page.evaluate("() => window.kdShown - window.kdUp") / 1000)
         assert found["Teacher says"] == str(digit), f"teacher read a drawn {digit} as {found['Teacher says']}"
         assert found["Student says"] == str(digit), f"student read a drawn {digit} as {found['Student says']}"
         screenshot(page, f"draw-{digit}")
-    print(f"first page in {first_page_seconds:.1f} s; predictions {answer_seconds:.2f} s after releasing the mouse")
+    # A measurement, reported (run with -s to see it), not asserted: it depends on the machine.
+    print(
+        f"\nfirst page in {first_page_seconds:.1f} s; predictions "
+        f"{', '.join(f'{t:.2f}' for t in answer_seconds)} s after releasing the mouse"
+    )
 
     open_page(page, f"{server}/distill?epochs=1&images=300&alpha=0.5", "Distill a student")
     temperature = page.get_by_role("slider").first  # T = 4.0 by default; one step is 0.5
