@@ -14,11 +14,11 @@ st.write(
 )
 missing_notice()
 
-choices = [choice for choice in map(shipped, ("teacher", "student", "scratch")) if choice is not None]
+teacher, student, scratch = (shipped(name) for name in ("teacher", "student", "scratch"))
+choices = [choice for choice in (teacher, student, scratch) if choice is not None]
 if not choices:
     st.stop()
 
-teacher, student, scratch = (shipped(name) for name in ("teacher", "student", "scratch"))
 if student is not None and scratch is not None:
     gain = student.metadata["metrics"]["accuracy"] - scratch.metadata["metrics"]["accuracy"]
     line = (
