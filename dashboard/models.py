@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import streamlit as st
 import torch
 
@@ -21,6 +22,7 @@ from kd import checkpoint
 from kd.bench import benchmark
 from kd.data import MNIST, load_mnist
 from kd.evaluate import disagreements
+from kd.predict import predict_proba
 from kd.runs import MAX_EPOCHS, MAX_LIMIT, RunManager
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -111,7 +113,10 @@ def missing_notice() -> None:
 
 @st.cache_resource(show_spinner="Loading the model…", max_entries=32)
 def _load_model(path: str, sha: str) -> torch.nn.Module:
-    return checkpoint.load(path)
+    model = checkpoint.load(path)
+    # torch prepares its kernels on a model's first call: pay that here, not on a visitor's first drawing
+    predict_proba(model, np.zeros((28, 28), np.float32))
+    return model
 
 
 def load_model(choice: ModelChoice | None) -> torch.nn.Module | None:
