@@ -55,7 +55,7 @@ def measure(directory: Path) -> dict[str, Any]:
 def markdown(measured: dict[str, Any]) -> str:
     metrics, latency = measured["metrics"], measured["latency"]
     threads = max(row["threads"] for row in latency)
-    timing = {(row["model"], row["batch_size"], row["threads"]): row["p50_ms"] for row in latency}
+    timing = {(row["model"], row["batch_size"], row["threads"]): row for row in latency}
     columns = [(1, threads), (1, 1), (1000, threads)]
     lines = [
         "| model | parameters | size | test accuracy | errors | macro F1 | ECE | agreement with teacher "
@@ -65,12 +65,14 @@ def markdown(measured: dict[str, Any]) -> str:
     ]
     for name, label in MODELS.items():
         m = metrics[name]
-        speed_up = " / ".join(f"{timing[('teacher', *c)] / timing[(name, *c)]:.1f}x" for c in columns)
+        speed_up = " / ".join(
+            f"{timing[('teacher', *c)]['p50_ms'] / timing[(name, *c)]['p50_ms']:.1f}x" for c in columns
+        )
         lines.append(
             f"| {label} | {m['parameters']:,} | {m['size_bytes'] / 1024:.0f} KiB | {m['accuracy']:.2%} "
             f"| {m['errors']} | {m['macro']['f1']:.4f} | {m['ece']:.4f} | {m['agreement']:.2%} "
-            f"| {timing[name, 1, threads]:.3f} / {timing[name, 1, 1]:.3f} ms "
-            f"| {1000 / timing[name, 1000, threads] * 1e3:,.0f} img/s | {speed_up} |"
+            f"| {timing[name, 1, threads]['p50_ms']:.3f} / {timing[name, 1, 1]['p50_ms']:.3f} ms "
+            f"| {timing[name, 1000, threads]['throughput']:,.0f} img/s | {speed_up} |"
         )
     lines += [
         "",
