@@ -54,11 +54,13 @@ def full_height(frame: pd.DataFrame) -> int:
 def human_bytes(size: int | None) -> str:
     if size is None:
         return "—"
-    for unit in ("B", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+    if size < 1024:
+        return f"{size} B"
+    for unit in ("KB", "MB"):
         size /= 1024
-    return "—"
+        if size < 1024:
+            return f"{size:.1f} {unit}"
+    return f"{size / 1024:.1f} GB"
 
 
 def setup(choices: list[ModelChoice], latency_ms: dict[str, float]) -> pd.DataFrame:
