@@ -196,7 +196,7 @@ def test_dashboard_in_a_browser(server, page):
     page.wait_for_selector("[data-testid=stStatusWidget]", state="detached")
     page.get_by_role("button", name="Launch run").click()
     page.get_by_text("finished and was saved").wait_for(timeout=120_000)
-    assert page.get_by_text("Test accuracy").first.is_visible()
+    page.get_by_text("Test accuracy").first.wait_for()  # the result card follows the message in the same rerun
     assert "alpha=0.5" in page.url and "images=300" in page.url
     screenshot(page, "distill")
     page.get_by_role("button", name="Open in Draw").click()  # leaves a URL with bound settings
