@@ -15,7 +15,7 @@ from kd import checkpoint
 from kd.data import MNIST
 from kd.evaluate import evaluate
 from kd.models import ConvNetConfig, build_model, config_dict
-from kd.train import Progress, TrainConfig, train
+from kd.train import Progress, TrainConfig, seeded, train
 
 
 def train_and_save(
@@ -32,7 +32,8 @@ def train_and_save(
 ) -> dict[str, Any]:
     """Train, evaluate on the test set, save `out`.safetensors + .json; return the metadata."""
     started = time.time()
-    model = build_model("convnet", model_config)
+    with seeded(config.seed):  # the seed fixes the initial weights too, whatever ran before
+        model = build_model("convnet", model_config)
     result = train(model, data, config, teacher=teacher, on_progress=on_progress, cancel=cancel)
     metadata = {
         "role": role,

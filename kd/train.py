@@ -6,10 +6,11 @@ permutation (no DataLoader). Progress goes to a callback, so the loop never know
 
 from __future__ import annotations
 
+import contextlib
 import math
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import torch
@@ -62,6 +63,18 @@ class Cancelled(Exception):
     """Training stopped because the cancel event was set."""
 
 
+@contextlib.contextmanager
+def seeded(seed: int) -> Iterator[None]:
+    """Run a block with torch's global RNG seeded, restoring the process's RNG state afterwards.
+
+    Weight initialisation and dropout draw from the global RNG; seeding it only inside this
+    block makes a run depend on its seed alone, not on whatever ran before in the process.
+    """
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        yield
+
+
 def resolve_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -83,8 +96,19 @@ def train(
     """Train `model` in place; with alpha > 0 it learns from `teacher` as well as the labels."""
     if config.alpha > 0 and teacher is None:
         raise ValueError("alpha > 0 needs a teacher")
+    with seeded(config.seed):
+        return _train(model, data, config, teacher, on_progress, cancel)
+
+
+def _train(
+    model: torch.nn.Module,
+    data: MNIST,
+    config: TrainConfig,
+    teacher: torch.nn.Module | None,
+    on_progress: Callable[[Progress], None] | None,
+    cancel: threading.Event | None,
+) -> TrainResult:
     device = resolve_device(config.device)
-    torch.manual_seed(config.seed)
     generator = torch.Generator().manual_seed(config.seed)
     images, labels = data.train_images[: config.limit], data.train_labels[: config.limit]
     # channels_last makes PyTorch's CPU convolutions markedly faster for these small nets

@@ -63,3 +63,28 @@ def test_bad_settings(mnist):
         TrainConfig(epochs=0)
     with pytest.raises(ValueError, match="temperature"):
         TrainConfig(temperature=0)
+
+
+def test_seed_fixes_initial_weights_in_any_process_state(mnist, tmp_path):
+    """train_and_save twice with one config, RNG disturbed in between: identical weights."""
+    from kd.checkpoint import load
+    from kd.pipeline import train_and_save
+
+    config = TrainConfig(epochs=1, limit=128, augment=False, seed=5)
+    paths = []
+    for index in range(2):
+        torch.rand(index + 1)  # whatever ran before in the process must not matter
+        train_and_save("student", PRESETS["student"], config, mnist, tmp_path / f"run{index}", "test")
+        paths.append(tmp_path / f"run{index}.safetensors")
+    a, b = load(paths[0]), load(paths[1])
+    for (name, x), (_, y) in zip(a.state_dict().items(), b.state_dict().items(), strict=True):
+        assert torch.equal(x, y), name
+
+
+def test_training_leaves_the_global_rng_alone(mnist):
+    model = student()
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    train(model, mnist, TrainConfig(epochs=1, limit=64, augment=False, seed=9))
+    assert torch.equal(torch.rand(3), expected)
