@@ -21,10 +21,25 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file
 from safetensors.torch import save as save_bytes
 
-from kd.models import build_model
+from kd.models import build_model, count_parameters
 
 FORMAT = "kd-lab-checkpoint/1"
 METADATA_KEY = "kd_lab"
+MAX_PARAMETERS = 10_000_000  # the teacher has 131k: a header asking for more is forged or from elsewhere
+MAX_LAYERS = 64  # conv layers in all stages together
+MAX_WIDTH = 4096  # channels of one conv layer
+REQUIRED = ("architecture", "model_config", "weights_sha256")
+FIELD_TYPES = {  # the metadata the loader and the pages read, with the JSON type each must have
+    "architecture": str,
+    "model_config": dict,
+    "weights_sha256": str,
+    "train_config": dict,
+    "metrics": dict,
+    "history": list,
+    "command": str,
+    "created": str,
+    "role": str,
+}
 
 
 class CheckpointError(Exception):
@@ -88,7 +103,7 @@ def save(path: str | Path, model: torch.nn.Module, metadata: dict[str, Any]) -> 
 
 
 def read_metadata(path: str | Path) -> dict[str, Any]:
-    """The metadata stored in a checkpoint's header (the weights are not read)."""
+    """The metadata stored in a checkpoint's header (the weights are not read), its types checked."""
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"no checkpoint at {path}")
@@ -101,14 +116,62 @@ def read_metadata(path: str | Path) -> dict[str, Any]:
         metadata = json.loads(header[METADATA_KEY])
     except (KeyError, json.JSONDecodeError):
         raise CheckpointError(f"{path} is not a KD Lab checkpoint (no {METADATA_KEY!r} metadata)") from None
+    if not isinstance(metadata, dict):
+        raise CheckpointError(f"{path} has metadata of type {type(metadata).__name__}, expected a JSON object")
     if metadata.get("format") != FORMAT:
         raise CheckpointError(f"{path} has format {metadata.get('format')!r}, expected {FORMAT!r}")
+    for key, expected in FIELD_TYPES.items():
+        if (key in REQUIRED or key in metadata) and not isinstance(metadata.get(key), expected):
+            raise CheckpointError(f"{path} has a malformed {key!r} in its metadata (expected {expected.__name__})")
     return metadata
+
+
+def stored_shapes(path: str | Path) -> dict[str, tuple[int, ...]]:
+    """Name -> shape of every tensor in a safetensors file, read from its header alone."""
+    try:
+        with safe_open(str(path), framework="pt") as handle:
+            return {name: tuple(handle.get_slice(name).get_shape()) for name in handle.keys()}
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise CheckpointError(f"{path} is truncated or corrupted: {exc}") from None
+
+
+def check_architecture(path: str | Path, metadata: dict[str, Any]) -> None:
+    """Check the declared architecture against caps and the stored tensors, before anything is allocated.
+
+    The model is built on the meta device (shapes, no memory), so a header that asks for a
+    huge network costs nothing; its parameter count and every tensor's name and shape must
+    match what the file really holds.
+    """
+    stages = metadata["model_config"].get("stages")
+    widths = [width for stage in stages for width in stage] if _is_list_of_lists(stages) else None
+    if not widths or not all(isinstance(w, int) and 1 <= w <= MAX_WIDTH for w in widths) or len(widths) > MAX_LAYERS:
+        raise CheckpointError(
+            f"{path} declares stages {str(stages)[:80]}: expected lists of at most {MAX_LAYERS} widths "
+            f"between 1 and {MAX_WIDTH}"
+        )
+    try:
+        with torch.device("meta"):
+            skeleton = build_model(metadata["architecture"], metadata["model_config"])
+    except (TypeError, ValueError, KeyError, RuntimeError) as exc:
+        raise CheckpointError(f"{path} declares an architecture that cannot be built: {exc}") from None
+    parameters = count_parameters(skeleton)
+    if parameters > MAX_PARAMETERS:
+        raise CheckpointError(f"{path} declares {parameters:,} parameters, more than the {MAX_PARAMETERS:,} allowed")
+    expected = {name: tuple(tensor.shape) for name, tensor in skeleton.state_dict().items()}
+    stored = stored_shapes(path)
+    if expected != stored:
+        differing = sorted(set(expected.items()) ^ set(stored.items()))[:3]
+        raise CheckpointError(f"{path} does not match its own architecture: tensors differ, e.g. {differing}")
+
+
+def _is_list_of_lists(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(item, list) for item in value)
 
 
 def load(path: str | Path) -> torch.nn.Module:
     """Rebuild the model a checkpoint describes, with its weights, in eval mode."""
     metadata = read_metadata(path)
+    check_architecture(path, metadata)
     try:
         state = load_file(str(path))
     except (SafetensorError, OSError, ValueError) as exc:

@@ -1,43 +1,59 @@
-"""The dashboard's run store and queue: distillation runs trained one at a time in a worker thread.
+"""The dashboard's run queue: distillation runs trained one at a time on a single worker thread.
 
-Every visitor of a public dashboard shares one process and its CPUs, so a single worker
-thread trains the queued runs in turn; further launches wait and can see their place in the
-queue. Runs have caps on epochs and training-subset size so the server stays responsive.
-A finished run is saved by `kd.pipeline.train_and_save` (atomic writes) as
-`RUNS_DIR/<id>.safetensors` + `<id>.json`; the store lists finished runs from those files,
-so they survive a restart. The worker never touches the UI: it only updates `Run` objects,
-which the dashboard polls.
+Every visitor of a public dashboard shares one process and its CPUs, so one worker (a
+`ThreadPoolExecutor` with one thread, one Future per run) trains the queued runs in turn, and
+other heavy work (a latency measurement) queues behind them on the same worker. Launches are
+capped (`kd.limits.Limits`): epochs, images, runs waiting, and runs per visitor session (an
+`owner` token). A finished run is saved by `kd.pipeline.train_and_save` (atomic writes) into
+the runs folder, which `kd.run_store.RunStore` lists, bounds and sweeps. The worker never
+touches the UI: it only updates `Run` objects, which the dashboard polls.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
-import queue
-import re
 import secrets
 import shlex
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from kd import checkpoint
 from kd.data import MNIST, load_mnist
+from kd.limits import Limits
 from kd.models import PRESETS
 from kd.pipeline import train_and_save
+from kd.run_store import RUN_ID, RunStore
 from kd.train import Cancelled, Progress, TrainConfig
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
-MAX_EPOCHS = 5  # per run, on a shared server
-MAX_LIMIT = 10_000  # training images per run
-MAX_QUEUED = 8  # runs waiting behind the one that trains
+DEFAULTS = Limits()
+MAX_EPOCHS, MAX_LIMIT, MAX_QUEUED = DEFAULTS.max_epochs, DEFAULTS.max_images, DEFAULTS.max_queued
 KEEP_ENDED = 100  # ended runs remembered in memory (their progress); saved runs stay on disk regardless
-RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
+__all__ = ["RUN_ID", "Run", "RunManager", "RunSettings", "Status", "NotYours", "command_for"]
 
-QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed", "cancelled"
+
+class Status(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+QUEUED, RUNNING, DONE, FAILED, CANCELLED = Status  # the names other modules import
+
+
+class NotYours(ValueError):
+    """A visitor tried to delete a run launched by someone else."""
 
 
 @dataclass(frozen=True)
@@ -69,14 +85,18 @@ class Run:
     id: str
     settings: RunSettings
     path: Path  # where the checkpoint is written when the run finishes
-    status: str = QUEUED
+    status: Status = QUEUED
     progress: list[Progress] = field(default_factory=list)
     error: str | None = None
     metadata: dict[str, Any] | None = None  # the saved checkpoint's metadata once done
     created: float = field(default_factory=time.time)
     started: float | None = None
     finished: float | None = None
+    owner: str | None = None  # the visitor session that launched it (None: launched from code)
+    committed: bool = False  # past its last step: it will be saved, too late to cancel
     cancel_event: threading.Event = field(default_factory=threading.Event, repr=False)
+    ended: threading.Event = field(default_factory=threading.Event, repr=False)
+    future: Future | None = field(default=None, repr=False)
 
     @property
     def active(self) -> bool:
@@ -116,19 +136,39 @@ class RunManager:
         runs_dir: str | Path,
         teacher_path: str | Path,
         load_data: Callable[[], MNIST] = load_mnist,
-        max_epochs: int = MAX_EPOCHS,
-        max_limit: int = MAX_LIMIT,
-        max_queued: int = MAX_QUEUED,
+        max_epochs: int | None = None,
+        max_limit: int | None = None,
+        max_queued: int | None = None,
+        limits: Limits | None = None,
     ):
+        """`limits` (default: `Limits()`); max_epochs, max_limit, max_queued override single fields of it."""
+        overrides = {"max_epochs": max_epochs, "max_images": max_limit, "max_queued": max_queued}
+        self.limits = dataclasses.replace(
+            limits or DEFAULTS, **{name: value for name, value in overrides.items() if value is not None}
+        )
         self.runs_dir = Path(runs_dir)
         self.teacher_path = Path(teacher_path)
-        self.max_epochs, self.max_limit, self.max_queued = max_epochs, max_limit, max_queued
+        self.store = RunStore(self.runs_dir)
         self._load_data = load_data
         self._data: MNIST | None = None
         self._runs: dict[str, Run] = {}
-        self._queue: queue.Queue[Run | None] = queue.Queue()
+        self._owners: dict[str, str | None] = {}  # run id -> owner, for saved runs too, while this process lives
         self._lock = threading.Lock()
-        self._worker: threading.Thread | None = None
+        self._executor: ThreadPoolExecutor | None = None
+        self.store.sweep_orphans()
+        self.store.prune(self.limits.max_saved_runs, self.limits.max_saved_bytes)
+
+    @property
+    def max_epochs(self) -> int:
+        return self.limits.max_epochs
+
+    @property
+    def max_limit(self) -> int:
+        return self.limits.max_images
+
+    @property
+    def max_queued(self) -> int:
+        return self.limits.max_queued
 
     # --- launching and watching -------------------------------------------------------
 
@@ -140,42 +180,57 @@ class RunManager:
         if not 1 <= settings.limit <= self.max_limit:
             raise ValueError(f"the training subset must be between 1 and {self.max_limit:,} images on this server")
         if not self.teacher_path.is_file():
-            raise ValueError(f"no teacher checkpoint at {self.teacher_path}: a run needs the teacher")
+            raise ValueError(f"no teacher checkpoint at {self.teacher_path.name}: a run needs the teacher")
 
-    def launch(self, settings: RunSettings) -> Run:
-        """Queue a run; the worker starts it when the runs before it have finished."""
+    def launch(self, settings: RunSettings, owner: str | None = None) -> Run:
+        """Queue a run for `owner` (a visitor session's token); the worker starts it after the runs before it."""
         self.check(settings)
         with self._lock:
-            if len(self.queued()) >= self.max_queued:
+            mine = [run for run in self._runs.values() if run.active and owner is not None and run.owner == owner]
+            if len(mine) >= self.limits.runs_per_visitor:
+                raise ValueError(
+                    "you already have a run waiting or training: wait for it to finish or cancel it first"
+                    if self.limits.runs_per_visitor == 1
+                    else f"you already have {len(mine)} runs waiting or training, the most one visitor may have"
+                )
+            if sum(run.status == QUEUED for run in self._runs.values()) >= self.max_queued:
                 raise ValueError(f"{self.max_queued} runs are already waiting; try again in a few minutes")
-            run_id = f"run-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
-            run = Run(run_id, settings, self.runs_dir / f"{run_id}.safetensors")
+            run_id = f"run-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}"
+            run = Run(run_id, settings, self.runs_dir / f"{run_id}.safetensors", owner=owner)
             self._forget_old_runs()
             self._runs[run_id] = run
-            if self._worker is None or not self._worker.is_alive():
-                self._worker = threading.Thread(target=self._work, name="kd-run-worker", daemon=True)
-                self._worker.start()
-        self._queue.put(run)
+            self._owners[run_id] = owner
+            run.future = self._worker().submit(self._execute, run)
         return run
 
+    def submit(self, task: Callable[[], T]) -> Future[T]:
+        """Queue other heavy work (a latency measurement) on the same worker: it never shares the CPUs with a run."""
+        with self._lock:
+            return self._worker().submit(task)
+
+    def _worker(self) -> ThreadPoolExecutor:
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kd-run-worker")
+        return self._executor
+
     def _forget_old_runs(self) -> None:
-        ended = sorted((run for run in self._snapshot() if not run.active), key=lambda run: run.created)
+        ended = sorted((run for run in self._runs.values() if not run.active), key=lambda run: run.created)
         for run in ended[: max(0, len(ended) - KEEP_ENDED + 1)]:
             del self._runs[run.id]
 
     def get(self, run_id: str) -> Run | None:
-        return self._runs.get(run_id)
-
-    def _snapshot(self) -> list[Run]:
-        # list() of a dict's values is one step under the GIL: safe while the worker or launch() changes it
-        return list(self._runs.values())
+        with self._lock:
+            return self._runs.get(run_id)
 
     def queued(self) -> list[Run]:
         """Runs waiting to start, oldest first."""
-        return sorted((run for run in self._snapshot() if run.status == QUEUED), key=lambda run: run.created)
+        with self._lock:
+            waiting = [run for run in self._runs.values() if run.status == QUEUED]
+        return sorted(waiting, key=lambda run: run.created)
 
     def running(self) -> Run | None:
-        return next((run for run in self._snapshot() if run.status == RUNNING), None)
+        with self._lock:
+            return next((run for run in self._runs.values() if run.status == RUNNING), None)
 
     def position(self, run_id: str) -> int | None:
         """1 for the next run to start, 2 for the one after it ...; None if not waiting."""
@@ -183,55 +238,76 @@ class RunManager:
         return ids.index(run_id) + 1 if run_id in ids else None
 
     def cancel(self, run_id: str) -> bool:
-        """Stop a running run at its next step, or drop a queued one. False if it was not active."""
+        """Stop a running run at its next step, or drop a queued one.
+
+        False if it was not active, or has passed its last step (it is being saved: it will be done).
+        """
         with self._lock:
             run = self._runs.get(run_id)
-            if run is None or not run.active:
+            if run is None or not run.active or run.committed:
                 return False
             run.cancel_event.set()
             if run.status == QUEUED:
-                run.status, run.finished = CANCELLED, time.time()
+                run.future.cancel()  # if the worker picks it up anyway, _execute sees the status and skips it
+                self._end(run, CANCELLED)
             return True
 
     def wait(self, run_id: str, timeout: float | None = None) -> Run:
         """Block until a run is no longer active (for tests and scripts)."""
-        deadline = None if timeout is None else time.monotonic() + timeout
-        run = self._runs[run_id]
-        while run.active:
-            if deadline is not None and time.monotonic() > deadline:
-                raise TimeoutError(f"run {run_id} still {run.status} after {timeout} s")
-            time.sleep(0.05)
+        run = self.get(run_id)
+        if run is None:
+            raise KeyError(run_id)
+        if not run.ended.wait(timeout):
+            raise TimeoutError(f"run {run_id} still {run.status} after {timeout} s")
         return run
 
     def shutdown(self, timeout: float = 10.0) -> None:
-        """Cancel everything and stop the worker."""
-        for run in self._snapshot():
+        """Cancel everything and stop the worker (waiting up to `timeout` for a run to stop)."""
+        with self._lock:
+            active = [run for run in self._runs.values() if run.active]
+        for run in active:
             self.cancel(run.id)
-        self._queue.put(None)
-        if self._worker is not None:
-            self._worker.join(timeout)
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+        for run in active:
+            run.ended.wait(timeout)
 
     # --- the worker -------------------------------------------------------------------
 
-    def _work(self) -> None:
-        while True:
-            run = self._queue.get()
-            if run is None:
+    def _end(self, run: Run, status: Status, error: str | None = None) -> None:
+        """Under the lock: record how a run ended."""
+        run.status, run.error, run.finished = status, error, time.time()
+        if status != DONE:
+            self._owners.pop(run.id, None)  # nothing saved, nothing to own
+        run.ended.set()
+
+    def _execute(self, run: Run) -> None:
+        with self._lock:
+            if run.status != QUEUED:  # cancelled while it waited
                 return
-            with self._lock:
-                if run.status != QUEUED:  # cancelled while it waited
-                    continue
-                run.status, run.started = RUNNING, time.time()
-            try:
-                run.metadata = self._train(run)
-                status, error = DONE, None
-            except Cancelled:
-                status, error = CANCELLED, None
-            except Exception as exc:  # a failed run must never take the worker down
-                log.exception("run %s failed", run.id)
-                status, error = FAILED, f"{type(exc).__name__}: {exc}"
-            with self._lock:
-                run.status, run.error, run.finished = status, error, time.time()
+            run.status, run.started = RUNNING, time.time()
+        metadata, error = None, None
+        try:
+            metadata = self._train(run)
+            status = DONE
+        except Cancelled:
+            status = CANCELLED
+        except Exception as exc:  # a failed run must never take the worker down
+            log.exception("run %s failed", run.id)
+            status, error = FAILED, f"{type(exc).__name__}: {exc}"
+        with self._lock:
+            run.metadata = metadata
+            self._end(run, status, error)
+        if status == DONE:
+            self._prune(keep=run.id)
+
+    def _on_progress(self, run: Run, progress: Progress) -> None:
+        with self._lock:
+            if progress.step == progress.total_steps:
+                if run.cancel_event.is_set():  # asked during the last step: honour it, save nothing
+                    raise Cancelled()
+                run.committed = True
+            run.progress.append(progress)
 
     def _train(self, run: Run) -> dict[str, Any]:
         if self._data is None:
@@ -247,39 +323,43 @@ class RunManager:
             command_for(run.settings, self.teacher_path, out),
             teacher=teacher,  # also the reference for the agreement metric of a scratch run
             teacher_path=self.teacher_path,
-            on_progress=run.progress.append,
+            on_progress=lambda progress: self._on_progress(run, progress),
             cancel=run.cancel_event,
         )
         return checkpoint.read_metadata(run.path)  # as saved, with versions and the weights' checksum
+
+    def _prune(self, keep: str) -> None:
+        removed = self.store.prune(self.limits.max_saved_runs, self.limits.max_saved_bytes, keep=keep)
+        with self._lock:
+            for run_id in removed:
+                self._owners.pop(run_id, None)
+                self._runs.pop(run_id, None)
 
     # --- the store of finished runs ---------------------------------------------------
 
     def finished(self) -> list[dict[str, Any]]:
         """Saved runs, newest first: {id, path, metadata} for each readable pair of files."""
-        found = []
-        for json_path in self.runs_dir.glob("*.json"):
-            weights = json_path.with_suffix(".safetensors")
-            if not weights.is_file():
-                continue
-            try:
-                metadata = checkpoint.read_metadata(weights)
-            except checkpoint.CheckpointError:
-                continue  # damaged: not offered, never crashes the listing
-            found.append({"id": json_path.stem, "path": weights, "metadata": metadata})
-        return sorted(found, key=lambda run: (run["metadata"].get("created", ""), run["id"]), reverse=True)
+        return self.store.entries()
 
-    def delete(self, run_id: str) -> bool:
-        """Remove a saved run's two files. False if there was nothing to delete."""
+    def may_delete(self, run_id: str, owner: str | None = None) -> bool:
+        """Whether `owner` may delete this saved run: their own, or any where the server allows it."""
+        with self._lock:
+            return self.limits.allow_delete_any or self._owners.get(run_id) == owner
+
+    def delete(self, run_id: str, owner: str | None = None) -> bool:
+        """Remove a saved run's two files. False if there was nothing to delete.
+
+        Raises NotYours (a ValueError) unless `owner` launched the run or the limits allow deleting any.
+        """
         if not RUN_ID.match(run_id):
             raise ValueError(f"not a run id: {run_id!r}")
-        run = self._runs.get(run_id)
-        if run is not None and run.active:
-            raise ValueError(f"run {run_id} is still {run.status}; cancel it first")
-        removed = False
-        for suffix in (".safetensors", ".json"):
-            path = self.runs_dir / f"{run_id}{suffix}"
-            if path.is_file():
-                path.unlink()
-                removed = True
-        self._runs.pop(run_id, None)
+        if not self.may_delete(run_id, owner):
+            raise NotYours("only the visitor who launched a run may delete it")
+        with self._lock:
+            run = self._runs.get(run_id)
+            if run is not None and run.active:
+                raise ValueError(f"run {run_id} is still {run.status}; cancel it first")
+            removed = self.store.delete(run_id)
+            self._runs.pop(run_id, None)
+            self._owners.pop(run_id, None)
         return removed
