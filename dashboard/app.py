@@ -13,6 +13,8 @@ if str(ROOT) not in sys.path:
 
 import streamlit as st  # noqa: E402
 
+from dashboard.notices import guarded  # noqa: E402
+
 st.set_page_config(page_title="KD Lab", page_icon=":material/science:", layout="wide")
 
 PAGES = [
@@ -23,4 +25,4 @@ PAGES = [
     st.Page("views/latency.py", title="Latency", icon=":material/speed:"),
 ]
 
-st.navigation(PAGES).run()
+guarded(st.navigation(PAGES).run)()  # a failing page shows a notice, never a traceback

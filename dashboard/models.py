@@ -3,13 +3,16 @@
 Models are cached with st.cache_resource (shared by every visitor), keyed by path and weights
 checksum so a replaced file is reloaded; metadata, latency and comparisons with st.cache_data.
 KD_CHECKPOINTS_DIR and KD_RUNS_DIR point the dashboard at other folders (tests use them);
-KD_MAX_EPOCHS and KD_MAX_IMAGES raise or lower the caps on runs (a laptop can afford more
-than a shared Space).
+the limits of a shared server (caps on runs, saved runs, drawings, measurements) come from
+`kd.limits.Limits.from_env`, so KD_MAX_EPOCHS and the rest act the same in every front end.
 """
 
 from __future__ import annotations
 
+import logging
 import os
+import secrets
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,8 +25,12 @@ from kd import checkpoint
 from kd.bench import benchmark
 from kd.data import MNIST, load_mnist
 from kd.evaluate import disagreements
+from kd.limits import Limits, RateLimit
 from kd.predict import predict_proba
-from kd.runs import MAX_EPOCHS, MAX_LIMIT, RunManager
+from kd.preprocess import canvas_to_mnist, decode_drawing
+from kd.runs import RunManager
+
+log = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = {"teacher": "Teacher", "student": "Student (distilled)", "scratch": "Student (scratch)"}
@@ -135,23 +142,42 @@ def mnist() -> MNIST:
     return load_mnist()
 
 
-def _cap(name: str, default: int, lowest: int, highest: int) -> int:
-    try:
-        value = int(os.environ.get(name, default))
-    except ValueError:
-        value = default
-    return min(max(value, lowest), highest)  # the sliders need a range to slide over
+@st.cache_resource
+def _limits(settings: tuple[tuple[str, str], ...]) -> Limits:
+    return Limits.from_env(dict(settings))  # cached per set of KD_* values: a bad value is warned about once
+
+
+def limits() -> Limits:
+    """This server's limits, from the KD_* environment variables."""
+    return _limits(tuple(sorted((name, value) for name, value in os.environ.items() if name.startswith("KD_"))))
+
+
+def visitor() -> str:
+    """A random token for this browser session: the owner of the runs it launches."""
+    return st.session_state.setdefault("kd_visitor", secrets.token_urlsafe(16))
 
 
 @st.cache_resource
-def _run_manager(runs: str, teacher: str, max_epochs: int, max_limit: int) -> RunManager:
-    return RunManager(runs, teacher, max_epochs=max_epochs, max_limit=max_limit)
+def _run_manager(runs: str, teacher: str, server_limits: Limits) -> RunManager:
+    return RunManager(runs, teacher, limits=server_limits)
 
 
 def run_manager() -> RunManager:
     """The one run queue of this server process, shared by every visitor."""
-    caps = _cap("KD_MAX_EPOCHS", MAX_EPOCHS, 2, 100), _cap("KD_MAX_IMAGES", MAX_LIMIT, 200, 60_000)
-    return _run_manager(str(runs_dir()), str(teacher_path()), *caps)
+    return _run_manager(str(runs_dir()), str(teacher_path()), limits())
+
+
+def digit_from_canvas(raw: bytes | None) -> np.ndarray | None:
+    """The canvas's PNG as the 28x28 digit the models get; None if blank, or refused with a notice."""
+    if raw is None:
+        return None
+    try:
+        image = decode_drawing(raw, limits().max_drawing_pixels)
+        return canvas_to_mnist(image, max_pixels=limits().max_drawing_pixels)
+    except ValueError as exc:
+        log.warning("drawing refused: %s", exc)
+        st.warning(f"This drawing cannot be used: {exc}. Clear the canvas and draw again.")
+        return None
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -160,15 +186,55 @@ def _latency(paths: tuple[str, ...], shas: tuple[str, ...], batch_sizes: tuple[i
     return benchmark(models, batch_sizes=batch_sizes, repeats=repeats, warmup=5)
 
 
+def _key(choices: list[ModelChoice], batch_sizes: tuple[int, ...], repeats: int) -> tuple:
+    return tuple(c.path for c in choices), tuple(c.sha for c in choices), batch_sizes, repeats
+
+
+@st.cache_resource
+def _measurements() -> dict[tuple, Future]:
+    """The latest "Measure again" of each set of models, shared by every visitor (a Future on the run worker)."""
+    return {}
+
+
+@st.cache_resource
+def _measure_gate(interval: int) -> RateLimit:
+    return RateLimit(interval)
+
+
 def latency(choices: list[ModelChoice], batch_sizes: tuple[int, ...], repeats: int = 30) -> list[dict]:
-    """kd.bench rows for these models, measured once per set of models and cached; `model` is the label."""
-    rows = _latency(tuple(c.path for c in choices), tuple(c.sha for c in choices), batch_sizes, repeats)
+    """kd.bench rows for these models, measured once and cached (or measured again); `model` is the label."""
+    key = _key(choices, batch_sizes, repeats)
+    again = _measurements().get(key)
+    if again is not None and again.done() and not again.cancelled() and again.exception() is None:
+        rows = again.result()
+    else:
+        rows = _latency(*key)
     labels = {choice.path: choice.label for choice in choices}
     return [{**row, "model": labels[row["model"]]} for row in rows]
 
 
-def clear_latency() -> None:
-    _latency.clear()
+def measurement_pending(choices: list[ModelChoice], batch_sizes: tuple[int, ...], repeats: int = 30) -> bool:
+    again = _measurements().get(_key(choices, batch_sizes, repeats))
+    return again is not None and not again.done()
+
+
+def measure_again(choices: list[ModelChoice], batch_sizes: tuple[int, ...], repeats: int = 30) -> str | None:
+    """Queue a new measurement behind any runs, at most once per interval per server; else why not.
+
+    Measuring takes seconds of every core, so it waits its turn on the run worker instead of
+    sharing the CPUs with a run, and everyone keeps seeing the previous figures meanwhile.
+    """
+    if measurement_pending(choices, batch_sizes, repeats):
+        return None  # already queued: the page says so
+    wait = _measure_gate(limits().measure_interval_seconds).acquire()
+    if wait > 0:
+        return f"These figures were measured again moments ago; try again in {wait:.0f} s."
+    key = _key(choices, batch_sizes, repeats)
+    models = {path: _load_model(path, sha) for path, sha in zip(key[0], key[1], strict=True)}
+    _measurements()[key] = run_manager().submit(
+        lambda: benchmark(models, batch_sizes=batch_sizes, repeats=repeats, warmup=5)
+    )
+    return None
 
 
 @st.cache_data(show_spinner="Finding test digits where they disagree…", max_entries=32)

@@ -3,9 +3,17 @@
 MNIST digits were size-normalised to fit a 20x20 box (aspect ratio kept, anti-aliased) and
 then centred in 28x28 by their centre of mass (LeCun et al.). A drawing must go through the
 same steps, or the models see something they were never trained on.
+
+A drawing arrives from a browser, so it is untrusted: `decode_drawing` reads the image's size
+from its header and refuses one larger than a cap before any pixel is decoded (a 0.56 MB PNG
+can declare 10000x10000), and odd arrays (too small, NaN, strange types) are a ValueError with
+a message a visitor can read, never a crash.
 """
 
 from __future__ import annotations
+
+import io
+import warnings
 
 import numpy as np
 from PIL import Image
@@ -13,11 +21,49 @@ from PIL import Image
 INK_THRESHOLD = 0.1  # ink level (0..1) that counts as drawn, for the bounding box and blankness
 DIGIT_BOX = 20  # px: the longer side of the digit after scaling, as in MNIST
 SIZE = 28  # px: side of the output image
+MAX_ENCODED_BYTES = 10_000_000  # a canvas PNG is a few KB to a few hundred KB
+MODES = {"1", "L", "LA", "P", "PA", "RGB", "RGBA"}  # what a canvas or an image editor makes
+
+
+def decode_drawing(raw: bytes, max_pixels: int) -> np.ndarray:
+    """PNG or JPEG bytes -> an (H, W, 4) uint8 RGBA array; ValueError for an image too big, too small or odd.
+
+    The size comes from the header (PIL opens lazily), so an image over `max_pixels` is
+    refused before it is decoded: neither time nor memory depend on what it claims to be.
+    """
+    if len(raw) > MAX_ENCODED_BYTES:
+        raise ValueError(f"the drawing is {len(raw):,} bytes, more than the {MAX_ENCODED_BYTES:,} accepted")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(raw), formats=["PNG", "JPEG"])
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        raise ValueError("the drawing is not a readable PNG or JPEG image") from None
+    width, height = image.size
+    if width * height > max_pixels:
+        raise ValueError(f"the drawing is {width}x{height} pixels, more than the {max_pixels:,} accepted")
+    if min(width, height) < 2:
+        raise ValueError(f"the drawing is too small: {width}x{height} pixels")
+    if image.mode not in MODES:
+        raise ValueError(f"the drawing has an unexpected colour mode {image.mode!r}")
+    try:
+        return np.asarray(image.convert("RGBA"))
+    except (OSError, ValueError, SyntaxError) as exc:  # truncated or corrupted pixel data
+        raise ValueError(f"the drawing could not be decoded: {exc}") from None
 
 
 def _to_float(array: np.ndarray) -> np.ndarray:
+    """Any real-valued array -> float32 in [0, 1]: 0..1 floats kept, 0..255 scaled, larger ranges by their maximum."""
+    if array.dtype == bool:
+        return array.astype(np.float32)
+    if array.dtype.kind not in "uif":
+        raise ValueError(f"expected a numeric image, got values of type {array.dtype}")
     array = array.astype(np.float32)
-    return array / 255.0 if array.max(initial=0.0) > 1.0 else array
+    if not np.isfinite(array).all():
+        raise ValueError("the image has NaN or infinite values")
+    array = np.clip(array, 0.0, None)
+    top = float(array.max(initial=0.0))
+    return array / 255.0 if 1.0 < top <= 255.0 else array / top if top > 255.0 else array
 
 
 def ink_map(image: np.ndarray) -> np.ndarray:
@@ -45,8 +91,14 @@ def ink_map(image: np.ndarray) -> np.ndarray:
     return np.clip(distance / span, 0.0, 1.0)
 
 
-def canvas_to_mnist(image: np.ndarray) -> np.ndarray | None:
-    """(H, W[, C]) drawing -> (28, 28) float32 in [0, 1], white digit on black; None if blank."""
+def canvas_to_mnist(image: np.ndarray, max_pixels: int | None = None) -> np.ndarray | None:
+    """(H, W[, C]) drawing -> (28, 28) float32 in [0, 1], white digit on black; None if blank.
+
+    ValueError for an array that is not an image, or larger than `max_pixels` when given.
+    """
+    shape = np.shape(image)
+    if max_pixels is not None and len(shape) >= 2 and shape[0] * shape[1] > max_pixels:
+        raise ValueError(f"the drawing is {shape[1]}x{shape[0]} pixels, more than the {max_pixels:,} accepted")
     ink = ink_map(image)
     rows = np.flatnonzero((ink > INK_THRESHOLD).any(axis=1))
     cols = np.flatnonzero((ink > INK_THRESHOLD).any(axis=0))

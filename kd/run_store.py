@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 ORPHAN_AGE = 600.0  # seconds: younger half-runs may still be being written by another process
 SUFFIXES = (".safetensors", ".json")
+RUN_METRICS = {"accuracy", "errors", "ece", "macro", "per_class", "confusion", "calibration"}  # what the pages read
 
 
 class RunStore:
@@ -113,8 +114,14 @@ def _partner(path: Path) -> Path:
 
 
 def _read(weights: Path) -> dict[str, Any] | None:
+    """A run's metadata if it is a readable checkpoint with what a run's pages show, else None (logged once)."""
     try:
-        return checkpoint.read_metadata(weights)
+        metadata = checkpoint.read_metadata(weights)
     except checkpoint.CheckpointError as exc:
         log.warning("skipping a damaged run file: %s", exc)  # once per version of the file: it is cached
         return None
+    metrics, config = metadata.get("metrics"), metadata.get("train_config")
+    if not isinstance(metrics, dict) or not isinstance(config, dict) or not RUN_METRICS <= metrics.keys():
+        log.warning("skipping %s: a checkpoint, but not a finished run (no metrics or training config)", weights)
+        return None
+    return metadata

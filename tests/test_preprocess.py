@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from drawing import draw_digit
 
-from kd.preprocess import canvas_to_mnist
+from kd.preprocess import canvas_to_mnist, decode_drawing
 
 
 def bounding_box(image, threshold=0.1):
@@ -69,3 +69,95 @@ def test_blank_drawing_is_none(blank):
 def test_bad_shapes_raise(bad):
     with pytest.raises(ValueError):
         canvas_to_mnist(bad)
+
+
+def png_bytes(array: np.ndarray) -> bytes:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(array).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def huge_blank_png(side: int) -> bytes:
+    """A valid greyscale PNG of side x side black pixels, built row by row without holding the image."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    compressor, row, parts = zlib.compressobj(9), b"\0" * (side + 1), []
+    for _ in range(side):
+        parts.append(compressor.compress(row))
+    parts.append(compressor.flush())
+    header = struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", b"".join(parts)) + chunk(b"IEND", b"")
+
+
+def test_a_drawing_decodes_to_the_same_digit():
+    drawing = draw_digit(3)
+    decoded = decode_drawing(png_bytes(drawing), max_pixels=1_000_000)
+    assert decoded.shape == (280, 280, 4) and decoded.dtype == np.uint8
+    assert np.array_equal(canvas_to_mnist(decoded), canvas_to_mnist(drawing))
+
+
+def test_a_huge_png_is_refused_from_its_header_without_decoding(monkeypatch):
+    from PIL import ImageFile
+
+    raw = huge_blank_png(10_000)
+    assert len(raw) < 1_000_000  # small on the wire, 100 million pixels once decoded
+
+    def no_decoding(self, *args):
+        raise AssertionError("the pixels were decoded")
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", no_decoding)
+    with pytest.raises(ValueError, match="10000x10000 pixels, more than the 1,500,000 accepted"):
+        decode_drawing(raw, max_pixels=1_500_000)
+
+
+def test_a_huge_array_is_refused_by_canvas_to_mnist_before_any_work():
+    big = np.broadcast_to(np.uint8(0), (10_000, 10_000))  # no memory behind it
+    with pytest.raises(ValueError, match="more than the"):
+        canvas_to_mnist(big, max_pixels=1_500_000)
+
+
+@pytest.mark.parametrize(
+    "raw, message",
+    [
+        (png_bytes(np.zeros((1, 1, 4), np.uint8)), "too small"),
+        (png_bytes(np.zeros((40, 40), np.uint16)), "colour mode"),  # 16-bit grey
+        (b"data:image/png;base64,not even decoded", "not a readable"),
+        (b"GIF89a" + b"\0" * 100, "not a readable"),
+        (png_bytes(np.zeros((40, 40, 3), np.uint8))[:60], "decoded|not a readable"),
+        (b"\0" * 20_000_001, "bytes"),
+    ],
+    ids=["1x1", "16-bit", "text", "gif", "truncated", "too-many-bytes"],
+)
+def test_forged_drawings_give_a_readable_value_error(raw, message):
+    with pytest.raises(ValueError, match=message):
+        decode_drawing(raw, max_pixels=1_500_000)
+
+
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        (np.full((30, 30), np.nan, np.float32), "NaN"),
+        (np.full((30, 30), np.inf), "NaN or infinite"),
+        (np.zeros((30, 30), complex), "numeric"),
+        (np.full((30, 30), "x", object), "numeric"),
+        (np.zeros((1, 1, 4), np.uint8), "too small"),
+        (np.zeros((0, 28)), "too small"),
+    ],
+)
+def test_odd_arrays_give_a_readable_value_error(bad, message):
+    with pytest.raises(ValueError, match=message):
+        canvas_to_mnist(bad)
+
+
+def test_sixteen_bit_and_boolean_images_work():
+    sixteen = draw_digit(4)[..., 0].astype(np.uint16) * 257  # 0..65535
+    assert np.abs(canvas_to_mnist(sixteen) - canvas_to_mnist(draw_digit(4))).max() < 0.02
+    assert canvas_to_mnist(draw_digit(4)[..., 0] > 127) is not None

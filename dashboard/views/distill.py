@@ -5,7 +5,8 @@ import time
 import streamlit as st
 
 from dashboard import charts, tables
-from dashboard.models import finished_runs, missing_notice, run_manager, shipped
+from dashboard.models import finished_runs, missing_notice, run_manager, shipped, visitor
+from dashboard.notices import guarded
 from kd.runs import CANCELLED, DONE, FAILED, QUEUED, RUNNING, Run, RunSettings
 
 st.title("Distill a student")
@@ -45,7 +46,7 @@ def settings_form() -> RunSettings:
 settings = settings_form()
 if st.button("Launch run", type="primary", disabled=shipped("teacher") is None):
     try:
-        run = manager.launch(settings)
+        run = manager.launch(settings, owner=visitor())
     except ValueError as exc:
         st.error(str(exc))
     else:
@@ -96,7 +97,7 @@ def live_run() -> None:
 run = manager.get(st.session_state.get("distill_run", ""))
 if run is not None and run.active:
     st.subheader("Your run")
-    st.fragment(live_run, run_every=1.0)()
+    st.fragment(guarded(live_run), run_every=1.0)()
 elif run is not None:
     if run.status == FAILED:
         st.error(f"The run failed: {run.error}")
@@ -189,12 +190,18 @@ else:
     if metrics.button("Open in Metrics", width="stretch"):
         st.session_state["metrics_b"] = choice.path
         st.switch_page("views/metrics.py", query_params={})
-    if delete.button("Delete", width="stretch"):
+    mine = manager.may_delete(choice.key, visitor())
+    help_text = None if mine else "Only the visitor who launched a run can delete it."
+    if delete.button("Delete", width="stretch", disabled=not mine, help=help_text):
         try:
-            manager.delete(choice.key)
+            manager.delete(choice.key, owner=visitor())
         except ValueError as exc:
             st.error(str(exc))
         else:
             st.toast(f"Deleted {choice.key}")
             st.rerun()
     st.caption(f"Reproduce a run from the command line: `{choice.metadata.get('command', '')}`")
+    st.caption(
+        f"This server keeps the {manager.limits.max_saved_runs} newest runs (oldest deleted first); "
+        "each visitor can delete the runs they launched."
+    )

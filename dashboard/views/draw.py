@@ -5,9 +5,9 @@ import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
 from dashboard import charts
-from dashboard.models import load_model, missing_notice, mnist, model_choices, shipped
+from dashboard.models import digit_from_canvas, load_model, missing_notice, mnist, model_choices, shipped
+from dashboard.notices import guarded
 from kd.predict import predict_proba
-from kd.preprocess import canvas_to_mnist
 
 st.title("Draw a digit")
 st.write(
@@ -54,6 +54,7 @@ source = source_column.segmented_control(
 
 # Only this part reruns when the drawing or the temperature changes: a faster answer after each stroke.
 @st.fragment
+@guarded
 def drawing_area() -> None:
     st.space("medium")  # room for the canvas toolbar, which floats above the canvas
     canvas_column, seen_column = st.columns([3, 2])
@@ -76,7 +77,8 @@ def drawing_area() -> None:
                 key="draw_canvas",
             )
             st.caption("Draw with the mouse. The toolbar above the canvas has undo, redo and clear (the bin).")
-            digit = canvas_to_mnist(result.image_data) if result.image_data is not None else None
+            # the PNG's size is checked before it is decoded (result.image_data would decode any size)
+            digit = digit_from_canvas(result.image_bytes)
     with seen_column:
         st.markdown("**What the models see** (28×28)")
         if digit is None:

@@ -4,7 +4,15 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import charts, tables
-from dashboard.models import clear_latency, latency, missing_notice, model_choices, size_on_disk, training_busy
+from dashboard.models import (
+    latency,
+    measure_again,
+    measurement_pending,
+    missing_notice,
+    model_choices,
+    size_on_disk,
+    training_busy,
+)
 
 BATCH_SIZES = (1, 4, 16, 64, 256, 1024)
 
@@ -32,10 +40,21 @@ if not picked:
 
 if training_busy():
     st.warning("A distillation run is training on this server right now: it shares the CPUs, so timings are slower.")
-if st.button("Measure again"):
-    clear_latency()
+models = [by_path[p] for p in picked]
+if st.button("Measure again", help="Queued behind any training run, at most once a minute for the whole server."):
+    refused = measure_again(models, BATCH_SIZES)
+    if refused:
+        st.info(refused)
+if measurement_pending(models, BATCH_SIZES):
+    st.info("Measuring again once the runs before it have finished; these are the previous figures until then.")
+
+    def reload_when_measured() -> None:
+        if not measurement_pending(models, BATCH_SIZES):
+            st.rerun()
+
+    st.fragment(reload_when_measured, run_every=2.0)()
 with st.spinner("Timing the models (a few seconds, once; the result is cached)…"):
-    rows = latency([by_path[p] for p in picked], BATCH_SIZES)
+    rows = latency(models, BATCH_SIZES)
 
 left, right = st.columns(2)
 with left:
