@@ -28,9 +28,9 @@ test: lint
 
 # The shipped models, from scratch, with the commands recorded in each checkpoint.
 checkpoints: setup
-	$(PYTHON) -m kd train-teacher --epochs 12 --seed 0 --out checkpoints/teacher
-	$(PYTHON) -m kd distill --alpha 0 --augment --epochs 12 --seed 0 --out checkpoints/scratch
-	$(PYTHON) -m kd distill --alpha 0.9 --temperature 4 --augment --epochs 12 --seed 0 --out checkpoints/student
+	$(PYTHON) -m kd train-teacher --epochs 12 --seed 0 --out checkpoints/teacher --force
+	$(PYTHON) -m kd distill --alpha 0 --augment --epochs 12 --seed 0 --out checkpoints/scratch --force
+	$(PYTHON) -m kd distill --alpha 0.9 --temperature 4 --augment --epochs 12 --seed 0 --out checkpoints/student --force
 
 report: setup
 	$(PYTHON) -m kd report --readme README.md

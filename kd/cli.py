@@ -15,15 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from kd import checkpoint
+from kd.cli_checks import UsageError, check_before_work, parse_batch_sizes
 from kd.data import DataError, load_mnist
 from kd.models import PRESETS
 from kd.train import Cancelled, TrainConfig
 
 DEFAULT_TEACHER = "checkpoints/teacher.safetensors"
-
-
-class UsageError(Exception):
-    """Bad command-line input."""
 
 
 class Parser(argparse.ArgumentParser):
@@ -92,6 +89,7 @@ def build_parser() -> Parser:
     teacher = commands.add_parser("train-teacher", help="train the teacher CNN")
     add_training_flags(teacher, epochs=12, augment=True)
     teacher.add_argument("--out", default="checkpoints/teacher")
+    teacher.add_argument("--force", action="store_true", help="replace an existing checkpoint at --out")
 
     distill = commands.add_parser("distill", help="train a student from the teacher (alpha=0: scratch baseline)")
     distill.add_argument("--teacher", default=DEFAULT_TEACHER)
@@ -101,6 +99,7 @@ def build_parser() -> Parser:
     )
     add_training_flags(distill, epochs=12, augment=False)
     distill.add_argument("--out", default=None, help="checkpoint path (default: runs/distill-<time>)")
+    distill.add_argument("--force", action="store_true", help="replace an existing checkpoint at --out")
 
     evaluate = commands.add_parser("evaluate", help="test-set metrics of checkpoints")
     evaluate.add_argument("checkpoints", nargs="+")
@@ -210,16 +209,6 @@ def run_evaluate(args) -> dict[str, Any]:
     }
 
 
-def parse_batch_sizes(text: str) -> tuple[int, ...]:
-    try:
-        sizes = tuple(int(part) for part in text.split(","))
-    except ValueError:
-        raise UsageError(f"--batch-sizes must be comma-separated whole numbers, got {text!r}") from None
-    if not sizes or min(sizes) < 1:
-        raise UsageError("--batch-sizes must all be at least 1")
-    return sizes
-
-
 def run_bench(args) -> dict[str, Any]:
     from kd.bench import benchmark
 
@@ -261,6 +250,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         args.argv = argv
+        check_before_work(args)
         result = RUNNERS[args.command](args)
     except (UsageError, ValueError, DataError, checkpoint.CheckpointError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -96,3 +96,74 @@ def test_corrupted_checkpoint_through_the_real_entry_point(tmp_path):
     done = subprocess.run([sys.executable, "-m", "kd", "evaluate", str(bad), "--json"], capture_output=True, text=True)
     assert done.returncode == 1 and done.stdout == ""
     assert done.stderr.startswith("error: ") and done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+
+
+@pytest.fixture
+def no_work(monkeypatch):
+    """Fail loudly if a command loads data or a checkpoint: the arguments must be refused before that."""
+    import kd.cli
+
+    def work(*args, **kwargs):
+        raise AssertionError("work started before the arguments were checked")
+
+    monkeypatch.setattr(kd.cli, "load_mnist", work)
+    monkeypatch.setattr(kd.cli.checkpoint, "load", work)
+
+
+def test_out_never_replaces_an_existing_checkpoint_or_file_without_force(capsys, tmp_path, no_work):
+    shipped = tmp_path / "teacher.safetensors"
+    shipped.write_bytes(b"the shipped teacher")
+    (tmp_path / "results.json").write_text("{}")
+    for out, clash in ((tmp_path / "teacher", shipped), (tmp_path / "results", tmp_path / "results.json")):
+        for command in (["distill"], ["train-teacher"]):
+            code, out_text, err = run(capsys, *command, "--out", str(out))
+            assert code == 2 and out_text == "" and err.count("\n") == 1
+            assert err.startswith("error: ") and f"{clash} already exists; pass --force" in err
+    assert shipped.read_bytes() == b"the shipped teacher" and (tmp_path / "results.json").read_text() == "{}"
+
+
+def test_force_lets_out_replace_a_file(capsys, tmp_path, monkeypatch):
+    import kd.cli
+
+    (tmp_path / "old.json").write_text("{}")
+    monkeypatch.setattr(kd.cli, "run_training", lambda *args: {"trained": True})  # the checks are what is tested
+    code, out, err = run(capsys, "distill", "--teacher", str(tmp_path / "none"), "--out", str(tmp_path / "old"))
+    assert code == 2 and "already exists" in err
+    code, out, err = run(capsys, "distill", "--out", str(tmp_path / "old"), "--force", "--json")
+    assert code == 0 and json.loads(out) == {"trained": True}
+
+
+def test_an_unwritable_out_is_refused_before_training(capsys, tmp_path, no_work):
+    (tmp_path / "a-file").write_text("not a folder")
+    code, _, err = run(capsys, "distill", "--alpha", "0", "--out", str(tmp_path / "a-file" / "run"))
+    assert code == 2 and err.startswith("error: --out") and "not a folder" in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["distill", "--device", "bogus"], "--device must be auto, cpu, cuda, cuda:N or mps"),
+        (["distill", "--device", "cuda:99"], "no such CUDA device"),
+        (["train-teacher", "--device", "cpu; rm -rf /", "--out", "x"], "--device must be"),
+        (["bench", "x.safetensors", "--batch-sizes", "1000000000"], "between 1 and 10,000"),
+        (["bench", "x.safetensors", "--batch-sizes", "0"], "between 1 and 10,000"),
+        (["bench", "x.safetensors", "--repeats", "10000000"], "--repeats must be at most"),
+        (["bench", "x.safetensors", "--threads", "100000"], "--threads must be at most"),
+        (["distill", "--alpha", "1.5", "--teacher", "missing.safetensors"], "alpha"),  # settings before the teacher
+    ],
+)
+def test_bad_arguments_are_refused_before_any_work(capsys, no_work, argv, message):
+    code, out, err = run(capsys, *argv)
+    assert code != 0 and out == "" and err.startswith("error: ") and err.count("\n") == 1
+    assert message in err and "Traceback" not in err
+
+
+def test_devices_this_machine_has_are_accepted():
+    import torch
+
+    from kd.cli_checks import check_device
+
+    check_device("auto")
+    check_device("cpu")
+    if torch.cuda.is_available():
+        check_device("cuda:0")
