@@ -172,3 +172,244 @@ def test_store_skips_damaged_files_and_refuses_bad_ids(tmp_path, teacher_path, s
         manager.delete("../teacher")
     assert manager.delete("broken") and not (manager.runs_dir / "broken.json").exists()
     assert not manager.delete("never-existed")
+
+
+def test_statuses_are_a_str_enum_with_the_old_values():
+    from kd.runs import Status
+
+    assert [str(status) for status in (QUEUED, RUNNING, DONE, FAILED, CANCELLED)] == [
+        "queued",
+        "running",
+        "done",
+        "failed",
+        "cancelled",
+    ]
+    assert all(isinstance(status, Status) for status in (QUEUED, DONE)) and DONE == "done"
+
+
+def hooked_training(monkeypatch, before_last=None, after_last=None):
+    """Wrap the pipeline's progress callback so a test acts exactly around a run's last step."""
+    import kd.runs
+
+    real = kd.runs.train_and_save
+
+    def wrapped(*args, on_progress, **kwargs):
+        def progress(update):
+            last = update.step == update.total_steps
+            if last and before_last:
+                before_last()
+            on_progress(update)
+            if last and after_last:
+                after_last()
+
+        return real(*args, on_progress=progress, **kwargs)
+
+    monkeypatch.setattr(kd.runs, "train_and_save", wrapped)
+
+
+def test_cancel_right_after_the_last_step_reports_the_truth(tmp_path, teacher_path, small_data, monkeypatch):
+    manager = manager_for(tmp_path, teacher_path, small_data)
+    answers = []
+    hooked_training(monkeypatch, after_last=lambda: answers.append(manager.cancel(run.id)))
+    run = manager.launch(TINY)
+    manager.wait(run.id, timeout=120)
+    assert answers == [False]  # too late: the run is being saved
+    assert run.status == DONE and run.path.is_file()
+    manager.shutdown()
+
+
+def test_cancel_during_the_last_step_is_honoured(tmp_path, teacher_path, small_data, monkeypatch):
+    manager = manager_for(tmp_path, teacher_path, small_data)
+    answers = []
+    hooked_training(monkeypatch, before_last=lambda: answers.append(manager.cancel(run.id)))
+    run = manager.launch(TINY)
+    manager.wait(run.id, timeout=120)
+    assert answers == [True]
+    assert run.status == CANCELLED and not run.path.exists() and manager.finished() == []
+    manager.shutdown()
+
+
+def held_manager(tmp_path, teacher_path, small_data, **kwargs):
+    """A manager whose first run holds in RUNNING until the returned event is set."""
+    release = threading.Event()
+    manager = manager_for(
+        tmp_path, teacher_path, small_data, load_data=lambda: release.wait(30) and small_data, **kwargs
+    )
+    return manager, release
+
+
+def test_one_waiting_or_running_run_per_visitor(tmp_path, teacher_path, small_data):
+    manager, release = held_manager(tmp_path, teacher_path, small_data)
+    mine = manager.launch(TINY, owner="visitor-a")
+    with pytest.raises(ValueError, match="already have a run"):
+        manager.launch(TINY, owner="visitor-a")
+    theirs = manager.launch(TINY, owner="visitor-b")
+    assert manager.cancel(mine.id)
+    again = manager.launch(TINY, owner="visitor-a")  # allowed once the first is no longer active
+    assert {mine.owner, theirs.owner, again.owner} == {"visitor-a", "visitor-b"}
+    release.set()
+    manager.shutdown()
+
+
+def test_only_the_owner_deletes_a_run_unless_the_server_allows_any(tmp_path, teacher_path, small_data):
+    from kd.limits import Limits
+    from kd.runs import NotYours
+
+    manager = manager_for(tmp_path, teacher_path, small_data)
+    run = manager.launch(TINY, owner="visitor-a")
+    manager.wait(run.id, timeout=120)
+    assert not manager.may_delete(run.id, "visitor-b") and manager.may_delete(run.id, "visitor-a")
+    with pytest.raises(NotYours):
+        manager.delete(run.id, owner="visitor-b")
+    with pytest.raises(NotYours):
+        manager.delete(run.id)  # code without an owner is not the visitor either
+    assert run.path.is_file()
+    manager.shutdown()
+
+    open_server = RunManager(manager.runs_dir, teacher_path, limits=Limits(allow_delete_any=True))
+    assert open_server.delete(run.id, owner="visitor-b") and not run.path.exists()
+
+
+def copy_run(source, folder, run_id, age):
+    """A saved run's two files under another id, `age` seconds old."""
+    import os
+    import shutil
+    import time
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for suffix in (".safetensors", ".json"):
+        target = folder / f"{run_id}{suffix}"
+        shutil.copyfile(source.with_suffix(suffix), target)
+        os.utime(target, (time.time() - age, time.time() - age))
+    return folder / f"{run_id}.safetensors"
+
+
+def test_saved_runs_are_bounded_oldest_first_by_count_and_bytes(tmp_path, teacher_path, small_data):
+    from kd.limits import Limits
+    from kd.run_store import RunStore
+
+    folder = tmp_path / "runs"
+    for index in range(5):
+        copy_run(teacher_path, folder, f"run-{index}", age=1000 - index)  # run-0 is the oldest
+    RunManager(folder, teacher_path, limits=Limits(max_saved_runs=3))
+    assert sorted(p.stem for p in folder.glob("*.safetensors")) == ["run-2", "run-3", "run-4"]
+    assert sorted(p.stem for p in folder.glob("*.json")) == ["run-2", "run-3", "run-4"]
+
+    one_run = sum(folder.joinpath(f"run-4{suffix}").stat().st_size for suffix in (".safetensors", ".json"))
+    assert RunStore(folder).prune(max_runs=100, max_bytes=int(2.5 * one_run), keep="run-2") == ["run-3"]
+    assert sorted(p.stem for p in folder.glob("*.safetensors")) == ["run-2", "run-4"]
+
+
+def test_a_finished_run_makes_room_by_deleting_the_oldest(tmp_path, teacher_path, small_data):
+    from kd.limits import Limits
+
+    folder = tmp_path / "runs"
+    copy_run(teacher_path, folder, "run-old", age=1000)
+    copy_run(teacher_path, folder, "run-older", age=2000)
+    manager = manager_for(tmp_path, teacher_path, small_data, limits=Limits(max_saved_runs=2))
+    run = manager.launch(TINY)
+    manager.wait(run.id, timeout=120)
+    assert run.status == DONE, run.error
+    assert sorted(entry["id"] for entry in manager.finished()) == sorted([run.id, "run-old"])
+    manager.shutdown()
+
+
+def test_the_listing_reads_a_header_only_when_its_file_changes(tmp_path, teacher_path, small_data, monkeypatch):
+    import os
+
+    import kd.run_store
+
+    folder = tmp_path / "runs"
+    for index in range(3):
+        copy_run(teacher_path, folder, f"run-{index}", age=100)
+    reads = []
+    real = kd.run_store.checkpoint.read_metadata
+    monkeypatch.setattr(kd.run_store.checkpoint, "read_metadata", lambda path: reads.append(path) or real(path))
+    manager = manager_for(tmp_path, teacher_path, small_data)
+    assert len(manager.finished()) == 3 and len(reads) == 3
+    assert len(manager.finished()) == 3 and len(reads) == 3  # a rerun reads nothing again
+    os.utime(folder / "run-1.safetensors")  # replaced or touched: read again, alone
+    assert len(manager.finished()) == 3 and [path.name for path in reads[3:]] == ["run-1.safetensors"]
+
+
+def test_orphans_and_leftover_temporary_files_are_swept_at_start_up(tmp_path, teacher_path, small_data):
+    import os
+    import time
+
+    folder = tmp_path / "runs"
+    complete = copy_run(teacher_path, folder, "run-complete", age=5000)
+    weights_only = copy_run(teacher_path, folder, "run-crashed", age=5000)
+    weights_only.with_suffix(".json").unlink()
+    metadata_only = copy_run(teacher_path, folder, "run-halfdeleted", age=5000)
+    metadata_only.unlink()
+    leftover = folder / ".run-x.safetensors.abc123.tmp"
+    leftover.write_bytes(b"half a file")
+    young = folder / "run-being-written.safetensors"
+    young.write_bytes(b"another process is writing this one right now")
+    os.utime(leftover, (time.time() - 5000, time.time() - 5000))
+
+    manager = manager_for(tmp_path, teacher_path, small_data)
+    assert sorted(path.name for path in folder.iterdir()) == sorted(
+        [complete.name, complete.with_suffix(".json").name, young.name]
+    )
+    assert [entry["id"] for entry in manager.finished()] == ["run-complete"]
+
+
+@pytest.mark.parametrize(
+    "header", [["a", "list"], "a string", {"format": "kd-lab-checkpoint/1", "architecture": "convnet"}]
+)
+def test_a_malformed_file_in_the_runs_folder_is_skipped_with_a_notice(
+    tmp_path, teacher_path, small_data, caplog, header
+):
+    import json
+
+    import torch
+    from safetensors.torch import save_file
+
+    folder = tmp_path / "runs"
+    good = copy_run(teacher_path, folder, "run-good", age=100)
+    save_file({"w": torch.zeros(2)}, str(folder / "run-bad.safetensors"), metadata={"kd_lab": json.dumps(header)})
+    (folder / "run-bad.json").write_text(json.dumps(header))
+    with caplog.at_level("WARNING", logger="kd.run_store"):
+        listed = manager_for(tmp_path, teacher_path, small_data).finished()
+    assert [entry["id"] for entry in listed] == [good.stem]
+    assert any("run-bad" in record.message for record in caplog.records)
+
+
+def test_other_work_waits_for_the_run_on_the_same_worker(tmp_path, teacher_path, small_data):
+    import time
+
+    manager, release = held_manager(tmp_path, teacher_path, small_data)
+    run = manager.launch(TINY)
+    measured = manager.submit(time.time)
+    while run.status == QUEUED:
+        threading.Event().wait(0.02)
+    assert not measured.done()  # queued behind the training run, not beside it
+    release.set()
+    assert measured.result(timeout=120) >= manager.wait(run.id, timeout=120).finished
+    manager.shutdown()
+
+
+def test_the_recorded_command_reproduces_a_run_launched_after_others(
+    tmp_path, teacher_path, small_data, capsys, monkeypatch
+):
+    import shlex
+
+    from kd import checkpoint
+    from kd.cli import main
+
+    manager = manager_for(tmp_path, teacher_path, small_data)
+    earlier = manager.launch(dataclasses.replace(TINY, seed=3, alpha=0.0))
+    manager.wait(earlier.id, timeout=120)
+    run = manager.launch(TINY)
+    manager.wait(run.id, timeout=120)
+    assert run.status == DONE, run.error
+    manager.shutdown()
+
+    argv = shlex.split(run.metadata["command"])[3:]  # after "python -m kd"
+    out = tmp_path / "again"
+    argv[argv.index("--out") + 1] = str(out)
+    monkeypatch.setattr("kd.cli.load_mnist", lambda: small_data)  # the same images; a smaller test set
+    assert main([*argv, "--json"]) == 0, capsys.readouterr().err
+    again = checkpoint.read_metadata(out.with_suffix(".safetensors"))
+    assert again["weights_sha256"] == run.metadata["weights_sha256"]
