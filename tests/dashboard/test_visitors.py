@@ -1,0 +1,118 @@
+"""The dashboard with anonymous visitors: limits, ownership, forged input and damaged files as notices."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import save_file
+from streamlit.testing.v1 import AppTest
+from test_app import open_page, texts
+
+
+def saved_by_someone_else(dashboard_checkpoints: Path, run_id: str = "run-someone-else") -> None:
+    """A finished run in the runs folder that this visitor did not launch (another session, or before a restart)."""
+    runs = Path(os.environ["KD_RUNS_DIR"])
+    runs.mkdir(parents=True, exist_ok=True)
+    for suffix in (".safetensors", ".json"):
+        shutil.copyfile(dashboard_checkpoints / f"student{suffix}", runs / f"{run_id}{suffix}")
+
+
+def delete_button(at: AppTest):
+    return next(button for button in at.button if button.label == "Delete")
+
+
+def test_a_visitor_cannot_delete_a_run_launched_by_someone_else(dashboard_checkpoints):
+    saved_by_someone_else(dashboard_checkpoints)
+    at = open_page("views/distill.py")
+    assert len(at.selectbox(key="distill_chosen").options) == 1
+    assert delete_button(at).disabled
+    assert "each visitor can delete the runs they launched" in texts(at.caption)
+    assert (Path(os.environ["KD_RUNS_DIR"]) / "run-someone-else.safetensors").is_file()
+
+
+def test_the_owner_of_a_private_instance_may_unlock_deleting_any_run(dashboard_checkpoints, monkeypatch):
+    monkeypatch.setenv("KD_ALLOW_DELETE_ANY", "1")
+    saved_by_someone_else(dashboard_checkpoints)
+    at = open_page("views/distill.py")
+    assert not delete_button(at).disabled
+    delete_button(at).click().run()
+    assert not at.exception and "No finished runs yet" in texts(at.info)
+
+
+@pytest.mark.parametrize("header", [["a", "list"], "a string"])
+def test_a_malformed_file_in_the_runs_folder_breaks_no_page(dashboard_checkpoints, header):
+    saved_by_someone_else(dashboard_checkpoints, "run-good")
+    runs = Path(os.environ["KD_RUNS_DIR"])
+    save_file({"w": torch.zeros(2)}, str(runs / "run-forged.safetensors"), metadata={"kd_lab": json.dumps(header)})
+    (runs / "run-forged.json").write_text(json.dumps(header))
+    for page in ("views/draw.py", "views/distill.py", "views/metrics.py"):
+        at = open_page(page)
+        assert not at.error, page
+    options = open_page("views/distill.py").selectbox(key="distill_chosen").options
+    assert len(options) == 1 and options[0].startswith("Run good")
+
+
+def refuse_a_huge_drawing() -> None:
+    import struct
+    import zlib
+
+    from dashboard.models import digit_from_canvas
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    side = 10_000
+    pixels = zlib.compress(b"\0" * (side + 1) * side, 9)  # 100 MB of black in a 100 KB PNG
+    header = chunk(b"IHDR", struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0))
+    digit_from_canvas(b"\x89PNG\r\n\x1a\n" + header + chunk(b"IDAT", pixels) + chunk(b"IEND", b""))
+
+
+def test_a_huge_drawing_gets_a_friendly_notice():
+    at = AppTest.from_function(refuse_a_huge_drawing, default_timeout=60).run()
+    assert not at.exception
+    assert "This drawing cannot be used: the drawing is 10000x10000 pixels" in texts(at.warning)
+
+
+@pytest.mark.slow
+def test_one_waiting_or_running_run_per_visitor(dashboard_checkpoints):
+    at = open_page("views/distill.py")
+    at.slider(key="images").set_value(10_000)
+    at.slider(key="epochs").set_value(5)
+    at.button[0].click().run()  # long enough to still be training at the second click
+    assert not at.error
+    at.button[0].click().run()
+    assert "you already have a run waiting or training" in texts(at.error)
+    other_visitor = open_page("views/distill.py")
+    other_visitor.slider(key="images").set_value(300)
+    other_visitor.button[0].click().run()
+    assert not other_visitor.error and "Queued, position 1" in texts(other_visitor.info)
+    for visitor in (other_visitor, at):
+        next(button for button in visitor.button if button.label == "Cancel run").click().run()
+    deadline = time.monotonic() + 60
+    while "cancelled" not in texts(at.info):
+        assert time.monotonic() < deadline, "the run did not stop"
+        time.sleep(0.2)
+        at.run()
+
+
+@pytest.mark.slow
+def test_measure_again_is_queued_and_rate_limited(dashboard_checkpoints, monkeypatch):
+    monkeypatch.setenv("KD_MEASURE_INTERVAL_SECONDS", "3600")
+    at = open_page("views/latency.py", timeout=180)
+    measure = next(button for button in at.button if button.label == "Measure again")
+    measure.click().run(timeout=180)
+    assert not at.exception and len(at.dataframe) == 1  # the previous figures stay on the page meanwhile
+    deadline = time.monotonic() + 180
+    while "Measuring again" in texts(at.info):
+        assert time.monotonic() < deadline, "the new measurement did not finish"
+        time.sleep(0.5)
+        at.run(timeout=180)
+    next(button for button in at.button if button.label == "Measure again").click().run(timeout=180)
+    assert "try again in" in texts(at.info)
+    assert not at.exception and len(at.dataframe) == 1
