@@ -14,13 +14,10 @@ from __future__ import annotations
 import dataclasses
 import logging
 import secrets
-import shlex
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
-from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -29,8 +26,9 @@ from kd.data import MNIST, load_mnist
 from kd.limits import Limits
 from kd.models import PRESETS
 from kd.pipeline import train_and_save
+from kd.run_records import CANCELLED, DONE, FAILED, QUEUED, RUNNING, Run, RunSettings, Status, command_for
 from kd.run_store import RUN_ID, RunStore
-from kd.train import Cancelled, Progress, TrainConfig
+from kd.train import Cancelled, Progress
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -38,94 +36,14 @@ T = TypeVar("T")
 DEFAULTS = Limits()
 MAX_EPOCHS, MAX_LIMIT, MAX_QUEUED = DEFAULTS.max_epochs, DEFAULTS.max_images, DEFAULTS.max_queued
 KEEP_ENDED = 100  # ended runs remembered in memory (their progress); saved runs stay on disk regardless
-__all__ = ["RUN_ID", "Run", "RunManager", "RunSettings", "Status", "NotYours", "command_for"]
-
-
-class Status(StrEnum):
-    QUEUED = "queued"
-    RUNNING = "running"
-    DONE = "done"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-
-
-QUEUED, RUNNING, DONE, FAILED, CANCELLED = Status  # the names other modules import
+__all__ = [  # the records live in kd.run_records; importable from here as they always were
+    "CANCELLED", "DONE", "FAILED", "QUEUED", "RUNNING", "RUN_ID",
+    "NotYours", "Run", "RunManager", "RunSettings", "Status", "command_for",
+]  # fmt: skip
 
 
 class NotYours(ValueError):
     """A visitor tried to delete a run launched by someone else."""
-
-
-@dataclass(frozen=True)
-class RunSettings:
-    temperature: float = 4.0  # softening of both models' logits in the soft term
-    alpha: float = 0.9  # share of the soft-target term: 0 = labels only, 1 = teacher only
-    epochs: int = 2  # passes over the training subset
-    limit: int = 5000  # first `limit` training images
-    seed: int = 0  # weights init and shuffling
-
-    def train_config(self) -> TrainConfig:
-        """The training config of this run (validates temperature and alpha)."""
-        return TrainConfig(
-            epochs=self.epochs,
-            temperature=self.temperature,
-            alpha=self.alpha,
-            augment=False,  # short runs: teacher logits are computed once and cached
-            limit=self.limit,
-            seed=self.seed,
-        )
-
-    @property
-    def role(self) -> str:
-        return "scratch student" if self.alpha == 0 else "distilled student"
-
-
-@dataclass
-class Run:
-    id: str
-    settings: RunSettings
-    path: Path  # where the checkpoint is written when the run finishes
-    status: Status = QUEUED
-    progress: list[Progress] = field(default_factory=list)
-    error: str | None = None
-    metadata: dict[str, Any] | None = None  # the saved checkpoint's metadata once done
-    created: float = field(default_factory=time.time)
-    started: float | None = None
-    finished: float | None = None
-    owner: str | None = None  # the visitor session that launched it (None: launched from code)
-    committed: bool = False  # past its last step: it will be saved, too late to cancel
-    cancel_event: threading.Event = field(default_factory=threading.Event, repr=False)
-    ended: threading.Event = field(default_factory=threading.Event, repr=False)
-    future: Future | None = field(default=None, repr=False)
-
-    @property
-    def active(self) -> bool:
-        return self.status in (QUEUED, RUNNING)
-
-    def latest(self) -> Progress | None:
-        return self.progress[-1] if self.progress else None
-
-    def remaining_seconds(self) -> float | None:
-        """Time left, extrapolated from the steps done so far."""
-        last = self.latest()
-        if last is None or last.step == 0:
-            return None
-        return last.elapsed / last.step * (last.total_steps - last.step)
-
-
-def command_for(settings: RunSettings, teacher_path: Path, out: Path) -> str:
-    """The command line that reproduces a run."""
-    arguments = [
-        "--teacher", str(teacher_path),
-        "--temperature", str(settings.temperature),
-        "--alpha", str(settings.alpha),
-        "--epochs", str(settings.epochs),
-        "--limit", str(settings.limit),
-        "--seed", str(settings.seed),
-        "--no-augment",
-        "--out", str(out),
-    ]  # fmt: skip
-    return "python -m kd distill " + shlex.join(arguments)
 
 
 class RunManager:
@@ -295,11 +213,11 @@ class RunManager:
         except Exception as exc:  # a failed run must never take the worker down
             log.exception("run %s failed", run.id)
             status, error = FAILED, f"{type(exc).__name__}: {exc}"
+        if status == DONE:
+            self._prune(keep=run.id)  # before the run is seen ended: whoever waits sees the bounded folder
         with self._lock:
             run.metadata = metadata
             self._end(run, status, error)
-        if status == DONE:
-            self._prune(keep=run.id)
 
     def _on_progress(self, run: Run, progress: Progress) -> None:
         with self._lock:
@@ -329,7 +247,11 @@ class RunManager:
         return checkpoint.read_metadata(run.path)  # as saved, with versions and the weights' checksum
 
     def _prune(self, keep: str) -> None:
-        removed = self.store.prune(self.limits.max_saved_runs, self.limits.max_saved_bytes, keep=keep)
+        try:
+            removed = self.store.prune(self.limits.max_saved_runs, self.limits.max_saved_bytes, keep=keep)
+        except OSError:
+            log.exception("could not remove old runs from %s", self.runs_dir)
+            return
         with self._lock:
             for run_id in removed:
                 self._owners.pop(run_id, None)

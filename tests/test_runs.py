@@ -240,13 +240,18 @@ def held_manager(tmp_path, teacher_path, small_data, **kwargs):
 
 def test_one_waiting_or_running_run_per_visitor(tmp_path, teacher_path, small_data):
     manager, release = held_manager(tmp_path, teacher_path, small_data)
-    mine = manager.launch(TINY, owner="visitor-a")
+    theirs = manager.launch(TINY, owner="visitor-b")
+    while theirs.status == QUEUED:
+        threading.Event().wait(0.02)
+    mine = manager.launch(TINY, owner="visitor-a")  # waits behind theirs
     with pytest.raises(ValueError, match="already have a run"):
         manager.launch(TINY, owner="visitor-a")
-    theirs = manager.launch(TINY, owner="visitor-b")
-    assert manager.cancel(mine.id)
+    with pytest.raises(ValueError, match="already have a run"):
+        manager.launch(TINY, owner="visitor-b")  # a training run counts too
+    assert manager.cancel(mine.id) and mine.status == CANCELLED
     again = manager.launch(TINY, owner="visitor-a")  # allowed once the first is no longer active
-    assert {mine.owner, theirs.owner, again.owner} == {"visitor-a", "visitor-b"}
+    assert (theirs.owner, again.owner) == ("visitor-b", "visitor-a")
+    assert manager.launch(TINY).owner is None  # code without an owner is not limited per visitor
     release.set()
     manager.shutdown()
 
