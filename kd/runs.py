@@ -185,8 +185,10 @@ class RunManager:
             active = [run for run in self._runs.values() if run.active]
         for run in active:
             self.cancel(run.id)
-        if self._executor is not None:
-            self._executor.shutdown(wait=False, cancel_futures=True)
+        with self._lock:
+            executor, self._executor = self._executor, None  # a later launch starts a fresh worker
+        if executor is not None:
+            executor.shutdown(wait=False, cancel_futures=True)
         for run in active:
             run.ended.wait(timeout)
 

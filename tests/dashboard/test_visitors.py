@@ -116,3 +116,27 @@ def test_measure_again_is_queued_and_rate_limited(dashboard_checkpoints, monkeyp
     next(button for button in at.button if button.label == "Measure again").click().run(timeout=180)
     assert "try again in" in texts(at.info)
     assert not at.exception and len(at.dataframe) == 1
+
+
+def test_the_shipped_config_hides_error_details_from_visitors():
+    import tomllib
+
+    config = tomllib.loads((Path(__file__).resolve().parents[2] / ".streamlit" / "config.toml").read_text())
+    assert config["client"]["showErrorDetails"] == "none"
+
+
+def failing_page() -> None:
+    from dashboard.notices import guarded
+
+    def page() -> None:
+        raise KeyError("/srv/secret/path/runs/run-1.json")
+
+    guarded(page)()
+
+
+def test_a_failing_page_shows_a_notice_and_logs_the_traceback(caplog):
+    with caplog.at_level("ERROR", logger="kd.dashboard"):
+        at = AppTest.from_function(failing_page, default_timeout=30).run()
+    assert not at.exception
+    assert "Something went wrong here" in texts(at.error) and "/srv/secret" not in texts(at.error)
+    assert any(record.exc_info and "/srv/secret" in str(record.exc_info[1]) for record in caplog.records)
