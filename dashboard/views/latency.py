@@ -6,6 +6,7 @@ import streamlit as st
 from dashboard import charts, tables
 from dashboard.models import (
     latency,
+    limits,
     measure_again,
     measurement_pending,
     missing_notice,
@@ -41,7 +42,8 @@ if not picked:
 if training_busy():
     st.warning("A distillation run is training on this server right now: it shares the CPUs, so timings are slower.")
 models = [by_path[p] for p in picked]
-if st.button("Measure again", help="Queued behind any training run, at most once a minute for the whole server."):
+interval = limits().measure_interval_seconds
+if st.button("Measure again", help=f"Queued behind any training run; at most once in {interval} s for the server."):
     refused = measure_again(models, BATCH_SIZES)
     if refused:
         st.info(refused)
