@@ -150,7 +150,7 @@ def run_load(
     images: int = 300,
     workdir: Path | None = None,
     checkpoints: Path = ROOT / "checkpoints",
-    run_timeout: float = 300,
+    run_timeout: float = 900,
 ) -> LoadResult:
     """Drive `visitors` browser contexts against a fresh server; return what they saw and what it cost."""
     from playwright.sync_api import sync_playwright
@@ -196,9 +196,12 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="visitors who launch a run at the same moment")
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--images", type=int, default=300)
+    parser.add_argument("--run-timeout", type=float, default=900, help="seconds to wait for all runs to finish")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    result = run_load(args.visitors, min(args.runs, args.visitors), args.epochs, args.images)
+    result = run_load(
+        args.visitors, min(args.runs, args.visitors), args.epochs, args.images, run_timeout=args.run_timeout
+    )
     print(json.dumps(asdict(result)) if args.json else result.summary())
 
 
