@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from browser_helpers import CHROMIUM, ROOT
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(900)]  # minutes on a busy 2-core machine
 
 
 def test_visitors_at_once_are_answered_right_and_runs_finish_in_turn(tmp_path):
