@@ -50,6 +50,7 @@ class LoadResult:
     queued_seen: int = 0  # launching visitors who were told they were queued
     runs_saved: int = 0
     peak_rss_mb: float = 0.0
+    error: str | None = None  # the step that did not complete in time, if any (the figures before it stand)
 
     def summary(self) -> str:
         def spread(values: list[float]) -> str:
@@ -66,6 +67,7 @@ class LoadResult:
                 "runs seen finished after: " + ", ".join(f"{s:.1f} s" for s in self.run_finished_after),
                 f"visitors told they were queued: {self.queued_seen}; runs saved: {self.runs_saved}",
                 f"server peak resident memory: {self.peak_rss_mb:.0f} MB",
+                f"stopped early: {self.error}" if self.error else "every step completed",
             ]
         )
 
@@ -96,13 +98,13 @@ def draw_everywhere(pages, url: str, result: LoadResult, answers: list[float]) -
     for page in pages:
         page.get_by_role("heading", name="Draw a digit").wait_for()
         page.wait_for_selector(CANVAS)
-        page.wait_for_selector("[data-testid=stStatusWidget]", state="detached", timeout=120_000)
+        page.wait_for_selector("[data-testid=stStatusWidget]", state="detached")
         page.evaluate(WATCH_ANSWER)
     for index, page in enumerate(pages):
         draw(page, digits[index % len(digits)])
     for index, page in enumerate(pages):
         digit = digits[index % len(digits)]
-        found = wait_for_predictions(page, timeout=120)
+        found = wait_for_predictions(page, timeout=300)
         answers.append(answer_seconds(page))
         for model in ("Teacher", "Student"):
             if found[f"{model} says"] != str(digit):
@@ -151,6 +153,7 @@ def run_load(
     workdir: Path | None = None,
     checkpoints: Path = ROOT / "checkpoints",
     run_timeout: float = 900,
+    page_timeout: float = 300,
 ) -> LoadResult:
     """Drive `visitors` browser contexts against a fresh server; return what they saw and what it cost."""
     from playwright.sync_api import sync_playwright
@@ -171,16 +174,18 @@ def run_load(
                     browser.new_context(viewport={"width": 1300, "height": 1600}).new_page() for _ in range(visitors)
                 ]
                 for page in pages:
-                    page.set_default_timeout(120_000)
-                draw_everywhere(pages, url, result, result.answers_idle)
-                launchers, others = pages[:runs], pages[runs:]
-                clicked = launch_runs(launchers, url, epochs, images)
-                if others:
-                    draw_everywhere(others, url, result, result.answers_training)
-                watch_runs(launchers, clicked, result, run_timeout)
-                result.failures = [
-                    f"visitor {i}: {text[:200]}" for i, p in enumerate(pages) for text in page_failures(p)
-                ]
+                    page.set_default_timeout(page_timeout * 1000)
+                try:
+                    draw_everywhere(pages, url, result, result.answers_idle)
+                    launchers, others = pages[:runs], pages[runs:]
+                    clicked = launch_runs(launchers, url, epochs, images)
+                    if others:
+                        draw_everywhere(others, url, result, result.answers_training)
+                    watch_runs(launchers, clicked, result, run_timeout)
+                except Exception as exc:  # a step that timed out: report it with the figures so far
+                    result.error = f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
+                for index, page in enumerate(pages):
+                    result.failures += [f"visitor {index}: {text[:200]}" for text in page_failures(page)]
             finally:
                 browser.close()
         memory.stopped.set()

@@ -21,7 +21,7 @@ def test_visitors_at_once_are_answered_right_and_runs_finish_in_turn(tmp_path):
 
     result = run_load(visitors=3, runs=2, epochs=1, images=200, workdir=tmp_path)
     print("\n" + result.summary())  # figures for this machine: pytest -s tests/test_load.py
-    assert result.failures == [] and result.misread == []
+    assert result.error is None and result.failures == [] and result.misread == []
     assert len(result.answers_idle) == 3 and len(result.answers_training) == 1
     assert len(result.run_finished_after) == 2 and result.runs_saved == 2
     assert result.peak_rss_mb < 2048
