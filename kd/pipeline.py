@@ -39,7 +39,7 @@ def train_and_save(
         "role": role,
         "architecture": "convnet",
         "model_config": config_dict(model_config),
-        "train_config": asdict(config),
+        "train_config": {**asdict(result.config), "auto_batch_size": config.batch_size is None},
         "command": command,
         "seed": config.seed,
         "teacher": str(teacher_path) if teacher_path is not None else None,
@@ -54,6 +54,7 @@ def train_and_save(
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
     }
     path = Path(out).with_suffix(".safetensors")
-    metadata["metrics"] = evaluate(model.cpu(), data, reference=teacher.cpu() if teacher is not None else None)
+    reference = teacher.cpu() if teacher is not None else None
+    metadata["metrics"] = evaluate(model.cpu(), data, reference=reference, model_logits=result.test_logits)
     checkpoint.save(path, model, metadata)
     return metadata
