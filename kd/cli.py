@@ -68,7 +68,12 @@ def progress_reporter(description: str):
 
 def add_training_flags(parser: argparse.ArgumentParser, epochs: int, augment: bool) -> None:
     parser.add_argument("--epochs", type=positive_int, default=epochs)
-    parser.add_argument("--batch-size", type=positive_int, default=128)
+    parser.add_argument(
+        "--batch-size",
+        type=positive_int,
+        default=None,
+        help="images per step (default: auto, at least 400 steps per run, at most 128)",
+    )
     parser.add_argument("--learning-rate", type=float, default=TrainConfig.learning_rate)
     parser.add_argument("--limit", type=positive_int, default=None, help="use only the first N training images")
     parser.add_argument("--seed", type=int, default=0)

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from kd import checkpoint
+from kd.baselines import baseline_metrics
 from kd.data import MNIST, load_mnist
 from kd.models import PRESETS
 from kd.pipeline import train_and_save
@@ -250,7 +251,12 @@ class RunManager:
             on_progress=run.progress.append,
             cancel=run.cancel_event,
         )
-        return checkpoint.read_metadata(run.path)  # as saved, with versions and the weights' checksum
+        metadata = checkpoint.read_metadata(run.path)  # as saved, with versions and the weights' checksum
+        # the fair comparison: a scratch student of the same budget and seed, trained once and cached
+        metadata["baseline"] = baseline_metrics(
+            run.settings.train_config(), self._data, teacher, self.runs_dir / "baselines"
+        )
+        return metadata
 
     # --- the store of finished runs ---------------------------------------------------
 
