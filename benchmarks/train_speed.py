@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +31,7 @@ from kd import checkpoint
 from kd.data import MNIST, load_mnist
 from kd.models import PRESETS, build_model
 from kd.predict import cached_logits
-from kd.train import TrainConfig, seeded, train
+from kd.train import TRAIN_THREADS, TrainConfig, seeded, train
 
 TEACHER = "checkpoints/teacher.safetensors"
 BATCH_SIZE, TEMPERATURE, ALPHA = 128, 4.0, 0.9
@@ -65,22 +66,28 @@ def tutorial_loss(student_logits, teacher_logits, labels, temperature: float, al
     return alpha * soft_targets_loss + (1 - alpha) * label_loss
 
 
-def tutorial_epoch(dataset, teacher: torch.nn.Module, seed: int = 0) -> float:
+def epoch_config(images: int, limit: int | None) -> TrainConfig:
+    """One epoch at batch 128 with the learning rate that kd.train picks for it; both loops use it."""
+    config = TrainConfig(epochs=1, batch_size=BATCH_SIZE, temperature=TEMPERATURE, alpha=ALPHA, augment=False)
+    return replace(config, limit=limit).resolved(images)
+
+
+def tutorial_epoch(dataset, teacher: torch.nn.Module, config: TrainConfig) -> float:
     """Seconds for one epoch of the tutorial's loop (DataLoader, teacher on every batch)."""
     from torch.utils.data import DataLoader
 
-    with seeded(seed):
+    with seeded(config.seed):
         student = build_model("convnet", PRESETS["student"])
         loader = DataLoader(dataset, batch_size=BATCH_SIZE, shuffle=True, num_workers=2)
-        optimizer = torch.optim.AdamW(student.parameters(), lr=TrainConfig.learning_rate, weight_decay=5e-4)
-        schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, TrainConfig.learning_rate, total_steps=len(loader))
+        optimizer = torch.optim.AdamW(student.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
+        schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, config.learning_rate, total_steps=len(loader))
         teacher.eval()
         student.train()
         start, running_loss = time.perf_counter(), 0.0
         for inputs, labels in loader:
             with torch.no_grad():
                 teacher_logits = teacher(inputs)
-            loss = tutorial_loss(student(inputs), teacher_logits, labels, TEMPERATURE, ALPHA)
+            loss = tutorial_loss(student(inputs), teacher_logits, labels, config.temperature, config.alpha)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
@@ -89,15 +96,14 @@ def tutorial_epoch(dataset, teacher: torch.nn.Module, seed: int = 0) -> float:
         return time.perf_counter() - start
 
 
-def project_epoch(data: MNIST, teacher: torch.nn.Module, limit: int | None) -> tuple[float, float]:
+def project_epoch(
+    data: MNIST, teacher: torch.nn.Module, config: TrainConfig, threads: int | None
+) -> tuple[float, float]:
     """(seconds, test accuracy) of one epoch of kd.train with cached teacher logits."""
-    config = TrainConfig(
-        epochs=1, batch_size=BATCH_SIZE, temperature=TEMPERATURE, alpha=ALPHA, augment=False, limit=limit
-    )
-    cached_logits(teacher, data.train_images[:limit], data, "train")  # the cache as a second run finds it
+    cached_logits(teacher, data.train_images[: config.limit], data, "train")  # the cache as a second run finds it
     with seeded(config.seed):
         student = build_model("convnet", PRESETS["student"])
-    result = train(student, data, config, teacher=teacher)
+    result = train(student, data, config, teacher=teacher, threads=threads or TRAIN_THREADS)
     return result.elapsed, result.history[-1]["test_accuracy"]
 
 
@@ -114,17 +120,30 @@ def whole_process(out: Path) -> dict:
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--limit", type=int, default=None, help="training images (default: all 60,000)")
-    parser.add_argument("--threads", type=int, default=None, help="torch threads for both loops (default: torch's)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="torch threads for both loops (default: kd's choice, torch's for the tutorial)",
+    )
     parser.add_argument("--skip-process", action="store_true", help="do not time `python -m kd distill`")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     if args.threads is not None:
         torch.set_num_threads(args.threads)
     data, teacher = load_mnist(), checkpoint.load(TEACHER)
-    report = {"threads": torch.get_num_threads(), "images": len(data.train_images[: args.limit])}
-    report["project_seconds"], report["project_accuracy"] = project_epoch(data, teacher, args.limit)
+    config = epoch_config(len(data.train_images), args.limit)
+    report = {
+        "images": len(data.train_images[: args.limit]),
+        "batch_size": config.batch_size,
+        "learning_rate": config.learning_rate,
+        "project_threads": args.threads or TRAIN_THREADS,
+        "tutorial_threads": torch.get_num_threads(),
+    }
+    report["project_seconds"], report["project_accuracy"] = project_epoch(data, teacher, config, args.threads)
     with tempfile.TemporaryDirectory() as folder:
-        report["tutorial_seconds"] = tutorial_epoch(torchvision_mnist(data, Path(folder), args.limit), teacher)
+        dataset = torchvision_mnist(data, Path(folder), args.limit)
+        report["tutorial_seconds"] = tutorial_epoch(dataset, teacher, config)
         report["speedup"] = report["tutorial_seconds"] / report["project_seconds"]
         if not args.skip_process:
             report["distill_process"] = whole_process(Path(folder))

@@ -74,7 +74,9 @@ def add_training_flags(parser: argparse.ArgumentParser, epochs: int, augment: bo
         default=None,
         help="images per step (default: auto, at least 400 steps per run, at most 128)",
     )
-    parser.add_argument("--learning-rate", type=float, default=TrainConfig.learning_rate)
+    parser.add_argument(
+        "--learning-rate", type=float, default=None, help="peak of the one-cycle schedule (default: auto, 0.01 or 0.03)"
+    )
     parser.add_argument("--limit", type=positive_int, default=None, help="use only the first N training images")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(

@@ -142,3 +142,15 @@ def test_a_diverging_run_stops_with_a_clear_error_and_saves_nothing(mnist, tmp_p
         train_and_save("student", PRESETS["student"], config, mnist, tmp_path / "run", "test")
     assert list(tmp_path.iterdir()) == []
     assert issubclass(TrainingDiverged, ValueError)  # the command line turns it into `error: ...`
+
+
+def test_the_faster_loop_keeps_the_old_loops_accuracy(mnist):
+    """One epoch on 4,000 images at a fixed batch and rate, as the loop before the speed-up ran it.
+
+    The loop before (commit f02ef50: per-step .item(), uint8 -> float per batch) scored 92.87 %
+    with this config and loss 1.15882; the new one reproduced both (loss to 1e-6).
+    """
+    config = TrainConfig(epochs=1, limit=4000, batch_size=32, learning_rate=0.01, augment=False, seed=0)
+    result = train(student(), mnist, config)
+    assert result.history[-1]["loss"] == pytest.approx(1.15882, abs=1e-3)
+    assert result.history[-1]["test_accuracy"] >= 0.925

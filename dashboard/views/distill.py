@@ -20,25 +20,26 @@ manager = run_manager()
 
 def settings_form() -> RunSettings:
     """The run settings; each widget is bound to the URL, so a link reproduces them."""
+    defaults = RunSettings()  # one place for the defaults: kd.runs
     left, right = st.columns(2)
     with left:
         temperature = st.slider(
-            "Temperature T", 0.5, 20.0, 4.0, 0.5, key="temperature", bind="query-params",
+            "Temperature T", 0.5, 20.0, defaults.temperature, 0.5, key="temperature", bind="query-params",
             help="Both models' logits are divided by T before the soft-target term compares them.",
         )  # fmt: skip
-        alpha = st.slider("Alpha", 0.0, 1.0, 0.9, 0.05, key="alpha", bind="query-params")
+        alpha = st.slider("Alpha", 0.0, 1.0, defaults.alpha, 0.05, key="alpha", bind="query-params")
         st.caption(
             "Alpha is the share of the soft-target term in the loss: "
             "**0 = labels only** (a scratch student), **1 = teacher only**. "
             "Loss = α·T²·KL(teacher_T ‖ student_T) + (1 − α)·cross-entropy."
         )
     with right:
-        epochs = st.slider("Epochs", 1, manager.max_epochs, 2, key="epochs", bind="query-params")
+        epochs = st.slider("Epochs", 1, manager.max_epochs, defaults.epochs, key="epochs", bind="query-params")
         limit = st.slider(
-            "Training images", 100, manager.max_limit, min(5000, manager.max_limit), 100,
+            "Training images", 100, manager.max_limit, min(defaults.limit, manager.max_limit), 100,
             key="images", bind="query-params", help="The first N images of the 60,000 MNIST training set.",
         )  # fmt: skip
-        seed = st.number_input("Seed", 0, 9_999, 0, key="seed", bind="query-params")
+        seed = st.number_input("Seed", 0, 9_999, defaults.seed, key="seed", bind="query-params")
     return RunSettings(temperature=temperature, alpha=alpha, epochs=epochs, limit=limit, seed=int(seed))
 
 
