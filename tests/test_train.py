@@ -154,3 +154,10 @@ def test_the_faster_loop_keeps_the_old_loops_accuracy(mnist):
     result = train(student(), mnist, config)
     assert result.history[-1]["loss"] == pytest.approx(1.15882, abs=1e-3)
     assert result.history[-1]["test_accuracy"] >= 0.925
+
+
+def test_a_short_run_with_the_default_recipe_learns(mnist):
+    """3,000 images, 1 epoch, batch size and learning rate left to the recipe: measured 92.7 %."""
+    result = train(student(), mnist, TrainConfig(epochs=1, limit=3000, augment=False))
+    assert result.config.batch_size < 128 and result.config.learning_rate > 0.01  # the short-run recipe
+    assert result.history[-1]["test_accuracy"] > 0.85
