@@ -17,7 +17,7 @@ from typing import Any
 from kd import checkpoint
 from kd.data import DataError, load_mnist
 from kd.models import PRESETS
-from kd.train import Cancelled, TrainConfig
+from kd.train import TRAIN_THREADS, Cancelled, TrainConfig
 
 DEFAULT_TEACHER = "checkpoints/teacher.safetensors"
 
@@ -84,6 +84,12 @@ def add_training_flags(parser: argparse.ArgumentParser, epochs: int, augment: bo
         action=argparse.BooleanOptionalAction,
         default=augment,
         help="random slant/size/shift/stroke-width changes per batch",
+    )
+    parser.add_argument(
+        "--threads",
+        type=positive_int,
+        default=TRAIN_THREADS,
+        help=f"torch threads while training (default {TRAIN_THREADS}: fastest on a busy 2-core machine)",
     )
     parser.add_argument("--device", default="auto", help="auto, cpu or cuda")
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
@@ -172,6 +178,7 @@ def run_training(args, role: str, preset: str, config: TrainConfig, out: str, te
             teacher=teacher,
             teacher_path=teacher_path,
             on_progress=on_progress,
+            threads=args.threads,
         )
     finally:
         if bar is not None:
