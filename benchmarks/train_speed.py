@@ -141,6 +141,7 @@ def main(argv: list[str] | None = None) -> dict:
         "tutorial_threads": torch.get_num_threads(),
     }
     report["project_seconds"], report["project_accuracy"] = project_epoch(data, teacher, config, args.threads)
+    print(f"project epoch: {report['project_seconds']:.1f} s", file=sys.stderr, flush=True)  # a long run shows progress
     with tempfile.TemporaryDirectory() as folder:
         dataset = torchvision_mnist(data, Path(folder), args.limit)
         report["tutorial_seconds"] = tutorial_epoch(dataset, teacher, config)
