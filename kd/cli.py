@@ -18,7 +18,7 @@ from kd import checkpoint
 from kd.cli_checks import UsageError, check_before_work, parse_batch_sizes
 from kd.data import DataError, load_mnist
 from kd.models import PRESETS
-from kd.train import Cancelled, TrainConfig
+from kd.train import TRAIN_THREADS, Cancelled, TrainConfig
 
 DEFAULT_TEACHER = "checkpoints/teacher.safetensors"
 
@@ -65,8 +65,15 @@ def progress_reporter(description: str):
 
 def add_training_flags(parser: argparse.ArgumentParser, epochs: int, augment: bool) -> None:
     parser.add_argument("--epochs", type=positive_int, default=epochs)
-    parser.add_argument("--batch-size", type=positive_int, default=128)
-    parser.add_argument("--learning-rate", type=float, default=TrainConfig.learning_rate)
+    parser.add_argument(
+        "--batch-size",
+        type=positive_int,
+        default=None,
+        help="images per step (default: auto, at least 400 steps per run, at most 128)",
+    )
+    parser.add_argument(
+        "--learning-rate", type=float, default=None, help="peak of the one-cycle schedule (default: auto, 0.01 or 0.03)"
+    )
     parser.add_argument("--limit", type=positive_int, default=None, help="use only the first N training images")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
@@ -74,6 +81,12 @@ def add_training_flags(parser: argparse.ArgumentParser, epochs: int, augment: bo
         action=argparse.BooleanOptionalAction,
         default=augment,
         help="random slant/size/shift/stroke-width changes per batch",
+    )
+    parser.add_argument(
+        "--threads",
+        type=positive_int,
+        default=TRAIN_THREADS,
+        help=f"torch threads while training (default {TRAIN_THREADS}: fastest on a busy 2-core machine)",
     )
     parser.add_argument("--device", default="auto", help="auto, cpu or cuda")
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
@@ -164,6 +177,7 @@ def run_training(args, role: str, preset: str, config: TrainConfig, out: str, te
             teacher=teacher,
             teacher_path=teacher_path,
             on_progress=on_progress,
+            threads=args.threads,
         )
     finally:
         if bar is not None:

@@ -15,7 +15,7 @@ from kd import checkpoint
 from kd.data import MNIST
 from kd.evaluate import evaluate
 from kd.models import ConvNetConfig, build_model, config_dict
-from kd.train import Progress, TrainConfig, seeded, train
+from kd.train import TRAIN_THREADS, Progress, TrainConfig, seeded, train
 
 
 def train_and_save(
@@ -29,17 +29,18 @@ def train_and_save(
     teacher_path: str | Path | None = None,
     on_progress: Callable[[Progress], None] | None = None,
     cancel: threading.Event | None = None,
+    threads: int | None = TRAIN_THREADS,
 ) -> dict[str, Any]:
     """Train, evaluate on the test set, save `out`.safetensors + .json; return the metadata."""
     started = time.time()
     with seeded(config.seed):  # the seed fixes the initial weights too, whatever ran before
         model = build_model("convnet", model_config)
-    result = train(model, data, config, teacher=teacher, on_progress=on_progress, cancel=cancel)
+    result = train(model, data, config, teacher=teacher, on_progress=on_progress, cancel=cancel, threads=threads)
     metadata = {
         "role": role,
         "architecture": "convnet",
         "model_config": config_dict(model_config),
-        "train_config": asdict(config),
+        "train_config": {**asdict(result.config), "auto_batch_size": config.batch_size is None},
         "command": command,
         "seed": config.seed,
         "teacher": str(teacher_path) if teacher_path is not None else None,
@@ -54,6 +55,7 @@ def train_and_save(
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
     }
     path = Path(out).with_suffix(".safetensors")
-    metadata["metrics"] = evaluate(model.cpu(), data, reference=teacher.cpu() if teacher is not None else None)
+    reference = teacher.cpu() if teacher is not None else None
+    metadata["metrics"] = evaluate(model.cpu(), data, reference=reference, model_logits=result.test_logits)
     checkpoint.save(path, model, metadata)
     return metadata

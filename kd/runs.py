@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from kd import checkpoint
+from kd.baselines import baseline_metrics
 from kd.data import MNIST, load_mnist
 from kd.limits import Limits
 from kd.models import PRESETS
@@ -246,7 +247,12 @@ class RunManager:
             on_progress=lambda progress: self._on_progress(run, progress),
             cancel=run.cancel_event,
         )
-        return checkpoint.read_metadata(run.path)  # as saved, with versions and the weights' checksum
+        metadata = checkpoint.read_metadata(run.path)  # as saved, with versions and the weights' checksum
+        # the fair comparison: a scratch student of the same budget and seed, trained once and cached
+        metadata["baseline"] = baseline_metrics(
+            run.settings.train_config(), self._data, teacher, self.runs_dir / "baselines"
+        )
+        return metadata
 
     def _prune(self, keep: str) -> None:
         try:

@@ -1,0 +1,25 @@
+"""The training benchmark compares like with like: same images, same loss, same student."""
+
+import pytest
+import torch
+from torch.utils.data import DataLoader
+
+from benchmarks.train_speed import torchvision_mnist, tutorial_loss
+from kd.losses import distillation_loss
+from kd.predict import as_float_images
+
+
+def test_tutorial_loop_sees_our_images_and_computes_our_loss(mnist, tiny_checkpoints, tmp_path):
+    from kd.checkpoint import load
+
+    dataset = torchvision_mnist(mnist, tmp_path, limit=256)
+    images, labels = next(iter(DataLoader(dataset, batch_size=128, shuffle=False)))
+    assert torch.equal(images, as_float_images(mnist.train_images[:128]))  # ToTensor() == uint8 / 255
+    assert torch.equal(labels, mnist.train_labels[:128])
+    teacher, student = load(tiny_checkpoints["teacher"]), load(tiny_checkpoints["student"])
+    with torch.no_grad():
+        teacher_logits, student_logits = teacher(images), student(images)
+    for temperature, alpha in ((4.0, 0.9), (1.0, 0.5), (2.0, 0.0)):
+        ours = distillation_loss(student_logits, teacher_logits, labels, temperature, alpha)
+        theirs = tutorial_loss(student_logits, teacher_logits, labels, temperature, alpha)
+        assert theirs.item() == pytest.approx(ours.item(), rel=1e-5)
