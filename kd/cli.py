@@ -1,4 +1,4 @@
-"""Command line: python -m kd data | train-teacher | distill | evaluate | bench | report.
+"""Command line: python -m kd data | train-teacher | distill | evaluate | bench | report | export | site.
 
 Every command takes --json (one JSON object on stdout). Bad input ends with one line
 `error: ...` on stderr and a non-zero exit, never a traceback.
@@ -20,6 +20,7 @@ from kd.models import PRESETS
 from kd.train import Cancelled, TrainConfig
 
 DEFAULT_TEACHER = "checkpoints/teacher.safetensors"
+SHIPPED_FOR_EXPORT = (DEFAULT_TEACHER, "checkpoints/student.safetensors", "checkpoints/scratch.safetensors")
 
 
 class UsageError(Exception):
@@ -112,12 +113,24 @@ def build_parser() -> Parser:
     bench.add_argument("--batch-sizes", default="1,1000", help="comma-separated, e.g. 1,32,1000")
     bench.add_argument("--repeats", type=positive_int, default=100)
     bench.add_argument("--threads", type=positive_int, default=None, help="torch threads (default: all cores)")
+    bench.add_argument("--runtime", default="torch,onnx", help="comma-separated: torch (PyTorch), onnx (ONNX Runtime)")
     bench.add_argument("--json", action="store_true")
 
     report = commands.add_parser("report", help="results table of the shipped checkpoints (Markdown)")
     report.add_argument("--checkpoints", default="checkpoints")
     report.add_argument("--readme", default=None, help="also write the table into this README")
     report.add_argument("--json", action="store_true")
+
+    export = commands.add_parser("export", help="ONNX files of checkpoints, checked against PyTorch")
+    export.add_argument("checkpoints", nargs="*", default=list(SHIPPED_FOR_EXPORT))
+    export.add_argument("--out", required=True, help="folder for <name>.onnx and <name>.json")
+    export.add_argument("--json", action="store_true")
+
+    site = commands.add_parser("site", help="the static page that runs teacher and student in the browser")
+    site.add_argument("--out", required=True, help="folder to build the site into (replaced if it holds a site)")
+    site.add_argument("--checkpoints", default="checkpoints", help="folder with the shipped teacher and student")
+    site.add_argument("--lab-url", default=None, help="where the link to the full lab points")
+    site.add_argument("--json", action="store_true")
     return parser
 
 
@@ -224,8 +237,10 @@ def run_bench(args) -> dict[str, Any]:
     from kd.bench import benchmark
 
     sizes = parse_batch_sizes(args.batch_sizes)
+    runtimes = tuple(part.strip() for part in args.runtime.split(",") if part.strip())
     models = {path: checkpoint.load(path) for path in args.checkpoints}
-    return {"rows": benchmark(models, batch_sizes=sizes, repeats=args.repeats, threads=args.threads)}
+    rows = benchmark(models, batch_sizes=sizes, repeats=args.repeats, threads=args.threads, runtimes=runtimes)
+    return {"rows": rows}
 
 
 def run_report(args) -> dict[str, Any]:
@@ -235,6 +250,21 @@ def run_report(args) -> dict[str, Any]:
     if args.readme:
         write_into_readme(Path(args.readme), table["markdown"])
     return table
+
+
+def run_export(args) -> dict[str, Any]:
+    from kd.export import export_checkpoint, parity_images
+
+    images = parity_images()
+    for path in args.checkpoints:
+        checkpoint.read_metadata(path)  # every input is checked before anything is written
+    return {"models": [export_checkpoint(path, args.out, images) for path in args.checkpoints]}
+
+
+def run_site(args) -> dict[str, Any]:
+    from kd.site.builder import DEFAULT_LAB_URL, build_site
+
+    return build_site(Path(args.out), Path(args.checkpoints), args.lab_url or DEFAULT_LAB_URL)
 
 
 def print_text(result: dict[str, Any]) -> None:
@@ -253,6 +283,8 @@ RUNNERS = {
     "evaluate": run_evaluate,
     "bench": run_bench,
     "report": run_report,
+    "export": run_export,
+    "site": run_site,
 }
 
 
