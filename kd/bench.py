@@ -65,12 +65,16 @@ def benchmark(
     """
     unknown = sorted(set(runtimes) - set(RUNTIMES))
     if unknown or not runtimes:
-        raise ValueError(f"unknown runtime(s) {', '.join(unknown) or '(none given)'}; choose from {', '.join(RUNTIMES)}")
+        raise ValueError(
+            f"unknown runtime(s) {', '.join(unknown) or '(none given)'}; choose from {', '.join(RUNTIMES)}"
+        )
     previous = torch.get_num_threads()
     if threads is not None:
         torch.set_num_threads(threads)
     try:
-        return [row for batch_size in batch_sizes for row in _benchmark_batch(models, batch_size, repeats, warmup, runtimes)]
+        return [
+            row for batch_size in batch_sizes for row in _benchmark_batch(models, batch_size, repeats, warmup, runtimes)
+        ]
     finally:
         torch.set_num_threads(previous)
 

@@ -253,12 +253,11 @@ def run_report(args) -> dict[str, Any]:
 
 
 def run_export(args) -> dict[str, Any]:
-    from kd.export import export_checkpoint, parity_images
+    from kd.export import parity_images, prepare, write
 
     images = parity_images()
-    for path in args.checkpoints:
-        checkpoint.read_metadata(path)  # every input is checked before anything is written
-    return {"models": [export_checkpoint(path, args.out, images) for path in args.checkpoints]}
+    exports = [prepare(path, images) for path in args.checkpoints]  # all checked before anything is written
+    return {"models": [write(exported, args.out) for exported in exports]}
 
 
 def run_site(args) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -79,21 +80,42 @@ def export_model(model: torch.nn.Module, images: np.ndarray | None = None, name:
     return graph, gap
 
 
-def export_checkpoint(path: str | Path, out: str | Path, images: np.ndarray | None = None) -> dict[str, Any]:
-    """Write out/<name>.onnx and out/<name>.json (the checkpoint's metadata) for one checkpoint."""
-    path, out = Path(path), Path(out)
+@dataclass(frozen=True)
+class Export:
+    """A checkpoint's checked ONNX graph, in memory until written."""
+
+    checkpoint: Path
+    metadata: dict[str, Any]
+    graph: bytes
+    parity_gap: float  # largest probability difference from PyTorch on the parity images
+    parity_images: int
+
+
+def prepare(path: str | Path, images: np.ndarray | None = None) -> Export:
+    """Load checkpoint `path`, export it and check it against PyTorch; nothing is written."""
+    path = Path(path)
     metadata = checkpoint.read_metadata(path)
     images = parity_images() if images is None else images
     graph, gap = export_model(checkpoint.load(path), images, name=str(path))
-    onnx_path = out / f"{path.stem}.onnx"
-    checkpoint.atomic_write(onnx_path, graph)
-    checkpoint.atomic_write_json(onnx_path.with_suffix(".json"), metadata)
+    return Export(path, metadata, graph, gap, len(images))
+
+
+def write(exported: Export, out: str | Path) -> dict[str, Any]:
+    """Write out/<name>.onnx and out/<name>.json (the checkpoint's metadata), each atomically."""
+    onnx_path = Path(out) / f"{exported.checkpoint.stem}.onnx"
+    checkpoint.atomic_write(onnx_path, exported.graph)
+    checkpoint.atomic_write_json(onnx_path.with_suffix(".json"), exported.metadata)
     return {
-        "checkpoint": str(path),
+        "checkpoint": str(exported.checkpoint),
         "onnx": str(onnx_path),
         "metadata": str(onnx_path.with_suffix(".json")),
-        "bytes": len(graph),
-        "parity_max_abs_diff": gap,
-        "parity_images": len(images),
-        "weights_sha256": metadata["weights_sha256"],
+        "bytes": len(exported.graph),
+        "parity_max_abs_diff": exported.parity_gap,
+        "parity_images": exported.parity_images,
+        "weights_sha256": exported.metadata["weights_sha256"],
     }
+
+
+def export_checkpoint(path: str | Path, out: str | Path, images: np.ndarray | None = None) -> dict[str, Any]:
+    """prepare() then write(): one checkpoint to out/<name>.onnx and out/<name>.json."""
+    return write(prepare(path, images), out)

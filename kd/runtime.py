@@ -55,7 +55,9 @@ class OnnxModel:
 
     def __init__(self, graph: bytes | str | Path, threads: int = 1):
         source = str(graph) if isinstance(graph, Path) else graph
-        self.session = onnxruntime.InferenceSession(source, session_options(threads), providers=["CPUExecutionProvider"])
+        self.session = onnxruntime.InferenceSession(
+            source, session_options(threads), providers=["CPUExecutionProvider"]
+        )
         self.input_name = self.session.get_inputs()[0].name
 
     def logits(self, batch: np.ndarray) -> np.ndarray:
@@ -114,7 +116,7 @@ def cached_onnx(path: str | Path, model: torch.nn.Module, folder: Path | None = 
     return graph
 
 
-def seconds_per_image(predictor: Predictor, repeats: int = 30) -> float:
+def seconds_per_image(predictor: Predictor, repeats: int = 15) -> float:
     """Median seconds for one image, after a few untimed calls."""
     image = np.zeros((28, 28), np.float32)
     times = []

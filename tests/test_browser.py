@@ -120,9 +120,9 @@ def screenshot(page, name: str) -> None:
     page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
 
 
-def draw(page, digit: int) -> None:
-    """Draw a digit stroke by stroke, as a hand would."""
-    box = page.locator(CANVAS).bounding_box()
+def draw(page, digit: int, canvas: str = CANVAS) -> None:
+    """Draw a digit stroke by stroke, as a hand would, on the canvas matching the selector `canvas`."""
+    box = page.locator(canvas).bounding_box()
     for stroke in STROKES[digit]:
         points = [(box["x"] + x * box["width"], box["y"] + y * box["height"]) for x, y in stroke]
         page.mouse.move(*points[0])

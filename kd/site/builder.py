@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from kd import checkpoint
-from kd.export import export_model, parity_images
+from kd.export import parity_images, prepare
 
 ROOT = Path(__file__).resolve().parents[2]
 STATIC = Path(__file__).parent / "static"
@@ -71,19 +71,14 @@ def build_site(out: Path, checkpoints: Path, lab_url: str = DEFAULT_LAB_URL) -> 
     if out.exists() and not out.is_dir():
         raise SiteError(f"{out} exists and is not a folder")
     images = parity_images()
-    exports = {}
-    for name in MODELS:
-        path = checkpoints / f"{name}.safetensors"
-        metadata = checkpoint.read_metadata(path)
-        graph, gap = export_model(checkpoint.load(path), images, name=str(path))
-        exports[name] = (metadata, graph, gap)
+    exports = {name: prepare(checkpoints / f"{name}.safetensors", images) for name in MODELS}
     # everything is checked: now write
     files: dict[str, bytes] = {name: (STATIC / name).read_bytes() for name in SITE_FILES}
     files.update({f"ort/{name}": (runtime_dir() / name).read_bytes() for name in RUNTIME_FILES})
     summaries = {}
-    for name, (metadata, graph, _) in exports.items():
-        files[f"models/{name}.onnx"] = graph
-        summaries[name] = model_summary(metadata, MODELS[name], f"models/{name}.onnx", len(graph))
+    for name, exported in exports.items():
+        files[f"models/{name}.onnx"] = exported.graph
+        summaries[name] = model_summary(exported.metadata, MODELS[name], f"models/{name}.onnx", len(exported.graph))
     site = {
         "lab_url": lab_url,
         "models": summaries,
@@ -98,6 +93,6 @@ def build_site(out: Path, checkpoints: Path, lab_url: str = DEFAULT_LAB_URL) -> 
         "out": str(out),
         "files": sorted(files),
         "bytes": sum(len(content) for content in files.values()),
-        "parity_max_abs_diff": {name: gap for name, (_, _, gap) in exports.items()},
+        "parity_max_abs_diff": {name: exported.parity_gap for name, exported in exports.items()},
         "lab_url": lab_url,
     }
