@@ -18,12 +18,13 @@ import numpy as np
 import streamlit as st
 import torch
 
-from kd import checkpoint
-from kd.bench import benchmark
+from kd import checkpoint, runtime
+from kd.bench import RUNTIMES, benchmark
 from kd.data import MNIST, load_mnist
 from kd.evaluate import disagreements
 from kd.predict import predict_proba
 from kd.runs import MAX_EPOCHS, MAX_LIMIT, RunManager
+from kd.runtime import Predictor
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = {"teacher": "Teacher", "student": "Student (distilled)", "scratch": "Student (scratch)"}
@@ -130,6 +131,23 @@ def load_model(choice: ModelChoice | None) -> torch.nn.Module | None:
         return None
 
 
+@st.cache_resource(show_spinner="Preparing the model for ONNX Runtime…", max_entries=32)
+def _load_predictor(path: str, sha: str) -> Predictor:
+    # exported once per weights into the cache folder; the faster runtime at one image answers
+    return runtime.load_predictor(path, _load_model(path, sha))
+
+
+def load_predictor(choice: ModelChoice | None) -> Predictor | None:
+    """What answers a drawing for a choice (ONNX Runtime where faster), or None with a warning on the page."""
+    if choice is None:
+        return None
+    try:
+        return _load_predictor(choice.path, choice.sha)
+    except (OSError, checkpoint.CheckpointError) as exc:
+        st.warning(f"Could not load {choice.label}: {exc}")
+        return None
+
+
 @st.cache_resource(show_spinner="Loading MNIST…")
 def mnist() -> MNIST:
     return load_mnist()
@@ -157,11 +175,12 @@ def run_manager() -> RunManager:
 @st.cache_data(show_spinner=False, max_entries=64)
 def _latency(paths: tuple[str, ...], shas: tuple[str, ...], batch_sizes: tuple[int, ...], repeats: int) -> list[dict]:
     models = {path: _load_model(path, sha) for path, sha in zip(paths, shas, strict=True)}
-    return benchmark(models, batch_sizes=batch_sizes, repeats=repeats, warmup=5)
+    return benchmark(models, batch_sizes=batch_sizes, repeats=repeats, warmup=5, runtimes=tuple(RUNTIMES))
 
 
 def latency(choices: list[ModelChoice], batch_sizes: tuple[int, ...], repeats: int = 30) -> list[dict]:
-    """kd.bench rows for these models, measured once per set of models and cached; `model` is the label."""
+    """kd.bench rows for these models in PyTorch and ONNX Runtime, measured once per set of models and
+    cached; `model` is the label, `runtime` says which runtime ran it."""
     rows = _latency(tuple(c.path for c in choices), tuple(c.sha for c in choices), batch_sizes, repeats)
     labels = {choice.path: choice.label for choice in choices}
     return [{**row, "model": labels[row["model"]]} for row in rows]

@@ -18,7 +18,7 @@ from kd.models import count_parameters, fuse_for_inference
 from kd.predict import predict_proba
 from kd.preprocess import canvas_to_mnist
 
-RUNTIMES = ("torch", "onnx")  # PyTorch eager, ONNX Runtime
+RUNTIMES = {"torch": "PyTorch", "onnx": "ONNX Runtime"}  # the runtimes benchmark() can time, and their names
 
 
 def time_calls(call, repeats: int, warmup: int) -> np.ndarray:

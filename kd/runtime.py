@@ -25,6 +25,7 @@ from kd.export import OPSET, export_model
 from kd.predict import predict_proba
 
 log = logging.getLogger(__name__)
+KEEP_CACHED_EXPORTS = 32  # every new model (and every test run) adds a file: keep the newest
 
 
 def session_options(threads: int = 1) -> onnxruntime.SessionOptions:
@@ -111,6 +112,8 @@ def cached_onnx(path: str | Path, model: torch.nn.Module, folder: Path | None = 
     graph, _ = export_model(model, name=str(path))
     try:
         checkpoint.atomic_write(file, graph)
+        for old in sorted(folder.glob("*.onnx"), key=lambda each: each.stat().st_mtime)[:-KEEP_CACHED_EXPORTS]:
+            old.unlink(missing_ok=True)
     except OSError as exc:
         log.warning("could not cache the ONNX export of %s in %s (%s); using it from memory", path, folder, exc)
     return graph
