@@ -303,8 +303,12 @@
       // threads need SharedArrayBuffer, which only a cross-origin-isolated page has
       ort.env.wasm.numThreads = self.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1;
       const options = { executionProviders: ["wasm"], graphOptimizationLevel: "all" };
+      // both files download at once; the sessions are created one after the other (one runtime instance)
+      const graphs = await Promise.all(
+        MODELS.map(async (name) => new Uint8Array(await (await fetch(site.models[name].onnx)).arrayBuffer())),
+      );
       const loaded = {};
-      for (const name of MODELS) loaded[name] = await ort.InferenceSession.create(site.models[name].onnx, options);
+      for (const [index, name] of MODELS.entries()) loaded[name] = await ort.InferenceSession.create(graphs[index], options);
       sessions = loaded;
       await logitsOf(new Float32Array(784)); // the first run prepares the kernels: not on the visitor's time
       lab.ready = true;
