@@ -120,15 +120,19 @@ def _load_model(path: str, sha: str) -> torch.nn.Module:
     return model
 
 
-def load_model(choice: ModelChoice | None) -> torch.nn.Module | None:
-    """The model behind a choice, or None with a warning on the page if it cannot be loaded."""
+def _load_or_warn(choice: ModelChoice | None, loader):
     if choice is None:
         return None
     try:
-        return _load_model(choice.path, choice.sha)
+        return loader(choice.path, choice.sha)
     except (OSError, checkpoint.CheckpointError) as exc:
         st.warning(f"Could not load {choice.label}: {exc}")
         return None
+
+
+def load_model(choice: ModelChoice | None) -> torch.nn.Module | None:
+    """The model behind a choice, or None with a warning on the page if it cannot be loaded."""
+    return _load_or_warn(choice, _load_model)
 
 
 @st.cache_resource(show_spinner="Preparing the model for ONNX Runtime…", max_entries=32)
@@ -139,13 +143,7 @@ def _load_predictor(path: str, sha: str) -> Predictor:
 
 def load_predictor(choice: ModelChoice | None) -> Predictor | None:
     """What answers a drawing for a choice (ONNX Runtime where faster), or None with a warning on the page."""
-    if choice is None:
-        return None
-    try:
-        return _load_predictor(choice.path, choice.sha)
-    except (OSError, checkpoint.CheckpointError) as exc:
-        st.warning(f"Could not load {choice.label}: {exc}")
-        return None
+    return _load_or_warn(choice, _load_predictor)
 
 
 @st.cache_resource(show_spinner="Loading MNIST…")
