@@ -127,7 +127,7 @@ def build_parser() -> Parser:
     export.add_argument("--json", action="store_true")
 
     site = commands.add_parser("site", help="the static page that runs teacher and student in the browser")
-    site.add_argument("--out", required=True, help="folder to build the site into (replaced if it holds a site)")
+    site.add_argument("--out", required=True, help="site folder (created if needed; other files kept)")
     site.add_argument("--checkpoints", default="checkpoints", help="folder with the shipped teacher and student")
     site.add_argument("--lab-url", default=None, help="where the link to the full lab points")
     site.add_argument("--json", action="store_true")
