@@ -113,7 +113,7 @@ def build_parser() -> Parser:
     bench.add_argument("--batch-sizes", default="1,1000", help="comma-separated, e.g. 1,32,1000")
     bench.add_argument("--repeats", type=positive_int, default=100)
     bench.add_argument("--threads", type=positive_int, default=None, help="torch threads (default: all cores)")
-    bench.add_argument("--runtime", default="torch,onnx", help="comma-separated: torch (PyTorch), onnx (ONNX Runtime)")
+    bench.add_argument("--runtime", default="torch", help="comma-separated: torch (PyTorch), onnx (ONNX Runtime)")
     bench.add_argument("--json", action="store_true")
 
     report = commands.add_parser("report", help="results table of the shipped checkpoints (Markdown)")

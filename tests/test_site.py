@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from drawing import draw_digit
 from static_site import browser_page, served
-from test_browser import CHECKPOINTS, CHROMIUM, STROKES
+from test_browser import ARTIFACTS, CHECKPOINTS, CHROMIUM, STROKES
 
 from kd import checkpoint
 from kd.predict import predict_proba
@@ -63,6 +63,25 @@ def test_digits_drawn_with_the_mouse(page):
         f"\npage ready in {page.ready_seconds:.2f} s; both answers "
         + ", ".join(f"{released:.3f} s after release ({moved:.3f} s after the last move)" for released, moved in delays)
     )
+
+
+def test_offline_once_loaded_and_readable_on_a_phone(page):
+    context = page.page.context
+    context.set_offline(True)  # everything the page needs is in memory once it is ready
+    try:
+        assert page.draw(1) == {"teacher": "1", "student": "1"}
+    finally:
+        context.set_offline(False)
+    page.page.set_viewport_size({"width": 390, "height": 844})
+    try:
+        # nothing wider than the screen: wide tables scroll inside their own box
+        assert page.page.evaluate("() => document.documentElement.scrollWidth") <= 390
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.page.screenshot(path=ARTIFACTS / "site-phone.png", full_page=True)
+    finally:
+        page.page.set_viewport_size({"width": 1000, "height": 1400})
+    page.page.screenshot(path=ARTIFACTS / "site.png", full_page=True)
+    assert page.problems == []
 
 
 def test_temperature_softens_both_distributions(page):
