@@ -19,7 +19,7 @@ import streamlit as st
 import torch
 
 from kd import checkpoint, runtime
-from kd.bench import RUNTIMES, benchmark
+from kd.bench import benchmark
 from kd.data import MNIST, load_mnist
 from kd.evaluate import disagreements
 from kd.predict import predict_proba
@@ -171,15 +171,19 @@ def run_manager() -> RunManager:
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _latency(paths: tuple[str, ...], shas: tuple[str, ...], batch_sizes: tuple[int, ...], repeats: int) -> list[dict]:
+def _latency(
+    paths: tuple[str, ...], shas: tuple[str, ...], batch_sizes: tuple[int, ...], repeats: int, runtimes: tuple[str, ...]
+) -> list[dict]:
     models = {path: _load_model(path, sha) for path, sha in zip(paths, shas, strict=True)}
-    return benchmark(models, batch_sizes=batch_sizes, repeats=repeats, warmup=5, runtimes=tuple(RUNTIMES))
+    return benchmark(models, batch_sizes=batch_sizes, repeats=repeats, warmup=5, runtimes=runtimes)
 
 
-def latency(choices: list[ModelChoice], batch_sizes: tuple[int, ...], repeats: int = 30) -> list[dict]:
-    """kd.bench rows for these models in PyTorch and ONNX Runtime, measured once per set of models and
-    cached; `model` is the label, `runtime` says which runtime ran it."""
-    rows = _latency(tuple(c.path for c in choices), tuple(c.sha for c in choices), batch_sizes, repeats)
+def latency(
+    choices: list[ModelChoice], batch_sizes: tuple[int, ...], repeats: int = 30, runtimes: tuple[str, ...] = ("torch",)
+) -> list[dict]:
+    """kd.bench rows for these models in each of `runtimes` (kd.bench.RUNTIMES), measured once per set of
+    models and cached; `model` is the label, `runtime` says which runtime ran it."""
+    rows = _latency(tuple(c.path for c in choices), tuple(c.sha for c in choices), batch_sizes, repeats, runtimes)
     labels = {choice.path: choice.label for choice in choices}
     return [{**row, "model": labels[row["model"]]} for row in rows]
 

@@ -37,7 +37,7 @@ if training_busy():
 if st.button("Measure again"):
     clear_latency()
 with st.spinner("Timing the models (a few seconds, once; the result is cached)…"):
-    rows = latency([by_path[p] for p in picked], BATCH_SIZES)
+    rows = latency([by_path[p] for p in picked], BATCH_SIZES, runtimes=tuple(RUNTIMES))
 
 left, right = st.columns(2)
 with left:
