@@ -7,7 +7,7 @@ NPM_STAMP := node_modules/.installed
 
 .PHONY: setup npm run test lint checkpoints report site space-static
 
-setup: $(STAMP) $(NPM_STAMP)
+setup: $(STAMP)
 
 npm: $(NPM_STAMP)
 
@@ -45,11 +45,11 @@ report: setup
 	$(PYTHON) -m kd report --readme README.md
 
 # The static page (teacher and student in the browser) into DIR: make site DIR=public
-site: setup
+site: setup $(NPM_STAMP)
 	$(PYTHON) -m kd site --out $(or $(DIR),site)
 
 # A pushable static Hugging Face Space: make space-static DEST=../kd-lab-static (see README, "In the browser")
-space-static: setup
+space-static: setup $(NPM_STAMP)
 	test -n "$(DEST)" || { echo "error: say where, e.g. make space-static DEST=../kd-lab-static" >&2; exit 2; }
 	$(PYTHON) -m kd site --out $(DEST) $(if $(LAB_URL),--lab-url $(LAB_URL))
 	cp deploy/static-space/README.md deploy/static-space/.gitattributes $(DEST)/
