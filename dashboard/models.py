@@ -21,7 +21,7 @@ import numpy as np
 import streamlit as st
 import torch
 
-from kd import checkpoint
+from kd import checkpoint, runtime
 from kd.bench import benchmark
 from kd.data import MNIST, load_mnist
 from kd.evaluate import disagreements
@@ -29,6 +29,7 @@ from kd.limits import Limits, RateLimit
 from kd.predict import predict_proba
 from kd.preprocess import canvas_to_mnist, decode_drawing
 from kd.runs import RunManager
+from kd.runtime import Predictor
 
 log = logging.getLogger(__name__)
 
@@ -126,15 +127,30 @@ def _load_model(path: str, sha: str) -> torch.nn.Module:
     return model
 
 
-def load_model(choice: ModelChoice | None) -> torch.nn.Module | None:
-    """The model behind a choice, or None with a warning on the page if it cannot be loaded."""
+def _load_or_warn(choice: ModelChoice | None, loader):
     if choice is None:
         return None
     try:
-        return _load_model(choice.path, choice.sha)
+        return loader(choice.path, choice.sha)
     except (OSError, checkpoint.CheckpointError) as exc:
         st.warning(f"Could not load {choice.label}: {exc}")
         return None
+
+
+def load_model(choice: ModelChoice | None) -> torch.nn.Module | None:
+    """The model behind a choice, or None with a warning on the page if it cannot be loaded."""
+    return _load_or_warn(choice, _load_model)
+
+
+@st.cache_resource(show_spinner="Preparing the model for ONNX Runtime…", max_entries=32)
+def _load_predictor(path: str, sha: str) -> Predictor:
+    # exported once per weights into the cache folder; the faster runtime at one image answers
+    return runtime.load_predictor(path, _load_model(path, sha))
+
+
+def load_predictor(choice: ModelChoice | None) -> Predictor | None:
+    """What answers a drawing for a choice (ONNX Runtime where faster), or None with a warning on the page."""
+    return _load_or_warn(choice, _load_predictor)
 
 
 @st.cache_resource(show_spinner="Loading MNIST…")
@@ -181,13 +197,18 @@ def digit_from_canvas(raw: bytes | None) -> np.ndarray | None:
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _latency(paths: tuple[str, ...], shas: tuple[str, ...], batch_sizes: tuple[int, ...], repeats: int) -> list[dict]:
+def _latency(
+    paths: tuple[str, ...], shas: tuple[str, ...], batch_sizes: tuple[int, ...], repeats: int, runtimes: tuple[str, ...]
+) -> list[dict]:
     models = {path: _load_model(path, sha) for path, sha in zip(paths, shas, strict=True)}
-    return benchmark(models, batch_sizes=batch_sizes, repeats=repeats, warmup=5)
+    return benchmark(models, batch_sizes=batch_sizes, repeats=repeats, warmup=5, runtimes=runtimes)
 
 
-def _key(choices: list[ModelChoice], batch_sizes: tuple[int, ...], repeats: int) -> tuple:
-    return tuple(c.path for c in choices), tuple(c.sha for c in choices), batch_sizes, repeats
+Runtimes = tuple[str, ...]  # names from kd.bench.RUNTIMES
+
+
+def _key(choices: list[ModelChoice], batch_sizes: tuple[int, ...], repeats: int, runtimes: Runtimes) -> tuple:
+    return tuple(c.path for c in choices), tuple(c.sha for c in choices), batch_sizes, repeats, runtimes
 
 
 @st.cache_resource
@@ -201,9 +222,12 @@ def _measure_gate(interval: int) -> RateLimit:
     return RateLimit(interval)
 
 
-def latency(choices: list[ModelChoice], batch_sizes: tuple[int, ...], repeats: int = 30) -> list[dict]:
-    """kd.bench rows for these models, measured once and cached (or measured again); `model` is the label."""
-    key = _key(choices, batch_sizes, repeats)
+def latency(
+    choices: list[ModelChoice], batch_sizes: tuple[int, ...], repeats: int = 30, runtimes: Runtimes = ("torch",)
+) -> list[dict]:
+    """kd.bench rows for these models in each of `runtimes`, measured once and cached (or measured again);
+    `model` is the label, `runtime` says which runtime ran it."""
+    key = _key(choices, batch_sizes, repeats, runtimes)
     again = _measurements().get(key)
     if again is not None and again.done() and not again.cancelled() and again.exception() is None:
         rows = again.result()
@@ -213,26 +237,30 @@ def latency(choices: list[ModelChoice], batch_sizes: tuple[int, ...], repeats: i
     return [{**row, "model": labels[row["model"]]} for row in rows]
 
 
-def measurement_pending(choices: list[ModelChoice], batch_sizes: tuple[int, ...], repeats: int = 30) -> bool:
-    again = _measurements().get(_key(choices, batch_sizes, repeats))
+def measurement_pending(
+    choices: list[ModelChoice], batch_sizes: tuple[int, ...], repeats: int = 30, runtimes: Runtimes = ("torch",)
+) -> bool:
+    again = _measurements().get(_key(choices, batch_sizes, repeats, runtimes))
     return again is not None and not again.done()
 
 
-def measure_again(choices: list[ModelChoice], batch_sizes: tuple[int, ...], repeats: int = 30) -> str | None:
+def measure_again(
+    choices: list[ModelChoice], batch_sizes: tuple[int, ...], repeats: int = 30, runtimes: Runtimes = ("torch",)
+) -> str | None:
     """Queue a new measurement behind any runs, at most once per interval per server; else why not.
 
     Measuring takes seconds of every core, so it waits its turn on the run worker instead of
     sharing the CPUs with a run, and everyone keeps seeing the previous figures meanwhile.
     """
-    if measurement_pending(choices, batch_sizes, repeats):
+    if measurement_pending(choices, batch_sizes, repeats, runtimes):
         return None  # already queued: the page says so
     wait = _measure_gate(limits().measure_interval_seconds).acquire()
     if wait > 0:
         return f"These figures were measured again moments ago; try again in {wait:.0f} s."
-    key = _key(choices, batch_sizes, repeats)
+    key = _key(choices, batch_sizes, repeats, runtimes)
     models = {path: _load_model(path, sha) for path, sha in zip(key[0], key[1], strict=True)}
     _measurements()[key] = run_manager().submit(
-        lambda: benchmark(models, batch_sizes=batch_sizes, repeats=repeats, warmup=5)
+        lambda: benchmark(models, batch_sizes=batch_sizes, repeats=repeats, warmup=5, runtimes=runtimes)
     )
     return None
 

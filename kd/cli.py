@@ -1,4 +1,4 @@
-"""Command line: python -m kd data | train-teacher | distill | evaluate | bench | report.
+"""Command line: python -m kd data | train-teacher | distill | evaluate | bench | report | export | site.
 
 Every command takes --json (one JSON object on stdout). Bad input ends with one line
 `error: ...` on stderr and a non-zero exit, never a traceback.
@@ -21,6 +21,7 @@ from kd.models import PRESETS
 from kd.train import TRAIN_THREADS, Cancelled, TrainConfig
 
 DEFAULT_TEACHER = "checkpoints/teacher.safetensors"
+SHIPPED_FOR_EXPORT = (DEFAULT_TEACHER, "checkpoints/student.safetensors", "checkpoints/scratch.safetensors")
 
 
 class Parser(argparse.ArgumentParser):
@@ -124,12 +125,24 @@ def build_parser() -> Parser:
     bench.add_argument("--batch-sizes", default="1,1000", help="comma-separated, e.g. 1,32,1000")
     bench.add_argument("--repeats", type=positive_int, default=100)
     bench.add_argument("--threads", type=positive_int, default=None, help="torch threads (default: all cores)")
+    bench.add_argument("--runtime", default="torch", help="comma-separated: torch (PyTorch), onnx (ONNX Runtime)")
     bench.add_argument("--json", action="store_true")
 
     report = commands.add_parser("report", help="results table of the shipped checkpoints (Markdown)")
     report.add_argument("--checkpoints", default="checkpoints")
     report.add_argument("--readme", default=None, help="also write the table into this README")
     report.add_argument("--json", action="store_true")
+
+    export = commands.add_parser("export", help="ONNX files of checkpoints, checked against PyTorch")
+    export.add_argument("checkpoints", nargs="*", default=list(SHIPPED_FOR_EXPORT))
+    export.add_argument("--out", required=True, help="folder for <name>.onnx and <name>.json")
+    export.add_argument("--json", action="store_true")
+
+    site = commands.add_parser("site", help="the static page that runs teacher and student in the browser")
+    site.add_argument("--out", required=True, help="site folder (created if needed; other files kept)")
+    site.add_argument("--checkpoints", default="checkpoints", help="folder with the shipped teacher and student")
+    site.add_argument("--lab-url", default=None, help="where the link to the full lab points")
+    site.add_argument("--json", action="store_true")
     return parser
 
 
@@ -227,8 +240,10 @@ def run_bench(args) -> dict[str, Any]:
     from kd.bench import benchmark
 
     sizes = parse_batch_sizes(args.batch_sizes)
+    runtimes = tuple(part.strip() for part in args.runtime.split(",") if part.strip())
     models = {path: checkpoint.load(path) for path in args.checkpoints}
-    return {"rows": benchmark(models, batch_sizes=sizes, repeats=args.repeats, threads=args.threads)}
+    rows = benchmark(models, batch_sizes=sizes, repeats=args.repeats, threads=args.threads, runtimes=runtimes)
+    return {"rows": rows}
 
 
 def run_report(args) -> dict[str, Any]:
@@ -238,6 +253,20 @@ def run_report(args) -> dict[str, Any]:
     if args.readme:
         write_into_readme(Path(args.readme), table["markdown"])
     return table
+
+
+def run_export(args) -> dict[str, Any]:
+    from kd.export import parity_images, prepare, write
+
+    images = parity_images()
+    exports = [prepare(path, images) for path in args.checkpoints]  # all checked before anything is written
+    return {"models": [write(exported, args.out) for exported in exports]}
+
+
+def run_site(args) -> dict[str, Any]:
+    from kd.site.builder import DEFAULT_LAB_URL, build_site
+
+    return build_site(Path(args.out), Path(args.checkpoints), args.lab_url or DEFAULT_LAB_URL)
 
 
 def print_text(result: dict[str, Any]) -> None:
@@ -256,6 +285,8 @@ RUNNERS = {
     "evaluate": run_evaluate,
     "bench": run_bench,
     "report": run_report,
+    "export": run_export,
+    "site": run_site,
 }
 
 

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from kd import checkpoint
-from kd.bench import benchmark, canvas_latency
+from kd.bench import RUNTIMES, benchmark, canvas_latency
 from kd.data import load_mnist
 from kd.evaluate import evaluate
 
@@ -38,8 +38,10 @@ def measure(directory: Path) -> dict[str, Any]:
         for name, model in models.items()
     }
     # One image at a time is measured both with all cores and single-threaded: for tensors this
-    # small, splitting each layer across threads costs about as much as it saves.
-    latency = benchmark(models, batch_sizes=(1, 1000), repeats=300) + benchmark(models, (1,), repeats=300, threads=1)
+    # small, splitting each layer across threads costs about as much as it saves. PyTorch and ONNX
+    # Runtime are timed side by side in this one process.
+    latency = benchmark(models, batch_sizes=(1, 1000), repeats=300, runtimes=tuple(RUNTIMES))
+    latency += benchmark(models, (1,), repeats=300, threads=1, runtimes=tuple(RUNTIMES))
     # a test digit blown up to a 280x280 RGBA canvas, as the dashboard's canvas returns it
     digit = np.kron(data.test_images[0].numpy(), np.ones((10, 10), np.uint8))
     canvas = np.dstack([digit, digit, digit, np.full_like(digit, 255)])
@@ -55,13 +57,14 @@ def measure(directory: Path) -> dict[str, Any]:
 def markdown(measured: dict[str, Any]) -> str:
     metrics, latency = measured["metrics"], measured["latency"]
     threads = max(row["threads"] for row in latency)
-    timing = {(row["model"], row["batch_size"], row["threads"]): row for row in latency}
-    columns = [(1, threads), (1, 1), (1000, threads)]
+    timing = {(row["model"], row["batch_size"], row["threads"], row["runtime"]): row for row in latency}
+    columns = [(1, threads, "torch"), (1, 1, "torch"), (1000, threads, "torch")]
     lines = [
         "| model | parameters | size | test accuracy | errors | macro F1 | ECE | agreement with teacher "
         f"| latency, batch 1 ({threads} threads / 1 thread) | throughput, batch 1000 "
-        f"| speed-up vs teacher: batch 1 ({threads} threads / 1 thread) / batch 1000 |",
-        "|:--|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+        f"| speed-up vs teacher: batch 1 ({threads} threads / 1 thread) / batch 1000 "
+        f"| ONNX Runtime latency, batch 1 ({threads} threads / 1 thread) | ONNX Runtime throughput, batch 1000 |",
+        "|:--|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
     ]
     for name, label in MODELS.items():
         m = metrics[name]
@@ -71,8 +74,10 @@ def markdown(measured: dict[str, Any]) -> str:
         lines.append(
             f"| {label} | {m['parameters']:,} | {m['size_bytes'] / 1024:.0f} KiB | {m['accuracy']:.2%} "
             f"| {m['errors']} | {m['macro']['f1']:.4f} | {m['ece']:.4f} | {m['agreement']:.2%} "
-            f"| {timing[name, 1, threads]['p50_ms']:.3f} / {timing[name, 1, 1]['p50_ms']:.3f} ms "
-            f"| {timing[name, 1000, threads]['throughput']:,.0f} img/s | {speed_up} |"
+            f"| {timing[name, 1, threads, 'torch']['p50_ms']:.3f} / {timing[name, 1, 1, 'torch']['p50_ms']:.3f} ms "
+            f"| {timing[name, 1000, threads, 'torch']['throughput']:,.0f} img/s | {speed_up} "
+            f"| {timing[name, 1, threads, 'onnx']['p50_ms']:.3f} / {timing[name, 1, 1, 'onnx']['p50_ms']:.3f} ms "
+            f"| {timing[name, 1000, threads, 'onnx']['throughput']:,.0f} img/s |"
         )
     lines += [
         "",
@@ -84,10 +89,16 @@ def markdown(measured: dict[str, Any]) -> str:
     for name, label in MODELS.items():
         lines.append(f"| {label} | " + " | ".join(f"{row['f1']:.4f}" for row in metrics[name]["per_class"]) + " |")
     drawing = measured["canvas_latency"]
+    one = {name: timing[name, 1, 1, "onnx"]["p50_ms"] for name in ("teacher", "student")}
     lines += [
         "",
         "Latency is the median (p50) of a forward pass with BatchNorm folded into the convolutions; "
-        "`results.json` beside the checkpoints also has the p95 of each. A 280x280 drawing to both the teacher's "
+        "`results.json` beside the checkpoints also has the p95 of each. The PyTorch columns run the model "
+        "eagerly; the ONNX Runtime columns run the same folded graph exported to ONNX (`python -m kd export`) "
+        "with as many intra-op threads, in the same process. One image on one thread: the ONNX Runtime "
+        f"student answers {timing['student', 1, 1, 'torch']['p50_ms'] / one['student']:.1f}x as fast as the "
+        f"PyTorch student and {one['teacher'] / one['student']:.1f}x as fast as the ONNX Runtime teacher. "
+        "A 280x280 drawing to both the teacher's "
         f"and the student's probabilities, preprocessing included: {drawing['p50_ms']:.1f} ms p50, "
         f"{drawing['p95_ms']:.1f} ms p95.",
         "",

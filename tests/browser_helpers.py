@@ -96,9 +96,9 @@ def open_page(page, url: str, title: str) -> None:
     page.wait_for_selector("[data-testid=stStatusWidget]", state="detached", timeout=90_000)  # script finished
 
 
-def draw(page, digit: int) -> None:
-    """Draw a digit stroke by stroke, as a hand would."""
-    box = page.locator(CANVAS).bounding_box()
+def draw(page, digit: int, canvas: str = CANVAS) -> None:
+    """Draw a digit stroke by stroke, as a hand would, on the canvas matching the selector `canvas`."""
+    box = page.locator(canvas).bounding_box()
     for stroke in STROKES[digit]:
         points = [(box["x"] + x * box["width"], box["y"] + y * box["height"]) for x, y in stroke]
         page.mouse.move(*points[0])

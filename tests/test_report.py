@@ -1,11 +1,16 @@
+import re
 import shutil
 
 import pytest
 
+from kd import report
+from kd.bench import benchmark
 from kd.report import BEGIN, END, results_table, write_into_readme
 
 
-def test_table_from_checkpoints(tiny_checkpoints, tmp_path):
+def test_table_from_checkpoints(tiny_checkpoints, tmp_path, monkeypatch):
+    # the table's layout is under test, not the timings: a few repeats keep this quick on a busy machine
+    monkeypatch.setattr(report, "benchmark", lambda *args, **kwargs: benchmark(*args, **{**kwargs, "repeats": 5}))
     for name, path in tiny_checkpoints.items():
         shutil.copy(path, tmp_path / f"{name}.safetensors")
         shutil.copy(path.with_suffix(".json"), tmp_path / f"{name}.json")
@@ -18,6 +23,12 @@ def test_table_from_checkpoints(tiny_checkpoints, tmp_path):
         "Distilled student",
     ]
     assert "1.0x / 1.0x / 1.0x" in lines[2]  # the teacher against itself
+    assert "| ONNX Runtime latency, batch 1 (" in lines[0] and lines[0].endswith(
+        "| ONNX Runtime throughput, batch 1000 |"
+    )
+    assert all(len(line.split("|")) == len(lines[0].split("|")) for line in lines[1:5])  # every row fills the columns
+    assert re.search(r"\| [\d.]+ / [\d.]+ ms \| [\d,]+ img/s \|$", lines[4])  # the student's ONNX Runtime cells
+    assert any("the ONNX Runtime student answers" in line for line in lines)
     assert any(line.startswith("Latency is the median") and "280x280 drawing" in line for line in lines)
     assert (tmp_path / "results.json").is_file()
 

@@ -5,9 +5,9 @@ import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
 from dashboard import charts
-from dashboard.models import digit_from_canvas, load_model, missing_notice, mnist, model_choices, shipped
+from dashboard.models import digit_from_canvas, load_predictor, missing_notice, mnist, model_choices, shipped
 from dashboard.notices import guarded
-from kd.predict import predict_proba
+from kd.bench import RUNTIMES
 
 st.title("Draw a digit")
 st.write(
@@ -43,7 +43,8 @@ if students:
     )
     student_choice = next(choice for choice in students if choice.path == student_path)
 
-teacher, student = load_model(teacher_choice), load_model(student_choice)
+# ONNX Runtime answers where it is faster than PyTorch (exported once per model into the cache folder)
+teacher, student = load_predictor(teacher_choice), load_predictor(student_choice)
 if teacher is None and student is None:
     st.warning("There is no model to ask yet: train the shipped checkpoints or launch a run on the Distill page.")
 
@@ -91,12 +92,12 @@ def drawing_area() -> None:
 
     models = {name: model for name, model in (("Teacher", teacher), ("Student", student)) if model is not None}
     colours = {"Teacher": charts.TEACHER_COLOUR, "Student": charts.STUDENT_COLOUR}
-    probabilities = {name: predict_proba(model, digit)[0] for name, model in models.items()}
+    probabilities = {name: model.predict_proba(digit)[0] for name, model in models.items()}
     for column, (name, p) in zip(st.columns(2), probabilities.items(), strict=False):
         with column:
             top = int(p.argmax())
             st.metric(f"{name} says", str(top), help=labels.get(student_choice.path) if name == "Student" else None)
-            st.caption(f"{p[top]:.1%} confident")
+            st.caption(f"{p[top]:.1%} confident · run by {RUNTIMES[models[name].runtime]}")
             st.plotly_chart(charts.probability_bars(p, colours[name]), key=f"draw_bars_{name}")
 
     st.subheader("Softened by temperature")
@@ -105,7 +106,7 @@ def drawing_area() -> None:
         help="softmax(logits / T). T = 1 is the models' ordinary answer; distillation trains the student to match "
         "the teacher at a higher T, where the small probabilities of the other digits become visible.",
     )  # fmt: skip
-    softened = {name: predict_proba(model, digit, temperature=temperature)[0] for name, model in models.items()}
+    softened = {name: model.predict_proba(digit, temperature=temperature)[0] for name, model in models.items()}
     st.plotly_chart(charts.softened_bars(softened, temperature), key="draw_softened")
     st.caption(
         "At T = 1 the teacher is nearly certain. As T rises its second and third choices surface: a 7 that looks a "

@@ -14,14 +14,17 @@ from dashboard.models import (
     size_on_disk,
     training_busy,
 )
+from kd.bench import RUNTIMES
 
 BATCH_SIZES = (1, 4, 16, 64, 256, 1024)
+RUNTIMES_SHOWN = tuple(RUNTIMES)  # PyTorch and ONNX Runtime side by side
 
 st.title("Latency")
 st.write(
     "A smaller model is only worth having if it is faster. Here each model is timed on this server's CPU at "
     "batch sizes from 1 to 1024, with BatchNorm folded into the convolutions as a deployed model would run: "
-    "median (p50) and 95th-percentile (p95) time per batch, and images per second."
+    "median (p50) and 95th-percentile (p95) time per batch, and images per second. Each runs twice: in PyTorch "
+    "(solid lines) and exported to ONNX, in ONNX Runtime (dashed), which the Draw page uses where it is faster."
 )
 missing_notice()
 
@@ -44,19 +47,19 @@ if training_busy():
 models = [by_path[p] for p in picked]
 interval = limits().measure_interval_seconds
 if st.button("Measure again", help=f"Queued behind any training run; at most once in {interval} s for the server."):
-    refused = measure_again(models, BATCH_SIZES)
+    refused = measure_again(models, BATCH_SIZES, runtimes=RUNTIMES_SHOWN)
     if refused:
         st.info(refused)
-if measurement_pending(models, BATCH_SIZES):
+if measurement_pending(models, BATCH_SIZES, runtimes=RUNTIMES_SHOWN):
     st.info("Measuring again once the runs before it have finished; these are the previous figures until then.")
 
     def reload_when_measured() -> None:
-        if not measurement_pending(models, BATCH_SIZES):
+        if not measurement_pending(models, BATCH_SIZES, runtimes=RUNTIMES_SHOWN):
             st.rerun()
 
     st.fragment(reload_when_measured, run_every=2.0)()
 with st.spinner("Timing the models (a few seconds, once; the result is cached)…"):
-    rows = latency(models, BATCH_SIZES)
+    rows = latency(models, BATCH_SIZES, runtimes=RUNTIMES_SHOWN)
 
 left, right = st.columns(2)
 with left:
@@ -69,12 +72,14 @@ with right:
     st.plotly_chart(charts.latency_lines(rows, "throughput", "images per second"), key="latency_throughput")
 
 summary = []
-for path in picked:
-    choice, mine = by_path[path], [row for row in rows if row["model"] == by_path[path].label]
+for path, runtime in ((path, runtime) for path in picked for runtime in RUNTIMES):
+    choice = by_path[path]
+    mine = [row for row in rows if row["model"] == choice.label and row["runtime"] == runtime]
     one, biggest = mine[0], mine[-1]
     summary.append(
         {
             "model": choice.label,
+            "runtime": RUNTIMES[runtime],
             "parameters": f"{choice.metadata.get('metrics', {}).get('parameters', one['parameters']):,}",
             "size on disk": tables.human_bytes(size_on_disk(choice)),
             "p50, 1 image (ms)": round(one["p50_ms"], 3),
@@ -86,11 +91,14 @@ for path in picked:
 st.dataframe(pd.DataFrame(summary), hide_index=True)
 keys = {by_path[path].key: by_path[path].label for path in picked}
 if "teacher" in keys and "student" in keys:
-    p50 = {(row["model"], row["batch_size"]): row["p50_ms"] for row in rows}
+    p50 = {(row["model"], row["runtime"], row["batch_size"]): row["p50_ms"] for row in rows}
     first, last = BATCH_SIZES[0], BATCH_SIZES[-1]
-    ratios = [p50[(keys["teacher"], size)] / p50[(keys["student"], size)] for size in (first, last)]
+    ratios = [p50[(keys["teacher"], "torch", size)] / p50[(keys["student"], "torch", size)] for size in (first, last)]
+    onnx_student = p50[(keys["student"], "onnx", first)]
     st.markdown(
-        f"The distilled student answers **{ratios[0]:.1f}×** as fast as the teacher for one image "
-        f"and **{ratios[1]:.1f}×** for a batch of {last}."
+        f"In PyTorch, the distilled student answers **{ratios[0]:.1f}×** as fast as the teacher for one image "
+        f"and **{ratios[1]:.1f}×** for a batch of {last}. In ONNX Runtime, one image: the student answers "
+        f"**{p50[(keys['student'], 'torch', first)] / onnx_student:.1f}×** as fast as in PyTorch and "
+        f"**{p50[(keys['teacher'], 'onnx', first)] / onnx_student:.1f}×** as fast as the teacher in ONNX Runtime."
     )
 st.caption(f"Measured with {rows[0]['threads']} CPU threads; each batch size timed after a few untimed warm-up passes.")

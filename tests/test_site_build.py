@@ -1,0 +1,44 @@
+"""python -m kd site without a browser: what the folder holds, where its figures come from, bad input."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from kd import checkpoint
+from kd.cli import main
+from kd.site.builder import RUNTIME_FILES, build_site, runtime_dir
+
+needs_runtime = pytest.mark.skipif(not runtime_dir().is_dir(), reason="needs onnxruntime-web (run `make npm`)")
+
+
+@needs_runtime
+def test_site_holds_everything_it_loads(tiny_checkpoints, tmp_path):
+    out = tmp_path / "site"
+    out.mkdir()
+    (out / "README.md").write_text("a Space's own file")
+    result = build_site(out, tiny_checkpoints["teacher"].parent, lab_url="https://example.org/lab")
+    assert (out / "README.md").read_text() == "a Space's own file"  # left alone
+    for name in ("index.html", "app.js", "preprocess.js", "style.css", "models/teacher.onnx", "models/student.onnx"):
+        assert (out / name).is_file(), name
+    assert sorted(path.name for path in (out / "ort").iterdir()) == sorted(RUNTIME_FILES)
+    html = (out / "index.html").read_text()
+    assert all(f'src="{script}"' in html for script in ("ort/ort.wasm.min.js", "preprocess.js", "app.js"))
+    assert "http://" not in html and "https://" not in html  # nothing fetched from elsewhere
+    site = json.loads((out / "site.json").read_text())
+    assert site["lab_url"] == "https://example.org/lab" and set(site["models"]) == {"teacher", "student"}
+    for name, summary in site["models"].items():
+        metrics = checkpoint.read_metadata(tiny_checkpoints[name])["metrics"]
+        assert summary["accuracy"] == metrics["accuracy"] and summary["parameters"] == metrics["parameters"]
+        assert summary["per_class_f1"] == [row["f1"] for row in metrics["per_class"]]
+    assert all(gap <= 1e-5 for gap in result["parity_max_abs_diff"].values())
+
+
+def test_site_without_the_runtime_is_a_one_line_error(tiny_checkpoints, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("KD_NODE_MODULES", str(tmp_path / "nothing-here"))
+    code = main(["site", "--out", str(tmp_path / "site"), "--checkpoints", str(tiny_checkpoints["teacher"].parent)])
+    out, err = capsys.readouterr()
+    assert code == 1 and out == "" and err.count("\n") == 1
+    assert err.startswith("error: onnxruntime-web is not installed") and "make npm" in err
+    assert not (tmp_path / "site").exists()
