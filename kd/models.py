@@ -19,6 +19,10 @@ class ConvNetConfig:
     stages: tuple[tuple[int, ...], ...]  # conv widths per stage; 2x2 max-pool between stages
     dropout: float = 0.0  # dropout before the classifier
     num_classes: int = 10
+    # Optional fields: their defaults are the original family, so older checkpoints load as they were.
+    stem_kernel: int = 3  # kernel size of the first conv
+    stem_stride: int = 1  # stride of the first conv: 2 halves the resolution without a pooling layer
+    kernels: tuple[int, ...] | None = None  # kernel size per stage (first conv excepted); None: all 3
 
 
 TEACHER = ConvNetConfig(stages=((32,), (64, 64), (128,)), dropout=0.2)
@@ -34,9 +38,14 @@ class ConvNet(nn.Module):
         for index, widths in enumerate(config.stages):
             if index > 0:
                 layers.append(nn.MaxPool2d(2))
+            kernel = config.kernels[index] if config.kernels else 3
             for width in widths:
+                first = in_channels == 1
+                size = config.stem_kernel if first else kernel
                 layers += [
-                    nn.Conv2d(in_channels, width, 3, padding=1, bias=False),
+                    nn.Conv2d(
+                        in_channels, width, size, stride=config.stem_stride if first else 1, padding=size // 2, bias=False
+                    ),
                     nn.BatchNorm2d(width),
                     nn.ReLU(inplace=True),
                 ]
@@ -65,6 +74,8 @@ def build_model(architecture: str, config: dict[str, Any] | ConvNetConfig) -> nn
     if isinstance(config, dict):
         config = dict(config)
         config["stages"] = tuple(tuple(stage) for stage in config["stages"])
+        if config.get("kernels") is not None:
+            config["kernels"] = tuple(config["kernels"])
         config = config_class(**config)
     return model_class(config)
 
