@@ -139,8 +139,10 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps({"count": args.count, "seed": args.seed, "results": results}))
     else:
         for path, result in results.items():
-            print(f"{path}: {result['accuracy']:.2%} of {args.count} drawn digits read right;"
-                  f" errors per digit {result['errors_per_digit']}")
+            print(
+                f"{path}: {result['accuracy']:.2%} of {args.count} drawn digits read right;"
+                f" errors per digit {result['errors_per_digit']}"
+            )
     return 0
 
 
