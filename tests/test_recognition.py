@@ -58,9 +58,14 @@ def test_drawn_digits_are_recognised(models, drawings, name):
     assert not wrong, f"{name} misread {len(wrong)} of {len(labels)} drawings (variant, digit, read as): {wrong}"
 
 
+@pytest.fixture(scope="module")
+def font_digits():
+    return drawn_digits(count=500, seed=0)
+
+
 @pytest.mark.parametrize("name", ["teacher", "student"])
-def test_font_rendered_digits_are_read_right(models, name):
-    images, labels = drawn_digits(count=500, seed=0)
+def test_font_rendered_digits_are_read_right(models, font_digits, name):
+    images, labels = font_digits
     predictions = predict_proba(models[name], images).argmax(axis=1)
     wrong = predictions != labels
     accuracy = 1 - wrong.mean()
