@@ -35,11 +35,13 @@ lint: setup
 test: lint $(NPM_STAMP)
 	$(PYTHON) -m pytest
 
-# The shipped models, from scratch, with the commands recorded in each checkpoint.
+# The shipped models, from scratch, with the commands recorded in each checkpoint; then how
+# well each reads the font-rendered drawn digits (the README's "Drawn digits").
 checkpoints: setup
 	$(PYTHON) -m kd train-teacher --epochs 12 --seed 0 --out checkpoints/teacher --force
 	$(PYTHON) -m kd distill --alpha 0 --augment --epochs 12 --seed 0 --out checkpoints/scratch --force
 	$(PYTHON) -m kd distill --alpha 0.9 --temperature 4 --augment --epochs 12 --seed 0 --out checkpoints/student --force
+	$(PYTHON) -m kd.drawn checkpoints/teacher.safetensors checkpoints/scratch.safetensors checkpoints/student.safetensors
 
 report: setup
 	$(PYTHON) -m kd report --readme README.md

@@ -1,7 +1,15 @@
 import pytest
 import torch
 
-from kd.models import PRESETS, ConvNet, build_model, config_dict, count_parameters, fuse_for_inference
+from kd.checkpoint import load, save
+from kd.models import PRESETS, ConvNet, ConvNetConfig, build_model, config_dict, count_parameters, fuse_for_inference
+
+# A student config as checkpoints written before the optional fields existed carry it.
+OLD_STUDENT_CONFIG = {"stages": [[8], [16, 24], [16, 16]], "dropout": 0.0, "num_classes": 10}
+
+
+def conv_layers(model):
+    return [layer for layer in model.modules() if isinstance(layer, torch.nn.Conv2d)]
 
 
 @pytest.mark.parametrize("name", ["teacher", "student"])
@@ -15,6 +23,29 @@ def test_parameter_budgets():
     student, teacher = count_parameters(ConvNet(PRESETS["student"])), count_parameters(ConvNet(PRESETS["teacher"]))
     assert student <= 12_000
     assert teacher >= 10 * student
+
+
+def test_student_has_fewer_layers_than_the_teacher():
+    # at batch 1 each layer's fixed cost, not arithmetic, sets the latency
+    student, teacher = ConvNet(PRESETS["student"]), ConvNet(PRESETS["teacher"])
+    assert len(conv_layers(student)) < len(conv_layers(teacher))
+
+
+def test_stem_stride_and_kernels_set_the_feature_map():
+    config = ConvNetConfig(stages=((4, 6), (8,)), stem_kernel=5, stem_stride=2, kernels=(3, 5))
+    model = ConvNet(config).eval()
+    assert [layer.kernel_size for layer in conv_layers(model)] == [(5, 5), (3, 3), (5, 5)]
+    assert model.features(torch.rand(2, 1, 28, 28)).shape == (2, 8, 7, 7)  # 28 -> 14 (stride) -> 7 (pool)
+    assert model(torch.rand(2, 28, 28)).shape == (2, 10)
+
+
+def test_old_style_config_builds_the_original_family_and_loads(tmp_path):
+    model = build_model("convnet", OLD_STUDENT_CONFIG)
+    assert [(layer.kernel_size, layer.stride) for layer in conv_layers(model)] == [((3, 3), (1, 1))] * 5
+    assert count_parameters(model) == 10_770  # the student shipped before issue 9
+    path = save(tmp_path / "old", model.eval(), {"architecture": "convnet", "model_config": OLD_STUDENT_CONFIG})
+    images = torch.rand(3, 1, 28, 28)
+    assert torch.allclose(load(path)(images), model(images), atol=1e-6)
 
 
 def test_build_from_config_dict_round_trip():
