@@ -5,7 +5,7 @@ import time
 import streamlit as st
 
 from dashboard import charts, tables
-from dashboard.models import finished_runs, missing_notice, run_manager, shipped
+from dashboard.models import baseline_for, finished_runs, missing_notice, run_manager, shipped
 from kd.runs import CANCELLED, DONE, FAILED, QUEUED, RUNNING, Run, RunSettings
 
 st.title("Distill a student")
@@ -106,17 +106,6 @@ elif run is not None:
 elsewhere = manager.running()
 if elsewhere is not None and (run is None or elsewhere.id != run.id):
     st.caption(f"The server is training another run now; {len(manager.queued())} more waiting.")
-
-
-def baseline_for(metadata: dict, own_path: str):
-    """A finished alpha = 0 run with the same budget if there is one (a fair baseline), else the shipped one."""
-    config = metadata["train_config"]
-    for other in finished_runs():
-        theirs = other.metadata.get("train_config", {})
-        same_budget = all(theirs.get(k) == config.get(k) for k in ("epochs", "limit", "seed"))
-        if theirs.get("alpha") == 0 and same_budget and other.path != own_path:
-            return other, True
-    return shipped("scratch"), False
 
 
 def result_card(metadata: dict, own_path: str) -> None:

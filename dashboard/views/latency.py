@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import charts, tables
-from dashboard.models import clear_latency, latency, missing_notice, model_choices, size_on_disk, training_busy
+from dashboard.models import clear_latency, latency, missing_notice, model_choices, training_busy
 
 BATCH_SIZES = (1, 4, 16, 64, 256, 1024)
 
@@ -55,7 +55,7 @@ for path in picked:
         {
             "model": choice.label,
             "parameters": f"{choice.metadata.get('metrics', {}).get('parameters', one['parameters']):,}",
-            "size on disk": tables.human_bytes(size_on_disk(choice)),
+            "size on disk": tables.human_bytes(choice.size_bytes),
             "p50, 1 image (ms)": round(one["p50_ms"], 3),
             "p95, 1 image (ms)": round(one["p95_ms"], 3),
             f"p50, {biggest['batch_size']} images (ms)": round(biggest["p50_ms"], 2),
