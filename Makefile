@@ -3,7 +3,7 @@ VENV ?= .venv
 PYTHON := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test lint checkpoints report
+.PHONY: setup run test lint checkpoints report space-streamlit
 
 setup: $(STAMP)
 
@@ -22,6 +22,7 @@ run: setup
 lint: setup
 	$(VENV)/bin/ruff check kd dashboard tests
 	$(VENV)/bin/ruff format --check kd dashboard tests
+	$(VENV)/bin/hadolint Dockerfile
 
 test: lint
 	$(PYTHON) -m pytest
@@ -34,3 +35,12 @@ checkpoints: setup
 
 report: setup
 	$(PYTHON) -m kd report --readme README.md
+
+# The Streamlit lab as a Docker Space: the tracked files (as they are in the working tree) with the Space's
+# README and .gitattributes, in DEST, ready for `hf upload` or `git push` (README "Deploy").
+space-streamlit:
+	@test -n "$(DEST)" || { echo "error: say where: make space-streamlit DEST=dir" >&2; exit 2; }
+	@test ! -e "$(DEST)" || test -z "$$(ls -A "$(DEST)")" || { echo "error: $(DEST) is not empty" >&2; exit 2; }
+	mkdir -p "$(DEST)"
+	git ls-files -z | tar --null -T - -cf - | tar -xf - -C "$(DEST)"
+	cp deploy/streamlit-space/README.md deploy/streamlit-space/.gitattributes "$(DEST)/"

@@ -7,10 +7,8 @@ each page go to test-artifacts/. Needs Debian's chromium at /usr/bin/chromium (s
 
 from __future__ import annotations
 
-import math
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -18,37 +16,16 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from browser import CHROMIUM, CHROMIUM_FLAGS, STROKES, draw, free_port, need_chromium, stop
 
 ROOT = Path(__file__).resolve().parents[1]
 CHECKPOINTS = Path(os.environ.get("KD_CHECKPOINTS_DIR", ROOT / "checkpoints"))
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 CANVAS = "[data-testid=stBidiComponentIsolated] canvas.upper-canvas"
 # A selectbox's visible text plus its input's value: the chosen option is shown in one or the other.
 SELECTED_TEXT = "e => [e.innerText, ...Array.from(e.querySelectorAll('input'), i => i.value)].join(' ')"
 
-# Strokes in the unit square of the canvas, drawn the way a person would.
-STROKES = {
-    1: [[(0.48, 0.2), (0.56, 0.13), (0.56, 0.87)]],
-    7: [[(0.27, 0.17), (0.73, 0.17), (0.46, 0.87)]],
-    0: [[(0.5 + 0.2 * math.sin(a), 0.5 - 0.35 * math.cos(a)) for a in [i * math.pi / 20 for i in range(41)]]],
-}
-
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_healthy(url: str, server: subprocess.Popen, timeout: float = 60) -> None:
@@ -70,10 +47,7 @@ def wait_healthy(url: str, server: subprocess.Popen, timeout: float = 60) -> Non
 def server(tmp_path_factory):
     if not (CHECKPOINTS / "student.safetensors").is_file() or not (CHECKPOINTS / "teacher.safetensors").is_file():
         pytest.skip(f"needs the shipped teacher and student in {CHECKPOINTS} (run `make checkpoints`)")
-    if not Path(CHROMIUM).is_file():
-        # CI installs chromium (.ci/run): there a missing browser is a failure, not a reason to skip
-        (pytest.fail if os.environ.get("CI") else pytest.skip)(f"needs Debian's chromium at {CHROMIUM}")
-    pytest.importorskip("playwright.sync_api")
+    need_chromium()
     port = free_port()
     log = (tmp_path_factory.mktemp("streamlit") / "server.log").open("w")
     env = {**os.environ, "KD_CHECKPOINTS_DIR": str(CHECKPOINTS), "KD_RUNS_DIR": str(tmp_path_factory.mktemp("runs"))}
@@ -85,12 +59,7 @@ def server(tmp_path_factory):
         wait_healthy(url, process)
         yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
         log.close()
 
 
@@ -118,19 +87,6 @@ def open_page(page, url: str, title: str) -> None:
 def screenshot(page, name: str) -> None:
     page.wait_for_timeout(500)  # let the charts draw
     page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
-
-
-def draw(page, digit: int) -> None:
-    """Draw a digit stroke by stroke, as a hand would."""
-    box = page.locator(CANVAS).bounding_box()
-    for stroke in STROKES[digit]:
-        points = [(box["x"] + x * box["width"], box["y"] + y * box["height"]) for x, y in stroke]
-        page.mouse.move(*points[0])
-        page.mouse.down()
-        for start, end in zip(points, points[1:], strict=False):
-            for t in (0.25, 0.5, 0.75, 1.0):  # intermediate moves: a smooth stroke, as a hand makes
-                page.mouse.move(start[0] + t * (end[0] - start[0]), start[1] + t * (end[1] - start[1]))
-        page.mouse.up()
 
 
 def predictions(page) -> dict[str, str]:
@@ -176,7 +132,7 @@ def test_dashboard_in_a_browser(server, page):
         open_page(page, f"{server}/draw", "Draw a digit")  # a fresh, empty canvas
         page.wait_for_selector(CANVAS)
         page.evaluate(WATCH_ANSWER)
-        draw(page, digit)
+        draw(page, page.locator(CANVAS).bounding_box(), digit)
         found = wait_for_predictions(page)
         answer_seconds.append(page.evaluate("() => window.kdShown - window.kdUp") / 1000)
         assert found["Teacher says"] == str(digit), f"teacher read a drawn {digit} as {found['Teacher says']}"
