@@ -1,4 +1,5 @@
-"""Helpers shared by the headless-browser tests: a free port, Debian's chromium, a hand drawing a digit."""
+"""Helpers shared by the tests that start a server or a browser: a free port, waiting for the server,
+Debian's chromium, a hand drawing a digit."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import math
 import os
 import socket
 import subprocess
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -31,6 +34,22 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def wait_answering(url: str, server: subprocess.Popen, timeout: float = 60) -> None:
+    """Return once `url` answers 200; fail early if the server process has exited."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"the server exited with code {server.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.25)
+    raise TimeoutError(f"nothing answered at {url} within {timeout} s")
 
 
 def need_chromium() -> None:

@@ -12,11 +12,10 @@ import re
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
-from browser import CHROMIUM, CHROMIUM_FLAGS, STROKES, draw, free_port, need_chromium, stop
+from browser import CHROMIUM, CHROMIUM_FLAGS, STROKES, draw, free_port, need_chromium, stop, wait_answering
 
 ROOT = Path(__file__).resolve().parents[1]
 CHECKPOINTS = Path(os.environ.get("KD_CHECKPOINTS_DIR", ROOT / "checkpoints"))
@@ -26,21 +25,6 @@ CANVAS = "[data-testid=stBidiComponentIsolated] canvas.upper-canvas"
 SELECTED_TEXT = "e => [e.innerText, ...Array.from(e.querySelectorAll('input'), i => i.value)].join(' ')"
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-
-def wait_healthy(url: str, server: subprocess.Popen, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"streamlit exited with code {server.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.read().strip() == b"ok":
-                    return
-        except OSError:
-            pass
-        time.sleep(0.25)
-    raise TimeoutError(f"streamlit did not answer at {url} within {timeout} s")
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +40,7 @@ def server(tmp_path_factory):
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         url = f"http://127.0.0.1:{port}"
-        wait_healthy(url, process)
+        wait_answering(f"{url}/_stcore/health", process)
         yield url
     finally:
         stop(process)

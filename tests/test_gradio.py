@@ -11,11 +11,10 @@ import os
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
-from browser import CHROMIUM, CHROMIUM_FLAGS, STROKES, draw, free_port, need_chromium, stop
+from browser import CHROMIUM, CHROMIUM_FLAGS, STROKES, draw, free_port, need_chromium, stop, wait_answering
 from drawing import draw_digit
 from PIL import Image
 
@@ -23,21 +22,6 @@ ROOT = Path(__file__).resolve().parents[1]
 CHECKPOINTS = Path(os.environ.get("KD_CHECKPOINTS_DIR", ROOT / "checkpoints"))
 
 pytestmark = pytest.mark.slow  # the server takes a while to start on two busy cores
-
-
-def wait_answering(url: str, server: subprocess.Popen, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"the Gradio app exited with code {server.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/gradio_api/info", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.25)
-    raise TimeoutError(f"the Gradio app did not answer at {url} within {timeout} s")
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +45,7 @@ def server(tmp_path_factory):
         )
         try:
             url = f"http://127.0.0.1:{port}"
-            wait_answering(url, process)
+            wait_answering(f"{url}/gradio_api/info", process, timeout=120)
             yield {"url": url, "log": log_path}
         finally:
             stop(process)

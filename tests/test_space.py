@@ -13,14 +13,12 @@ import shutil
 import subprocess
 import sys
 import sysconfig
-import time
-import urllib.request
 import venv
 from pathlib import Path
 
 import pytest
 import yaml
-from browser import free_port, stop
+from browser import free_port, stop, wait_answering
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent  # the environment's tools (hadolint comes from requirements-dev.txt)
@@ -114,14 +112,6 @@ def test_the_docker_recipe_installs_and_serves_without_docker(tmp_path):
             stderr=subprocess.STDOUT,
         )
         try:
-            deadline, answer = time.monotonic() + 90, None
-            while answer != b"ok" and time.monotonic() < deadline:
-                assert server.poll() is None, log_path.read_text()
-                try:
-                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as response:
-                        answer = response.read().strip()
-                except OSError:
-                    time.sleep(0.5)
-            assert answer == b"ok", log_path.read_text()
+            wait_answering(f"http://127.0.0.1:{port}/_stcore/health", server, timeout=90)
         finally:
             stop(server)
