@@ -18,6 +18,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import gradio as gr  # noqa: E402
+import spaces  # noqa: E402, F401  (before kd imports torch: on ZeroGPU it sets CUDA up)
 
 from dashboard import gradio_distill, gradio_draw, gradio_metrics  # noqa: E402
 from dashboard import gradio_models as models  # noqa: E402

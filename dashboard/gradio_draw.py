@@ -99,7 +99,7 @@ def predict(path: str | None) -> dict[str, Any]:
         raise gr.Error(f"Cannot read a digit in this image: {exc}.", print_exception=False) from None
     if digit is None:
         raise gr.Error("The image is blank: there is no digit in it.", print_exception=False)
-    teacher, student = models.shipped("teacher"), models.by_path(models.default_student_path())
+    teacher, student = models.shipped("teacher"), models.default_student()
     if teacher is None or student is None:
         raise gr.Error("The shipped teacher or student is missing on this server.", print_exception=False)
     return {"teacher": answer(teacher, digit), "student": answer(student, digit)}
@@ -112,6 +112,7 @@ def build(predict_limit: int) -> gr.Dropdown:
         "to the teacher and to a student. The temperature slider shows both models' softened answers: the "
         "“dark knowledge” about which other digits they find similar, which distillation passes on."
     )
+    default = models.default_student()
     with gr.Row():
         sketch = gr.Sketchpad(
             value=blank_value(),
@@ -128,7 +129,7 @@ def build(predict_limit: int) -> gr.Dropdown:
             note = gr.Markdown(ASK, elem_id="draw-note")
             student = gr.Dropdown(
                 choices=models.choices(teacher=False),
-                value=models.default_student_path(),
+                value=default.path if default is not None else None,
                 label="Student",
                 info="The shipped students, or any finished run from the Distill tab.",
             )

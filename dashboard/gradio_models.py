@@ -59,16 +59,16 @@ def choices(teacher: bool = True) -> list[tuple[str, str]]:
 
 
 def by_path(path: str | None) -> ModelEntry | None:
-    return next((entry for entry in entries() if entry.path == path), None)
+    return catalog.entry_for(path, settings()) if path else None
 
 
 def shipped(name: str) -> ModelEntry | None:
     return catalog.shipped(name, settings())
 
 
-def default_student_path() -> str | None:
-    student = shipped(catalog.DEFAULT_STUDENT)
-    return student.path if student is not None else next((path for _, path in choices(teacher=False)), None)
+def default_student() -> ModelEntry | None:
+    """The shipped distilled student, or the first student there is."""
+    return shipped(catalog.DEFAULT_STUDENT) or next(iter(entries(teacher=False)), None)
 
 
 def probabilities(entry: ModelEntry, digit: np.ndarray, temperature: float = 1.0) -> np.ndarray:

@@ -139,6 +139,25 @@ def finished_runs(manager: RunManager) -> list[ModelEntry]:
     ]
 
 
+def entry_for(path: str | Path, settings: Settings) -> ModelEntry | None:
+    """The entry for a path the catalogue would list (a shipped checkpoint or a saved run), else None.
+
+    Cheaper than listing every model when a page already holds the path, and it never opens a file
+    outside the two folders, whatever path a client sends.
+    """
+    path = Path(path)
+    for name in SHIPPED:
+        if path == settings.checkpoints_dir / f"{name}.safetensors":
+            return shipped(name, settings)
+    if path.parent != settings.runs_dir or path.suffix != ".safetensors" or not path.with_suffix(".json").is_file():
+        return None
+    try:
+        metadata = checkpoint.read_metadata(path)
+    except checkpoint.CheckpointError:
+        return None
+    return ModelEntry(path.stem, run_label(path.stem, metadata), str(path), metadata)
+
+
 def model_entries(settings: Settings, manager: RunManager, teacher: bool = True) -> list[ModelEntry]:
     """Every model there is to pick: the shipped ones that exist, then the finished runs."""
     names = [name for name in SHIPPED if teacher or name != "teacher"]

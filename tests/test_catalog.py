@@ -75,6 +75,9 @@ def test_entries_list_shipped_models_then_runs(folder, tiny_checkpoints):
     assert [entry.key for entry in entries] == ["teacher", "student", "scratch", run.name]
     assert entries[-1].is_run and entries[-1].label.startswith("Run 20261128-120000-abcd · T=4, α=0, 1 ep, 1000 img")
     assert [entry.key for entry in catalog.model_entries(settings, manager, teacher=False)][0] == "student"
+    assert [catalog.entry_for(entry.path, settings) for entry in entries] == entries
+    for elsewhere in (tiny_checkpoints["teacher"], folder / "runs" / "missing.safetensors", "/etc/passwd"):
+        assert catalog.entry_for(elsewhere, settings) is None  # never opens a file outside the two folders
 
     # a run with alpha = 0 and the same budget is the fair baseline; otherwise the shipped scratch student
     own = entries[1]
