@@ -3,7 +3,9 @@
 Starts `python dashboard/gradio_app.py` on a free port with the shipped checkpoints and a temporary runs
 folder, then reports (a measurement, not a test: the figures depend on the machine and its load):
 - whether /predict reads a drawn 1, 0 and 7 right with both models;
-- `--clients` gradio_client clients sending `--calls` /predict calls together: errors, p50 / p95 / max;
+- `--clients` gradio_client clients sending `--calls` /predict calls together (after one untimed call
+  each): errors, p50 / p95 / max; with --baseline, the same against a Gradio endpoint that does nothing,
+  which shows what Gradio and the clients cost on this machine;
 - with --browser, how long headless Chromium takes from opening the page to a usable sketchpad;
 - one run launched through /distill, and /predict answer times while it trains.
 Prints one JSON object.
@@ -37,7 +39,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(folder: Path) -> tuple[subprocess.Popen, str, float]:
+# The same endpoint shape as /predict (a file in, JSON out, same concurrency), doing nothing.
+BASELINE_APP = """
+import gradio as gr
+with gr.Blocks() as demo:
+    upload, result = gr.File(visible=False), gr.JSON(visible=False)
+    gr.Button(visible=False).click(lambda path: {}, upload, result, api_name="predict", concurrency_limit=4)
+demo.queue(max_size=64).launch()
+"""
+
+
+def start_server(folder: Path, command: list[str]) -> tuple[subprocess.Popen, str, float]:
     port = free_port()
     env = {
         **os.environ,
@@ -47,10 +59,8 @@ def start_server(folder: Path) -> tuple[subprocess.Popen, str, float]:
         "KD_RUNS_DIR": str(folder / "runs"),
     }
     started = time.monotonic()
-    log = (folder / "server.log").open("w")
-    server = subprocess.Popen(
-        [sys.executable, "dashboard/gradio_app.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
-    )
+    log = (folder / "server.log").open("a")
+    server = subprocess.Popen([sys.executable, *command], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     while True:
         if server.poll() is not None:
@@ -82,6 +92,7 @@ def load(url: str, image, clients: int, calls: int) -> dict:
     seconds, errors, barrier = [], [], threading.Barrier(clients)
 
     def work(client, count: int) -> None:
+        timed_predict(client, image)  # untimed: the connection and the server's threads are set up
         barrier.wait()
         for _ in range(count):
             try:
@@ -139,13 +150,14 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--calls", type=int, default=40, help="calls in all, shared by the clients")
     parser.add_argument("--browser", action="store_true", help="also time the first page in headless Chromium")
+    parser.add_argument("--baseline", action="store_true", help="also load a Gradio endpoint that does nothing")
     parser.add_argument("--no-training", action="store_true", help="skip the run launched during predictions")
     args = parser.parse_args()
     from gradio_client import handle_file
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        server, url, startup = start_server(folder)
+        server, url, startup = start_server(folder, ["dashboard/gradio_app.py"])
         try:
             images = {}
             for digit in (1, 0, 7):
@@ -170,6 +182,13 @@ def main() -> None:
         finally:
             server.terminate()
             server.wait(10)
+        if args.baseline:
+            server, url, _ = start_server(folder, ["-c", BASELINE_APP])
+            try:
+                result["baseline_do_nothing_load"] = load(url, images[7], args.clients, args.calls)
+            finally:
+                server.terminate()
+                server.wait(10)
     print(json.dumps(result, indent=2))
 
 
