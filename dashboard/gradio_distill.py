@@ -54,11 +54,9 @@ def live_curves(run: Run):
 
 def result_card(run: Run) -> tuple[str, object]:
     """A table of this run against the teacher and a scratch student, and its per-class F1 change."""
-    metadata = run.metadata or {}
-    baseline, matched = baseline_for(
-        metadata, str(run.path), models.finished_runs(), models.settings()
-    ) if metadata else (None, False)  # fmt: skip
-    rows = {"this run": metadata.get("metrics", {})}
+    metadata = run.metadata or {}  # set by the worker before it marks the run done
+    baseline, matched = baseline_for(metadata, str(run.path), models.finished_runs(), models.settings())
+    rows = {"this run": metadata["metrics"]}
     for entry in (models.shipped("teacher"), baseline):
         if entry is not None:
             rows[entry.label] = entry.metrics
