@@ -5,7 +5,7 @@ STAMP := $(VENV)/.installed
 # onnxruntime-web for the static page (python -m kd site), pinned by package-lock.json
 NPM_STAMP := node_modules/.installed
 
-.PHONY: setup npm run test lint checkpoints report site space-static
+.PHONY: setup npm run test lint checkpoints report site space-static space-streamlit
 
 setup: $(STAMP)
 
@@ -31,6 +31,7 @@ run: setup
 lint: setup
 	$(VENV)/bin/ruff check kd dashboard tests
 	$(VENV)/bin/ruff format --check kd dashboard tests
+	$(VENV)/bin/hadolint Dockerfile
 
 test: lint $(NPM_STAMP)
 	$(PYTHON) -m pytest
@@ -55,3 +56,12 @@ space-static: setup $(NPM_STAMP)
 	test -n "$(DEST)" || { echo "error: say where, e.g. make space-static DEST=../kd-lab-static" >&2; exit 2; }
 	$(PYTHON) -m kd site --out $(DEST) $(if $(LAB_URL),--lab-url $(LAB_URL))
 	cp deploy/static-space/README.md deploy/static-space/.gitattributes $(DEST)/
+
+# The Streamlit lab as a Docker Space: the tracked files (as they are in the working tree) with the Space's
+# README and .gitattributes, in DEST, ready for `hf upload` or `git push` (README "Deploy").
+space-streamlit:
+	@test -n "$(DEST)" || { echo "error: say where: make space-streamlit DEST=dir" >&2; exit 2; }
+	@test ! -e "$(DEST)" || test -z "$$(ls -A "$(DEST)")" || { echo "error: $(DEST) is not empty" >&2; exit 2; }
+	mkdir -p "$(DEST)"
+	git ls-files -z | tar --null -T - -cf - | tar -xf - -C "$(DEST)"
+	cp deploy/streamlit-space/README.md deploy/streamlit-space/.gitattributes "$(DEST)/"

@@ -1,10 +1,9 @@
-"""Where the pages get models, data, metrics and runs: loaded once, cached, and never a traceback.
+"""Where the Streamlit pages get models, data, metrics and runs: kd.catalog, cached, never a traceback.
 
-Models are cached with st.cache_resource (shared by every visitor), keyed by path and weights
-checksum so a replaced file is reloaded; metadata, latency and comparisons with st.cache_data.
-KD_CHECKPOINTS_DIR and KD_RUNS_DIR point the dashboard at other folders (tests use them);
-the limits of a shared server (caps on runs, saved runs, drawings, measurements) come from
-`kd.limits.Limits.from_env`, so KD_MAX_EPOCHS and the rest act the same in every front end.
+The catalogue (kd/catalog.py) lists the models and reads the settings, kd.limits the limits of a
+shared server; this module only adds Streamlit's caches and the notices a page shows. Models are
+cached with st.cache_resource (shared by every visitor), keyed by path and weights checksum so a
+replaced file is reloaded; latency and comparisons with st.cache_data.
 """
 
 from __future__ import annotations
@@ -13,121 +12,56 @@ import logging
 import os
 import secrets
 from concurrent.futures import Future
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 import numpy as np
 import streamlit as st
 import torch
 
-from kd import checkpoint, runtime
+from kd import catalog, checkpoint, runtime
 from kd.bench import benchmark
+from kd.catalog import ModelEntry, Settings
 from kd.data import MNIST, load_mnist
 from kd.evaluate import disagreements
 from kd.limits import Limits, RateLimit
-from kd.predict import predict_proba
 from kd.preprocess import canvas_to_mnist, decode_drawing
 from kd.runs import RunManager
 from kd.runtime import Predictor
 
 log = logging.getLogger(__name__)
 
-ROOT = Path(__file__).resolve().parent.parent
-SHIPPED = {"teacher": "Teacher", "student": "Student (distilled)", "scratch": "Student (scratch)"}
 
-
-@dataclass(frozen=True)
-class ModelChoice:
-    key: str  # "teacher", "student", "scratch" or a run id
-    label: str  # what the selectors show
-    path: str
-    metadata: dict[str, Any]
-
-    @property
-    def is_run(self) -> bool:
-        return self.key not in SHIPPED
-
-    @property
-    def sha(self) -> str:
-        return self.metadata.get("weights_sha256", "")
-
-
-def checkpoints_dir() -> Path:
-    return Path(os.environ.get("KD_CHECKPOINTS_DIR", ROOT / "checkpoints"))
-
-
-def runs_dir() -> Path:
-    return Path(os.environ.get("KD_RUNS_DIR", ROOT / "runs"))
-
-
-def teacher_path() -> Path:
-    return checkpoints_dir() / "teacher.safetensors"
-
-
-@st.cache_data(show_spinner=False, max_entries=256)
-def _read_metadata(path: str, stamp: tuple[int, int]) -> dict[str, Any]:
-    return checkpoint.read_metadata(path)
-
-
-def read_metadata(path: str | Path) -> dict[str, Any] | None:
-    """A checkpoint's metadata, or None if it is missing or unreadable."""
-    try:
-        stat = Path(path).stat()
-        return _read_metadata(str(path), (stat.st_mtime_ns, stat.st_size))
-    except (OSError, checkpoint.CheckpointError):
-        return None
-
-
-def shipped(name: str) -> ModelChoice | None:
+def shipped(name: str) -> ModelEntry | None:
     """One of the shipped checkpoints (teacher, student, scratch), or None if it is not there."""
-    path = checkpoints_dir() / f"{name}.safetensors"
-    metadata = read_metadata(path)
-    return None if metadata is None else ModelChoice(name, SHIPPED[name], str(path), metadata)
+    return catalog.shipped(name, Settings.from_env())
 
 
-def run_label(run_id: str, metadata: dict[str, Any]) -> str:
-    config = metadata.get("train_config", {})
-    images = config.get("limit") or metadata.get("data", {}).get("train_images", "?")
-    return (
-        f"Run {run_id.removeprefix('run-')} · T={config.get('temperature', 0):g}, α={config.get('alpha', 0):g}, "
-        f"{config.get('epochs', '?')} ep, {images} img, seed {config.get('seed', '?')}"
-    )
+def finished_runs() -> list[ModelEntry]:
+    return catalog.finished_runs(run_manager())
 
 
-def finished_runs() -> list[ModelChoice]:
-    return [
-        ModelChoice(entry["id"], run_label(entry["id"], entry["metadata"]), str(entry["path"]), entry["metadata"])
-        for entry in run_manager().finished()
-    ]
-
-
-def model_choices(teacher: bool = True) -> list[ModelChoice]:
+def model_choices(teacher: bool = True) -> list[ModelEntry]:
     """Every model there is to pick: the shipped ones that exist, then the finished runs."""
-    names = ["teacher", "student", "scratch"] if teacher else ["student", "scratch"]
-    return [choice for choice in map(shipped, names) if choice is not None] + finished_runs()
+    return catalog.model_entries(Settings.from_env(), run_manager(), teacher)
 
 
 def missing_notice() -> None:
     """A friendly note about any shipped checkpoint that is not there."""
-    missing = [SHIPPED[name] for name in SHIPPED if shipped(name) is None]
+    settings = Settings.from_env()
+    missing = catalog.missing_shipped(settings)
     if missing:
         st.info(
-            f"Not found (or unreadable) in `{checkpoints_dir()}`: {', '.join(missing)}. "
-            "`make checkpoints` trains them (about half an hour on a laptop CPU); "
+            f"Not found (or unreadable) in `{settings.checkpoints_dir}`: {', '.join(missing)}. "
+            "`make checkpoints` trains them (about a quarter of an hour on a laptop CPU); "
             "the rest of the page works with what is there."
         )
 
 
 @st.cache_resource(show_spinner="Loading the model…", max_entries=32)
 def _load_model(path: str, sha: str) -> torch.nn.Module:
-    model = checkpoint.load(path)
-    # torch prepares its kernels on a model's first call: pay that here, not on a visitor's first drawing
-    predict_proba(model, np.zeros((28, 28), np.float32))
-    return model
+    return catalog.load_model(path, sha)
 
 
-def _load_or_warn(choice: ModelChoice | None, loader):
+def _load_or_warn(choice: ModelEntry | None, loader):
     if choice is None:
         return None
     try:
@@ -137,7 +71,7 @@ def _load_or_warn(choice: ModelChoice | None, loader):
         return None
 
 
-def load_model(choice: ModelChoice | None) -> torch.nn.Module | None:
+def load_model(choice: ModelEntry | None) -> torch.nn.Module | None:
     """The model behind a choice, or None with a warning on the page if it cannot be loaded."""
     return _load_or_warn(choice, _load_model)
 
@@ -148,7 +82,7 @@ def _load_predictor(path: str, sha: str) -> Predictor:
     return runtime.load_predictor(path, _load_model(path, sha))
 
 
-def load_predictor(choice: ModelChoice | None) -> Predictor | None:
+def load_predictor(choice: ModelEntry | None) -> Predictor | None:
     """What answers a drawing for a choice (ONNX Runtime where faster), or None with a warning on the page."""
     return _load_or_warn(choice, _load_predictor)
 
@@ -174,13 +108,13 @@ def visitor() -> str:
 
 
 @st.cache_resource
-def _run_manager(runs: str, teacher: str, server_limits: Limits) -> RunManager:
-    return RunManager(runs, teacher, limits=server_limits)
+def _run_manager(settings: Settings, server_limits: Limits) -> RunManager:
+    return catalog.new_run_manager(settings, server_limits)
 
 
 def run_manager() -> RunManager:
     """The one run queue of this server process, shared by every visitor."""
-    return _run_manager(str(runs_dir()), str(teacher_path()), limits())
+    return _run_manager(Settings.from_env(), limits())
 
 
 def digit_from_canvas(raw: bytes | None) -> np.ndarray | None:
@@ -207,7 +141,7 @@ def _latency(
 Runtimes = tuple[str, ...]  # names from kd.bench.RUNTIMES
 
 
-def _key(choices: list[ModelChoice], batch_sizes: tuple[int, ...], repeats: int, runtimes: Runtimes) -> tuple:
+def _key(choices: list[ModelEntry], batch_sizes: tuple[int, ...], repeats: int, runtimes: Runtimes) -> tuple:
     return tuple(c.path for c in choices), tuple(c.sha for c in choices), batch_sizes, repeats, runtimes
 
 
@@ -223,7 +157,7 @@ def _measure_gate(interval: int) -> RateLimit:
 
 
 def latency(
-    choices: list[ModelChoice], batch_sizes: tuple[int, ...], repeats: int = 30, runtimes: Runtimes = ("torch",)
+    choices: list[ModelEntry], batch_sizes: tuple[int, ...], repeats: int = 30, runtimes: Runtimes = ("torch",)
 ) -> list[dict]:
     """kd.bench rows for these models in each of `runtimes`, measured once and cached (or measured again);
     `model` is the label, `runtime` says which runtime ran it."""
@@ -238,14 +172,14 @@ def latency(
 
 
 def measurement_pending(
-    choices: list[ModelChoice], batch_sizes: tuple[int, ...], repeats: int = 30, runtimes: Runtimes = ("torch",)
+    choices: list[ModelEntry], batch_sizes: tuple[int, ...], repeats: int = 30, runtimes: Runtimes = ("torch",)
 ) -> bool:
     again = _measurements().get(_key(choices, batch_sizes, repeats, runtimes))
     return again is not None and not again.done()
 
 
 def measure_again(
-    choices: list[ModelChoice], batch_sizes: tuple[int, ...], repeats: int = 30, runtimes: Runtimes = ("torch",)
+    choices: list[ModelEntry], batch_sizes: tuple[int, ...], repeats: int = 30, runtimes: Runtimes = ("torch",)
 ) -> str | None:
     """Queue a new measurement behind any runs, at most once per interval per server; else why not.
 
@@ -270,15 +204,8 @@ def _disagreements(path_a: str, sha_a: str, path_b: str, sha_b: str, limit: int)
     return disagreements(_load_model(path_a, sha_a), _load_model(path_b, sha_b), mnist(), limit=limit)
 
 
-def disagreement_gallery(a: ModelChoice, b: ModelChoice, limit: int = 40) -> list[dict]:
+def disagreement_gallery(a: ModelEntry, b: ModelEntry, limit: int = 40) -> list[dict]:
     return _disagreements(a.path, a.sha, b.path, b.sha, limit)
-
-
-def size_on_disk(choice: ModelChoice) -> int | None:
-    try:
-        return Path(choice.path).stat().st_size
-    except OSError:
-        return None
 
 
 def training_busy() -> bool:

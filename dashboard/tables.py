@@ -6,7 +6,7 @@ from typing import Any
 
 import pandas as pd
 
-from dashboard.models import ModelChoice, size_on_disk
+from kd.catalog import ModelEntry
 
 
 def per_class(metrics: dict[str, Any]) -> pd.DataFrame:
@@ -63,7 +63,7 @@ def human_bytes(size: int | None) -> str:
     return f"{size / 1024:.1f} GB"
 
 
-def setup(choices: list[ModelChoice], latency_ms: dict[str, float]) -> pd.DataFrame:
+def setup(choices: list[ModelEntry], latency_ms: dict[str, float]) -> pd.DataFrame:
     """The experiment's setup table: one column per model."""
     columns = {}
     for choice in choices:
@@ -76,7 +76,7 @@ def setup(choices: list[ModelChoice], latency_ms: dict[str, float]) -> pd.DataFr
             "role": meta.get("role", "?"),
             "conv widths per stage": " / ".join("-".join(map(str, s)) for s in stages),
             "parameters": f"{metrics.get('parameters', 0):,}",
-            "size on disk": human_bytes(size_on_disk(choice)),
+            "size on disk": human_bytes(choice.size_bytes),
             "latency, 1 image (p50)": f"{latency_ms[choice.path]:.2f} ms" if choice.path in latency_ms else "…",
             "test accuracy": f"{metrics.get('accuracy', 0):.2%}",
             "test errors": f"{metrics.get('errors', 0)} / {metrics.get('test_size', 0)}",
@@ -93,7 +93,7 @@ def setup(choices: list[ModelChoice], latency_ms: dict[str, float]) -> pd.DataFr
     return pd.DataFrame(columns)
 
 
-def runs(choices: list[ModelChoice]) -> pd.DataFrame:
+def runs(choices: list[ModelEntry]) -> pd.DataFrame:
     """The finished runs, newest first."""
     rows = []
     for choice in choices:

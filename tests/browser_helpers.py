@@ -18,6 +18,8 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = [
@@ -53,19 +55,36 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_healthy(url: str, server: subprocess.Popen, timeout: float = 60) -> None:
+def wait_answering(url: str, server: subprocess.Popen, timeout: float = 60) -> None:
+    """Return once `url` answers 200; fail early if the server process has exited."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.poll() is not None:
-            raise RuntimeError(f"streamlit exited with code {server.returncode}")
+            raise RuntimeError(f"the server exited with code {server.returncode}")
         try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.read().strip() == b"ok":
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
                     return
         except OSError:
             pass
         time.sleep(0.25)
-    raise TimeoutError(f"streamlit did not answer at {url} within {timeout} s")
+    raise TimeoutError(f"nothing answered at {url} within {timeout} s")
+
+
+def need_chromium() -> None:
+    if not Path(CHROMIUM).is_file():
+        # CI installs chromium (.ci/run): there a missing browser is a failure, not a reason to skip
+        (pytest.fail if os.environ.get("CI") else pytest.skip)(f"needs Debian's chromium at {CHROMIUM}")
+    pytest.importorskip("playwright.sync_api")
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 @contextlib.contextmanager
@@ -79,15 +98,10 @@ def streamlit_server(log_path: Path, **env: str) -> Iterator[tuple[str, subproce
         process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT)
         try:
             url = f"http://127.0.0.1:{port}"
-            wait_healthy(url, process)
+            wait_answering(f"{url}/_stcore/health", process)
             yield url, process
         finally:
-            process.terminate()
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop(process)
 
 
 def open_page(page, url: str, title: str) -> None:
@@ -97,8 +111,12 @@ def open_page(page, url: str, title: str) -> None:
 
 
 def draw(page, digit: int, canvas: str = CANVAS) -> None:
-    """Draw a digit stroke by stroke, as a hand would, on the canvas matching the selector `canvas`."""
-    box = page.locator(canvas).bounding_box()
+    """Draw a digit on the canvas matching the selector `canvas`."""
+    draw_in_box(page, page.locator(canvas).bounding_box(), digit)
+
+
+def draw_in_box(page, box: dict, digit: int) -> None:
+    """Draw a digit stroke by stroke, as a hand would, in a box (x, y, width, height) of the page."""
     for stroke in STROKES[digit]:
         points = [(box["x"] + x * box["width"], box["y"] + y * box["height"]) for x, y in stroke]
         page.mouse.move(*points[0])

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
-from browser_helpers import CHROMIUM, ROOT
+from browser_helpers import ROOT, need_chromium
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(900)]  # minutes on a busy 2-core machine
 
@@ -14,9 +11,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(900)]  
 def test_visitors_at_once_are_answered_right_and_runs_finish_in_turn(tmp_path):
     if not (ROOT / "checkpoints" / "teacher.safetensors").is_file():
         pytest.skip("needs the shipped checkpoints (run `make checkpoints`)")
-    if not Path(CHROMIUM).is_file():
-        (pytest.fail if os.environ.get("CI") else pytest.skip)(f"needs Debian's chromium at {CHROMIUM}")
-    pytest.importorskip("playwright.sync_api")
+    need_chromium()
     from load_test import run_load
 
     result = run_load(visitors=3, runs=2, epochs=1, images=200, workdir=tmp_path)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from browser_helpers import CHROMIUM, STROKES
+from browser_helpers import STROKES, need_chromium
 from drawing import draw_digit
 from static_site import browser_page, served
 from test_browser import ARTIFACTS, CHECKPOINTS
@@ -31,11 +31,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 def site(tmp_path_factory) -> Path:
     if not (CHECKPOINTS / "student.safetensors").is_file() or not (CHECKPOINTS / "teacher.safetensors").is_file():
         pytest.skip(f"needs the shipped teacher and student in {CHECKPOINTS} (run `make checkpoints`)")
-    if not Path(CHROMIUM).is_file():
-        (pytest.fail if os.environ.get("CI") else pytest.skip)(f"needs Debian's chromium at {CHROMIUM}")
+    need_chromium()
     if not runtime_dir().is_dir():
         (pytest.fail if os.environ.get("CI") else pytest.skip)("needs onnxruntime-web (run `make npm`)")
-    pytest.importorskip("playwright.sync_api")
     folder = tmp_path_factory.mktemp("site")
     build_site(folder, CHECKPOINTS, lab_url="https://example.org/lab")
     return folder

@@ -11,7 +11,6 @@ from dashboard.models import (
     measurement_pending,
     missing_notice,
     model_choices,
-    size_on_disk,
     training_busy,
 )
 from kd.bench import RUNTIMES
@@ -81,7 +80,7 @@ for path, runtime in ((path, runtime) for path in picked for runtime in RUNTIMES
             "model": choice.label,
             "runtime": RUNTIMES[runtime],
             "parameters": f"{choice.metadata.get('metrics', {}).get('parameters', one['parameters']):,}",
-            "size on disk": tables.human_bytes(size_on_disk(choice)),
+            "size on disk": tables.human_bytes(choice.size_bytes),
             "p50, 1 image (ms)": round(one["p50_ms"], 3),
             "p95, 1 image (ms)": round(one["p95_ms"], 3),
             f"p50, {biggest['batch_size']} images (ms)": round(biggest["p50_ms"], 2),
