@@ -1,4 +1,4 @@
-"""Command line: python -m kd data | train-teacher | distill | evaluate | bench | report.
+"""Command line: python -m kd data | train-teacher | distill | evaluate | bench | report | sweep | sweep-report.
 
 Every command takes --json (one JSON object on stdout). Bad input ends with one line
 `error: ...` on stderr and a non-zero exit, never a traceback.
@@ -17,6 +17,7 @@ from typing import Any
 from kd import checkpoint
 from kd.data import DataError, load_mnist
 from kd.models import PRESETS
+from kd.sweep_cli import add_sweep_flags, add_sweep_report_flags, run_sweep_command, run_sweep_report
 from kd.train import Cancelled, TrainConfig
 
 DEFAULT_TEACHER = "checkpoints/teacher.safetensors"
@@ -118,6 +119,9 @@ def build_parser() -> Parser:
     report.add_argument("--checkpoints", default="checkpoints")
     report.add_argument("--readme", default=None, help="also write the table into this README")
     report.add_argument("--json", action="store_true")
+
+    add_sweep_flags(commands.add_parser("sweep", help="students over a grid of T, alpha, data budget and seed"))
+    add_sweep_report_flags(commands.add_parser("sweep-report", help="a sweep's paired KD gains with 95 % CIs"))
     return parser
 
 
@@ -253,6 +257,8 @@ RUNNERS = {
     "evaluate": run_evaluate,
     "bench": run_bench,
     "report": run_report,
+    "sweep": run_sweep_command,
+    "sweep-report": run_sweep_report,
 }
 
 
