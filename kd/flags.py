@@ -132,7 +132,7 @@ def from_args(cls: type, args: argparse.Namespace, **overrides: Any) -> Any:
 def to_argv(config: Any, exclude: Iterable[str] = ()) -> list[str]:
     """The flags that rebuild `config`, every field written out so a later change of defaults cannot alter it.
 
-    A None field is left out when None is its default, and written as `none` otherwise.
+    A None field is written as `none`: leaving it out would let a parser's own default fill it in.
     """
     excluded, argv = set(exclude), []
     for field in dataclasses.fields(config):
@@ -142,8 +142,7 @@ def to_argv(config: Any, exclude: Iterable[str] = ()) -> list[str]:
         if isinstance(value, bool):
             argv.append(flag_name(field.name) if value else "--no-" + flag_name(field.name)[2:])
         elif value is None:
-            if _default(field) is not None:
-                argv += [flag_name(field.name), NONE]
+            argv += [flag_name(field.name), NONE]
         else:
             argv += [flag_name(field.name), repr(value) if isinstance(value, float) else str(value)]
     return argv
