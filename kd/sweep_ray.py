@@ -4,9 +4,9 @@ Without an address Ray starts a private local cluster with `workers` CPUs; `auto
 cluster started on this machine with `ray start --head`, `ray://host:10001` a remote one. The
 `kd` package travels with the tasks (runtime_env py_modules), so the nodes need the same
 Python packages but not this checkout. The teacher and the MNIST arrays are put in the object
-store once and each task gets them by reference. Each task trains with one torch thread (Ray
-gives it one CPU); a task that raises is retried once, then recorded as failed while the
-other cells go on.
+store once and each task gets them by reference. Each task trains with one torch thread (as
+every cell does, see kd.sweep.CELL_THREADS) on the one CPU Ray gives it; a task that raises is
+retried once, then recorded as failed while the other cells go on.
 """
 
 from __future__ import annotations
@@ -14,28 +14,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-import torch
-
 import kd
-from kd.data import MNIST
-from kd.sweep import failed_cell, run_cell
+from kd.sweep import CellInputs, failed_cell, run_cell
 from kd.sweep_results import CellResult
 from kd.train import TrainConfig
 
 
-def _train_cell(
-    config: TrainConfig, data: MNIST, teacher: torch.nn.Module, teacher_path: str, checkpoint_dir: Path | None
-) -> CellResult:
-    torch.set_num_threads(1)  # one CPU per task: more threads would fight the other tasks for cores
-    return run_cell(config, data, teacher, teacher_path, checkpoint_dir)
-
-
 def run_ray(
     cells: list[TrainConfig],
-    data: MNIST,
-    teacher: torch.nn.Module,
-    teacher_path: str | Path,
-    checkpoint_dir: Path | None,
+    inputs: CellInputs,
     on_result: Callable[[CellResult], None],
     address: str | None = None,
     workers: int | None = None,
@@ -51,10 +38,12 @@ def run_ray(
         else:
             ray.init(num_cpus=workers, include_dashboard=False, runtime_env=runtime_env, log_to_driver=False)
     try:
-        data_ref, teacher_ref = ray.put(data), ray.put(teacher.cpu())
-        task = ray.remote(num_cpus=1, max_retries=1, retry_exceptions=True)(_train_cell)
+        data_ref, teacher_ref = ray.put(inputs.data), ray.put(inputs.teacher.cpu())
+        # one CPU per task, and run_cell trains with one torch thread: one cell per core
+        task = ray.remote(num_cpus=1, max_retries=1, retry_exceptions=True)(run_cell)
         pending = {
-            task.remote(config, data_ref, teacher_ref, str(teacher_path), checkpoint_dir): config for config in cells
+            task.remote(config, data_ref, teacher_ref, inputs.teacher_path, inputs.checkpoint_dir): config
+            for config in cells
         }
         while pending:
             (ready,), _ = ray.wait(list(pending), num_returns=1)
@@ -62,7 +51,7 @@ def run_ray(
             try:
                 result = ray.get(ready)
             except ray.exceptions.RayError as exc:  # the task failed twice, or its worker died
-                result = failed_cell(config, teacher_path, getattr(exc, "cause", None) or exc)
+                result = failed_cell(config, inputs.teacher_path, getattr(exc, "cause", None) or exc)
             on_result(result)
     finally:
         if started_here:

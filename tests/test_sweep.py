@@ -6,12 +6,10 @@ import dataclasses
 import json
 
 import pytest
+import torch
 
 import kd.sweep
 from kd.cli import main
-from kd.data import load_mnist
-from kd.models import PRESETS
-from kd.pipeline import train_and_save
 from kd.sweep import SweepGrid, expand, run_sweep
 from kd.sweep_results import DONE, FAILED, CellResult, read_results, record
 from kd.train import TrainConfig
@@ -20,23 +18,8 @@ RECIPE = TrainConfig(augment=False)
 TINY = SweepGrid(temperatures=(4.0,), alphas=(0.0, 0.5), seeds=(0, 1), limits=(128,), epochs=(1,))
 
 
-@pytest.fixture(scope="module")
-def small_data():
-    """MNIST with a 500-image test set: each cell's evaluation stays quick."""
-    data = load_mnist()
-    return dataclasses.replace(data, test_images=data.test_images[:500], test_labels=data.test_labels[:500])
-
-
-@pytest.fixture(scope="module")
-def teacher_path(tmp_path_factory, small_data):
-    """A 'teacher' with the student's small architecture: the sweep does not care, and it is fast."""
-    out = tmp_path_factory.mktemp("teacher") / "teacher"
-    train_and_save("teacher", PRESETS["student"], TrainConfig(epochs=1, limit=256, augment=False), small_data, out, "t")
-    return out.with_suffix(".safetensors")
-
-
-def sweep(tmp_path, teacher_path, small_data, grid=TINY, **options):
-    return run_sweep(grid, RECIPE, tmp_path / "sweep", teacher_path, data=small_data, **options)
+def sweep(tmp_path, small_teacher, small_mnist, grid=TINY, **options):
+    return run_sweep(grid, RECIPE, tmp_path / "sweep", small_teacher, data=small_mnist, **options)
 
 
 def test_grid_expands_with_one_baseline_per_budget_and_seed():
@@ -85,38 +68,43 @@ def test_results_csv_round_trip_and_rows_replaced_by_cell(tmp_path):
         read_results(tmp_path / "other.csv")
 
 
-def test_an_interrupted_sweep_resumes_without_retraining(tmp_path, teacher_path, small_data, monkeypatch):
+def test_an_interrupted_sweep_resumes_without_retraining(tmp_path, small_teacher, small_mnist, monkeypatch):
     def stop_after_two(result, finished, total):
         if finished == 2:
             raise KeyboardInterrupt  # as if the sweep were killed between cells
 
+    threads = torch.get_num_threads()
     with pytest.raises(KeyboardInterrupt):
-        sweep(tmp_path, teacher_path, small_data, on_result=stop_after_two)
+        sweep(tmp_path, small_teacher, small_mnist, on_result=stop_after_two)
     first = read_results(tmp_path / "sweep" / "results.csv")
     assert [row.status for row in first] == [DONE, DONE]
 
+    assert torch.get_num_threads() == threads  # cells train with one thread, then the setting is restored
     trained = []
     original = kd.sweep.run_cell
     monkeypatch.setattr(kd.sweep, "run_cell", lambda config, *a, **k: trained.append(config) or original(config, *a))
-    summary = sweep(tmp_path, teacher_path, small_data)
+    summary = sweep(tmp_path, small_teacher, small_mnist)
     assert (summary["cells"], summary["skipped"], summary["done"], summary["failed"]) == (4, 2, 2, 0)
     assert [(c.alpha, c.seed) for c in trained] == [(0.0, 1), (0.5, 1)]
     rows = read_results(tmp_path / "sweep" / "results.csv")
     assert rows[:2] == first and len(rows) == 4 and all(row.status == DONE for row in rows)
     assert all(0 <= row.accuracy <= 1 and row.errors == round((1 - row.accuracy) * 500) for row in rows)
-    assert rows[1].command.startswith("python -m kd distill --epochs 1 ") and "--alpha 0.5" in rows[1].command
+    assert (
+        rows[1].command.startswith("OMP_NUM_THREADS=1 python -m kd distill --epochs 1 ")
+        and "--alpha 0.5" in rows[1].command
+    )
     assert json.loads(rows[0].versions)["torch"]
     assert sorted(p.name for p in (tmp_path / "sweep").iterdir()) == [".lock", "results.csv", "sweep.json"]
 
     trained.clear()
-    assert sweep(tmp_path, teacher_path, small_data)["skipped"] == 4 and not trained
+    assert sweep(tmp_path, small_teacher, small_mnist)["skipped"] == 4 and not trained
     recorded = json.loads((tmp_path / "sweep" / "sweep.json").read_text())
     assert recorded["cells"] == 4 and recorded["recipe"]["batch_size"] == RECIPE.batch_size
     with pytest.raises(ValueError, match="another recipe"):
-        run_sweep(TINY, dataclasses.replace(RECIPE, batch_size=64), tmp_path / "sweep", teacher_path, data=small_data)
+        run_sweep(TINY, dataclasses.replace(RECIPE, batch_size=64), tmp_path / "sweep", small_teacher, data=small_mnist)
 
 
-def test_a_failed_cell_is_recorded_and_the_sweep_goes_on(tmp_path, teacher_path, small_data, monkeypatch):
+def test_a_failed_cell_is_recorded_and_the_sweep_goes_on(tmp_path, small_teacher, small_mnist, monkeypatch):
     original = kd.sweep.train_and_save
 
     def failing(role, preset, config, *args, **kwargs):
@@ -125,7 +113,7 @@ def test_a_failed_cell_is_recorded_and_the_sweep_goes_on(tmp_path, teacher_path,
         return original(role, preset, config, *args, **kwargs)
 
     monkeypatch.setattr(kd.sweep, "train_and_save", failing)
-    summary = sweep(tmp_path, teacher_path, small_data, keep_checkpoints=True)
+    summary = sweep(tmp_path, small_teacher, small_mnist, keep_checkpoints=True)
     assert (summary["done"], summary["failed"]) == (3, 1)
     rows = {(row.alpha, row.seed): row for row in read_results(tmp_path / "sweep" / "results.csv")}
     assert rows[0.5, 0].status == FAILED and rows[0.5, 0].error == "RuntimeError: out of memory, say"
@@ -133,15 +121,15 @@ def test_a_failed_cell_is_recorded_and_the_sweep_goes_on(tmp_path, teacher_path,
     assert len(list((tmp_path / "sweep" / "checkpoints").glob("*.safetensors"))) == 3
 
     monkeypatch.setattr(kd.sweep, "train_and_save", original)
-    assert sweep(tmp_path, teacher_path, small_data)["done"] == 1  # a rerun trains only the failed cell
+    assert sweep(tmp_path, small_teacher, small_mnist)["done"] == 1  # a rerun trains only the failed cell
     assert all(row.status == DONE for row in read_results(tmp_path / "sweep" / "results.csv"))
 
 
-def test_the_command_line_sweeps_and_reports(tmp_path, teacher_path, small_data, monkeypatch, capsys):
-    monkeypatch.setattr(kd.sweep, "load_mnist", lambda: small_data)
+def test_the_command_line_sweeps_and_reports(tmp_path, small_teacher, small_mnist, monkeypatch, capsys):
+    monkeypatch.setattr(kd.sweep, "load_mnist", lambda: small_mnist)
     out, readme = tmp_path / "cli-sweep", tmp_path / "README.md"
     argv = ["sweep", "--temperatures", "2", "--alphas", "0,0.9", "--seeds", "3", "--limits", "128", "--epochs", "1"]
-    assert main([*argv, "--teacher", str(teacher_path), "--out", str(out), "--batch-size", "64", "--json"]) == 0
+    assert main([*argv, "--teacher", str(small_teacher), "--out", str(out), "--batch-size", "64", "--json"]) == 0
     captured = capsys.readouterr()
     assert json.loads(captured.out)["done"] == 2
     assert "cell 2/2 T=2 alpha=0.9 limit=128 epochs=1 seed=3: accuracy" in captured.err
@@ -174,23 +162,25 @@ def test_bad_input_is_one_error_line(argv, message, capsys):
 
 
 @pytest.mark.slow
-def test_the_ray_backend_gives_the_local_numbers_and_records_a_failed_task(tmp_path, teacher_path, small_data):
+def test_the_ray_backend_gives_the_local_numbers_and_records_a_failed_task(tmp_path, small_teacher, small_mnist):
     ray = pytest.importorskip("ray")
     from kd.checkpoint import load
+    from kd.sweep import CellInputs
     from kd.sweep_ray import run_ray
 
-    local = sweep(tmp_path / "local", teacher_path, small_data)
+    local = sweep(tmp_path / "local", small_teacher, small_mnist)
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:
-        remote = sweep(tmp_path / "ray", teacher_path, small_data, backend="ray")
+        remote = sweep(tmp_path / "ray", small_teacher, small_mnist, backend="ray")
         results = []
         bad = dataclasses.replace(RECIPE, epochs=1, limit=128, device="no-such-device")
-        run_ray([bad], small_data, load(teacher_path), teacher_path, None, results.append)
+        run_ray([bad], CellInputs(small_mnist, load(small_teacher), small_teacher), results.append)
     finally:
         ray.shutdown()
     assert local["done"] == remote["done"] == 4
     by_cell = {row.key: row.accuracy for row in read_results(tmp_path / "local" / "sweep" / "results.csv")}
     for row in read_results(tmp_path / "ray" / "sweep" / "results.csv"):
-        assert row.accuracy == pytest.approx(by_cell[row.key], abs=0.01)  # same seed: same weights and data order
+        # same seed and one thread on both: the same weights, data order and float sums
+        assert row.accuracy == pytest.approx(by_cell[row.key], abs=0.002)
     (failed,) = results
     assert failed.status == FAILED and "no-such-device" in failed.error
