@@ -194,6 +194,8 @@ def write_sweep_record(out: Path, grid: SweepGrid, recipe: TrainConfig, teacher_
         "teacher": str(teacher_path),
         "teacher_sha256": checkpoint.read_metadata(teacher_path)["weights_sha256"],
         "cells": cells,
+        "torch_threads": CELL_THREADS,
+        "versions": checkpoint.library_versions(),
         "updated": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
     if record_path.is_file():
@@ -236,9 +238,6 @@ def run_sweep(
         started = time.perf_counter()
         if on_start is not None:
             on_start(len(todo))
-        if todo:
-            data = data if data is not None else load_mnist()
-            inputs = CellInputs(data, teacher, teacher_path, out / "checkpoints" if keep_checkpoints else None)
 
         def finished(result: CellResult) -> None:
             record(results_path, result)
@@ -246,12 +245,15 @@ def run_sweep(
             if on_result is not None:
                 on_result(result, counts[DONE] + counts[FAILED], len(todo))
 
-        if todo and backend == "ray":
-            from kd.sweep_ray import run_ray
+        if todo:  # a finished sweep's rerun does not even load MNIST
+            data = data if data is not None else load_mnist()
+            inputs = CellInputs(data, teacher, teacher_path, out / "checkpoints" if keep_checkpoints else None)
+            if backend == "ray":
+                from kd.sweep_ray import run_ray
 
-            run_ray(todo, inputs, finished, address=address, workers=workers)
-        elif todo:
-            run_local(todo, inputs, finished)
+                run_ray(todo, inputs, finished, address=address, workers=workers)
+            else:
+                run_local(todo, inputs, finished)
     return {
         "out": str(out),
         "results": str(results_path),
