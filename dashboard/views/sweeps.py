@@ -121,17 +121,17 @@ def show(folder: Path) -> None:
     left, right = st.columns(2)
     temperatures = sorted({s.temperature for s in mine})
     temperature = left.selectbox("Temperature T", temperatures, index=temperatures.index(best.temperature),
-                                 key="sweep_temperature")  # fmt: skip
+                                 format_func=lambda value: f"{value:g}", key="sweep_temperature")  # fmt: skip
     alphas = sorted({s.alpha for s in mine if s.temperature == temperature})
     alpha = right.selectbox("alpha", alphas, index=alphas.index(best.alpha) if best.alpha in alphas else 0,
-                            key="sweep_alpha")  # fmt: skip
+                            format_func=lambda value: f"{value:g}", key="sweep_alpha")  # fmt: skip
     cell = next(s for s in mine if (s.temperature, s.alpha) == (temperature, alpha))
     st.plotly_chart(charts.seed_pairs(cell.seeds, cell.accuracies, cell.baseline_accuracies), key="sweep_seeds")
-    interval = "n/a with one seed" if cell.ci_low is None else f"{cell.ci_low:+.2%} to {cell.ci_high:+.2%}"
+    interval = "n/a with one seed" if cell.ci_low is None else f"{cell.ci_low * 100:+.2f} to {cell.ci_high * 100:+.2f}"
     st.markdown(
         f"T = {temperature:g}, alpha = {alpha:g}: distilled {cell.mean_accuracy:.2%} against scratch "
-        f"{cell.mean_baseline_accuracy:.2%} over {cell.n} seeds, a mean paired gain of **{cell.mean_gain:+.2%}** "
-        f"(95 % CI {interval})."
+        f"{cell.mean_baseline_accuracy:.2%} over {cell.n} seeds, a mean paired gain of "
+        f"**{cell.mean_gain * 100:+.2f} points** (95 % CI {interval} points)."
     )
 
     with st.expander("Every cell of this sweep"):

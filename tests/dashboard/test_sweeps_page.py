@@ -71,7 +71,7 @@ def test_a_sweep_shows_as_a_heatmap_of_paired_gains_with_significant_cells_marke
     assert not at.exception
     summary = " ".join(str(m.value) for m in at.markdown)
     assert "T = 4, alpha = 0.9: distilled 87.33% against scratch 90.33% over 3 seeds" in summary
-    assert "**-3.00%**" in summary
+    assert "**-3.00 points**" in summary
 
     at.selectbox(key="sweep_budget").set_value((5000, 1, False)).run()
     assert not at.exception and heatmap(at)["text"][0][0] == "+2.00 *"
