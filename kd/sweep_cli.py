@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import json
 import shlex
 import sys
 import time
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from kd.flags import add_dataclass_flags, from_args
 from kd.stats import gains, markdown
 from kd.sweep import DEFAULT_TEACHER, GRID_FIELDS, SweepGrid, run_sweep
-from kd.sweep_results import DONE, RESULTS_FILE, SWEEP_FILE, CellResult, read_results
+from kd.sweep_results import DONE, RESULTS_FILE, SWEEP_FILE, CellResult, read_results, read_sweep_record
 from kd.train import TrainConfig
 
 BEGIN, END = "<!-- sweep:begin -->", "<!-- sweep:end -->"
@@ -144,15 +144,13 @@ def add_sweep_report_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def run_sweep_report(args: argparse.Namespace) -> dict[str, Any]:
-    from dataclasses import asdict
-
     from kd.report import write_into_readme
 
     folder = Path(args.folder)
     if not (folder / RESULTS_FILE).is_file() or not (folder / SWEEP_FILE).is_file():
         raise ValueError(f"{folder} is not a sweep folder: it needs {RESULTS_FILE} and {SWEEP_FILE}")
     results = read_results(folder / RESULTS_FILE)
-    sweep = json.loads((folder / SWEEP_FILE).read_text())
+    sweep = read_sweep_record(folder)
     stats = gains(results)
     done = sum(row.status == DONE for row in results)
     recipe = " ".join(f"{key}={value}" for key, value in sweep["recipe"].items())

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -99,3 +100,16 @@ def record(path: str | Path, result: CellResult) -> None:
     path = Path(path)
     rows = [row for row in read_results(path) if row.key != result.key]
     atomic_write(path, to_csv([*rows, result]).encode())
+
+
+def read_sweep_record(folder: str | Path) -> dict[str, Any]:
+    """A sweep folder's sweep.json (grid, command, recipe, number of cells); ValueError if it is not one."""
+    path = Path(folder) / SWEEP_FILE
+    try:
+        sweep = json.loads(path.read_text())
+        missing = {"command", "recipe", "cells"} - set(sweep)
+    except (OSError, ValueError, TypeError) as exc:
+        raise ValueError(f"{path} is not readable: {exc}") from None
+    if missing:
+        raise ValueError(f"{path} lacks {', '.join(sorted(missing))}")
+    return sweep

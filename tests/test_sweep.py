@@ -184,3 +184,10 @@ def test_the_ray_backend_gives_the_local_numbers_and_records_a_failed_task(tmp_p
         assert row.accuracy == pytest.approx(by_cell[row.key], abs=0.002)
     (failed,) = results
     assert failed.status == FAILED and "no-such-device" in failed.error
+
+
+def test_a_damaged_sweep_record_is_one_error_line(tmp_path, capsys):
+    record(tmp_path / "results.csv", result())
+    (tmp_path / "sweep.json").write_text('{"command": "c"}')
+    assert main(["sweep-report", str(tmp_path)]) == 1
+    assert capsys.readouterr().err == f"error: {tmp_path / 'sweep.json'} lacks cells, recipe\n"

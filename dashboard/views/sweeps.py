@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import asdict
 from pathlib import Path
@@ -13,7 +12,7 @@ import streamlit as st
 from dashboard import charts
 from dashboard.models import ROOT, runs_dir
 from kd.stats import GainStat, gains
-from kd.sweep_results import DONE, RESULTS_FILE, SWEEP_FILE, read_results
+from kd.sweep_results import DONE, RESULTS_FILE, SWEEP_FILE, read_results, read_sweep_record
 
 REFRESH_SECONDS = 10  # how often the page looks for new cells while a sweep is still running
 
@@ -35,7 +34,7 @@ def sweep_folders() -> list[Path]:
 @st.cache_data(show_spinner=False, max_entries=32)
 def _load(folder: str, stamp: tuple) -> tuple[dict, list[dict], list[GainStat]]:
     results = read_results(Path(folder) / RESULTS_FILE)
-    sweep = json.loads((Path(folder) / SWEEP_FILE).read_text())
+    sweep = read_sweep_record(folder)
     return sweep, [asdict(row) for row in results], gains(results)
 
 
