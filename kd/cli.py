@@ -120,7 +120,8 @@ def build_parser() -> Parser:
     report.add_argument("--readme", default=None, help="also write the table into this README")
     report.add_argument("--json", action="store_true")
 
-    add_sweep_flags(commands.add_parser("sweep", help="students over a grid of T, alpha, data budget and seed"))
+    sweep = commands.add_parser("sweep", help="students over a grid of T, alpha, data budget and seed")
+    add_sweep_flags(sweep, default_teacher=DEFAULT_TEACHER)
     add_sweep_report_flags(commands.add_parser("sweep-report", help="a sweep's paired KD gains with 95 % CIs"))
     return parser
 

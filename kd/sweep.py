@@ -30,25 +30,25 @@ from kd.data import MNIST, TRAIN_SIZE, load_mnist
 from kd.flags import to_argv
 from kd.models import PRESETS
 from kd.pipeline import train_and_save
-from kd.sweep_results import DONE, FAILED, RESULTS_FILE, SWEEP_FILE, CellResult, cell_key, read_results, record
+from kd.sweep_results import (
+    DONE,
+    FAILED,
+    GRID_FIELDS,
+    RESULTS_FILE,
+    SWEEP_FILE,
+    CellResult,
+    SweepGrid,
+    cell_key,
+    read_results,
+    record,
+)
 from kd.train import Progress, TrainConfig
 
-GRID_FIELDS = ("temperature", "alpha", "seed", "limit", "epochs")  # set per cell, not by the recipe
-DEFAULT_TEACHER = "checkpoints/teacher.safetensors"
 # Every cell trains with one torch thread, whatever the backend: the order of float sums depends on
 # the thread count, and in a short run that difference grows into points of accuracy (2,000 images,
 # batch 32: 74.35 % with one thread, 73.04 % with two). One thread makes a cell's numbers the same on
 # every backend and core count, and lets Ray run one cell per core.
 CELL_THREADS = 1
-
-
-@dataclass(frozen=True)
-class SweepGrid:
-    temperatures: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0)
-    alphas: tuple[float, ...] = (0.0, 0.5, 0.9)  # 0 adds the scratch baselines
-    seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
-    limits: tuple[int, ...] = (1000, 5000, 60000)  # training images
-    epochs: tuple[int, ...] = (3,)
 
 
 def expand(grid: SweepGrid, recipe: TrainConfig) -> list[TrainConfig]:
@@ -210,7 +210,7 @@ def run_sweep(
     grid: SweepGrid,
     recipe: TrainConfig,
     out: str | Path,
-    teacher_path: str | Path = DEFAULT_TEACHER,
+    teacher_path: str | Path,
     data: MNIST | None = None,
     backend: str = "local",
     address: str | None = None,

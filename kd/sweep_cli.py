@@ -1,4 +1,8 @@
-"""The command line of sweeps: `python -m kd sweep` and `python -m kd sweep-report` (wired in kd/cli.py)."""
+"""The command line of sweeps: `python -m kd sweep` and `python -m kd sweep-report` (wired in kd/cli.py).
+
+kd.sweep (scikit-learn through kd.pipeline) and kd.stats (scipy) are imported when a command
+runs, not when the parser is built: every `python -m kd` command builds this parser.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +15,16 @@ from pathlib import Path
 from typing import Any
 
 from kd.flags import add_dataclass_flags, from_args
-from kd.stats import gains, markdown
-from kd.sweep import DEFAULT_TEACHER, GRID_FIELDS, SweepGrid, run_sweep
-from kd.sweep_results import DONE, RESULTS_FILE, SWEEP_FILE, CellResult, read_results, read_sweep_record
+from kd.sweep_results import (
+    DONE,
+    GRID_FIELDS,
+    RESULTS_FILE,
+    SWEEP_FILE,
+    CellResult,
+    SweepGrid,
+    read_results,
+    read_sweep_record,
+)
 from kd.train import TrainConfig
 
 BEGIN, END = "<!-- sweep:begin -->", "<!-- sweep:end -->"
@@ -40,7 +51,7 @@ def at_least_one(text: str) -> int:
     return value
 
 
-def add_sweep_flags(parser: argparse.ArgumentParser) -> None:
+def add_sweep_flags(parser: argparse.ArgumentParser, default_teacher: str) -> None:
     grid = SweepGrid()
 
     def listed(values: tuple) -> str:
@@ -68,7 +79,7 @@ def add_sweep_flags(parser: argparse.ArgumentParser) -> None:
         help=f"per cell ({listed(grid.epochs)})",
     )
     parser.add_argument("--out", required=True, help="folder for results.csv and sweep.json (a rerun resumes)")
-    parser.add_argument("--teacher", default=DEFAULT_TEACHER)
+    parser.add_argument("--teacher", default=default_teacher)
     parser.add_argument("--backend", choices=("local", "ray"), default="local")
     parser.add_argument("--address", default=None, help="ray: `auto` or ray://host:10001 joins a running cluster")
     parser.add_argument(
@@ -116,6 +127,8 @@ def cell_reporter(description: str = "sweep"):
 
 
 def run_sweep_command(args: argparse.Namespace) -> dict[str, Any]:
+    from kd.sweep import run_sweep
+
     grid = SweepGrid(args.temperatures, args.alphas, args.seeds, args.limits, args.epoch_counts)
     recipe = from_args(TrainConfig, args)  # the grid's fields have no flag here: each cell sets them
     on_start, on_result, close = cell_reporter()
@@ -145,6 +158,7 @@ def add_sweep_report_flags(parser: argparse.ArgumentParser) -> None:
 
 def run_sweep_report(args: argparse.Namespace) -> dict[str, Any]:
     from kd.report import write_into_readme
+    from kd.stats import gains, markdown
 
     folder = Path(args.folder)
     if not (folder / RESULTS_FILE).is_file() or not (folder / SWEEP_FILE).is_file():

@@ -1,9 +1,10 @@
-"""A sweep's results.csv: one typed row per cell, rewritten atomically as each cell finishes.
+"""A sweep's grid and its two files: sweep.json (grid, command, recipe) and results.csv (one row per cell).
 
-The whole file is written to a temporary file and renamed over the old one, so a reader (the
-dashboard, `sweep-report`, a second terminal) never sees half a row, and an interrupted sweep
-loses at most the cells in flight. A rerun keys rows by their cell: a cell that is done is
-skipped, a failed one is trained again and its row replaced.
+results.csv is rewritten atomically as each cell finishes: the whole file goes to a temporary
+file renamed over the old one, so a reader (the dashboard, `sweep-report`, a second terminal)
+never sees half a row, and an interrupted sweep loses at most the cells in flight. A rerun keys
+rows by their cell: a cell that is done is skipped, a failed one is trained again and its row
+replaced.
 """
 
 from __future__ import annotations
@@ -21,6 +22,16 @@ from kd.train import TrainConfig
 
 DONE, FAILED = "done", "failed"
 RESULTS_FILE, SWEEP_FILE = "results.csv", "sweep.json"
+GRID_FIELDS = ("temperature", "alpha", "seed", "limit", "epochs")  # set per cell, not by the recipe
+
+
+@dataclass(frozen=True)
+class SweepGrid:
+    temperatures: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0)
+    alphas: tuple[float, ...] = (0.0, 0.5, 0.9)  # 0 adds the scratch baselines
+    seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
+    limits: tuple[int, ...] = (1000, 5000, 60000)  # training images
+    epochs: tuple[int, ...] = (3,)
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,8 @@ import torch
 
 import kd.sweep
 from kd.cli import main
-from kd.sweep import SweepGrid, expand, run_sweep
-from kd.sweep_results import DONE, FAILED, CellResult, read_results, record
+from kd.sweep import expand, run_sweep
+from kd.sweep_results import DONE, FAILED, CellResult, SweepGrid, read_results, record
 from kd.train import TrainConfig
 
 RECIPE = TrainConfig(augment=False)
