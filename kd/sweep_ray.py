@@ -36,7 +36,14 @@ def run_ray(
         if address:
             ray.init(address=address, runtime_env=runtime_env, log_to_driver=False)
         else:
-            ray.init(num_cpus=workers, include_dashboard=False, runtime_env=runtime_env, log_to_driver=False)
+            # "local": a private Ray even if RAY_ADDRESS or a (perhaps stale) `ray start` names another one
+            ray.init(
+                address="local",
+                num_cpus=workers,
+                include_dashboard=False,
+                runtime_env=runtime_env,
+                log_to_driver=False,
+            )
     try:
         data_ref, teacher_ref = ray.put(inputs.data), ray.put(inputs.teacher.cpu())
         # one CPU per task, and run_cell trains with one torch thread: one cell per core

@@ -169,7 +169,7 @@ def test_the_ray_backend_gives_the_local_numbers_and_records_a_failed_task(tmp_p
     from kd.sweep_ray import run_ray
 
     local = sweep(tmp_path / "local", small_teacher, small_mnist)
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:
         remote = sweep(tmp_path / "ray", small_teacher, small_mnist, backend="ray")
         results = []
