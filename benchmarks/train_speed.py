@@ -31,7 +31,7 @@ from kd import checkpoint
 from kd.data import MNIST, load_mnist
 from kd.models import PRESETS, build_model
 from kd.predict import cached_logits
-from kd.train import TRAIN_THREADS, TrainConfig, seeded, train
+from kd.train import TrainConfig, seeded, train
 
 TEACHER = "checkpoints/teacher.safetensors"
 BATCH_SIZE, TEMPERATURE, ALPHA = 128, 4.0, 0.9
@@ -103,7 +103,7 @@ def project_epoch(
     cached_logits(teacher, data.train_images[: config.limit], data, "train")  # the cache as a second run finds it
     with seeded(config.seed):
         student = build_model("convnet", PRESETS["student"])
-    result = train(student, data, config, teacher=teacher, threads=threads or TRAIN_THREADS)
+    result = train(student, data, config, teacher=teacher, threads=threads)
     return result.elapsed, result.history[-1]["test_accuracy"]
 
 
@@ -124,7 +124,7 @@ def main(argv: list[str] | None = None) -> dict:
         "--threads",
         type=int,
         default=None,
-        help="torch threads for both loops (default: kd's choice, torch's for the tutorial)",
+        help="torch threads for both loops (default: all cores)",
     )
     parser.add_argument("--skip-process", action="store_true", help="do not time `python -m kd distill`")
     parser.add_argument("--json", action="store_true")
@@ -137,7 +137,7 @@ def main(argv: list[str] | None = None) -> dict:
         "images": len(data.train_images[: args.limit]),
         "batch_size": config.batch_size,
         "learning_rate": config.learning_rate,
-        "project_threads": args.threads or TRAIN_THREADS,
+        "project_threads": torch.get_num_threads(),
         "tutorial_threads": torch.get_num_threads(),
     }
     report["project_seconds"], report["project_accuracy"] = project_epoch(data, teacher, config, args.threads)

@@ -23,6 +23,7 @@ PAGES = [
     st.Page("views/distill.py", title="Distill", icon=":material/science:"),
     st.Page("views/metrics.py", title="Metrics", icon=":material/analytics:"),
     st.Page("views/latency.py", title="Latency", icon=":material/speed:"),
+    st.Page("views/sweeps.py", title="Sweeps", icon=":material/grid_on:"),
 ]
 
 guarded(st.navigation(PAGES).run)()  # a failing page shows a notice, never a traceback

@@ -167,3 +167,63 @@ def latency_lines(rows: list[dict], value: str, axis_title: str, p95_bars: bool 
     figure.update_xaxes(title="batch size", type="log", tickvals=sizes, ticktext=[str(s) for s in sizes])
     figure.update_yaxes(title=axis_title, type="log", tickformat="~g")
     return _layout(figure, height=360)
+
+
+def gain_heatmap(cells: list[dict], title: str | None = None) -> go.Figure:
+    """Mean paired KD gain in accuracy points over temperature (rows) x alpha (columns).
+
+    Each cell dict has temperature, alpha, gain, ci_low, ci_high (fractions; CI None with one
+    seed) and n. A star marks a 95 % CI that excludes zero; the colour scale is centred on 0.
+    """
+    temperatures = sorted({cell["temperature"] for cell in cells})
+    alphas = sorted({cell["alpha"] for cell in cells})
+    by_position = {(cell["temperature"], cell["alpha"]): cell for cell in cells}
+
+    def describe(cell: dict | None) -> tuple[float | None, str, str]:  # (colour value, label, hover)
+        if cell is None:
+            return None, "", "not run"
+        low, high, gain = cell["ci_low"], cell["ci_high"], cell["gain"] * 100
+        significant = low is not None and (low > 0 or high < 0)
+        ci = "n/a (one seed)" if low is None else f"{low * 100:+.2f} to {high * 100:+.2f} points"
+        hover = f"mean gain {gain:+.2f} points<br>95 % CI {ci}<br>n = {cell['n']} seeds"
+        return gain, f"{gain:+.2f}{' *' if significant else ''}", hover
+
+    grid = [[describe(by_position.get((t, a))) for a in alphas] for t in temperatures]
+    z, text, hover = ([[cell[i] for cell in row] for row in grid] for i in range(3))
+    limit = max((abs(value) for row in z for value in row if value is not None), default=1.0) or 1.0
+    figure = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=[f"{alpha:g}" for alpha in alphas],
+            y=[f"{temperature:g}" for temperature in temperatures],
+            text=text,
+            texttemplate="%{text}",
+            customdata=hover,
+            colorscale="RdBu",
+            zmid=0,
+            zmin=-limit,
+            zmax=limit,
+            colorbar=dict(title="gain (points)"),
+            hovertemplate="T = %{y}, alpha = %{x}<br>%{customdata}<extra></extra>",
+            xgap=2,
+            ygap=2,
+        )
+    )
+    figure.update_xaxes(title="alpha (share of the teacher's soft targets)", type="category")
+    figure.update_yaxes(title="temperature T", type="category")
+    return _layout(figure, title, height=120 + 60 * len(temperatures))
+
+
+def seed_pairs(seeds: Sequence[int], accuracies: Sequence[float], baselines: Sequence[float]) -> go.Figure:
+    """Per seed, the distilled student's accuracy against the scratch baseline of the same seed, joined by a line."""
+    figure = go.Figure()
+    labels = [f"seed {seed}" for seed in seeds]
+    for label, accuracy, baseline in zip(labels, accuracies, baselines, strict=True):
+        colour = "#2CA02C" if accuracy >= baseline else "#D62728"
+        figure.add_scatter(x=[label, label], y=[baseline, accuracy], mode="lines", line_color=colour, showlegend=False)
+    figure.add_scatter(x=labels, y=list(baselines), mode="markers", name="scratch (alpha = 0)", marker_color="grey")
+    figure.add_scatter(x=labels, y=list(accuracies), mode="markers", name="distilled", marker_color=STUDENT_COLOUR)
+    figure.update_traces(marker_size=11, hovertemplate="%{x}: %{y:.2%}<extra></extra>")
+    figure.update_xaxes(type="category")
+    figure.update_yaxes(title="test accuracy", tickformat=".1%")
+    return _layout(figure, height=320)

@@ -1,4 +1,5 @@
-"""Command line: python -m kd data | train-teacher | distill | evaluate | bench | report | export | site.
+"""Command line: python -m kd data | train-teacher | distill | evaluate | bench | report | export | site
+| sweep | sweep-report.
 
 Every command takes --json (one JSON object on stdout). Bad input ends with one line
 `error: ...` on stderr and a non-zero exit, never a traceback.
@@ -18,7 +19,8 @@ from kd import checkpoint
 from kd.cli_checks import UsageError, check_before_work, parse_batch_sizes
 from kd.data import DataError, load_mnist
 from kd.models import PRESETS
-from kd.train import TRAIN_THREADS, Cancelled, TrainConfig
+from kd.sweep_cli import add_sweep_flags, add_sweep_report_flags, run_sweep_command, run_sweep_report
+from kd.train import Cancelled, TrainConfig
 
 DEFAULT_TEACHER = "checkpoints/teacher.safetensors"
 SHIPPED_FOR_EXPORT = (DEFAULT_TEACHER, "checkpoints/student.safetensors", "checkpoints/scratch.safetensors")
@@ -86,8 +88,8 @@ def add_training_flags(parser: argparse.ArgumentParser, epochs: int, augment: bo
     parser.add_argument(
         "--threads",
         type=positive_int,
-        default=TRAIN_THREADS,
-        help=f"torch threads while training (default {TRAIN_THREADS}: fastest on a busy 2-core machine)",
+        default=None,
+        help="torch threads while training (default: all cores; 1 is faster when other work shares the cores)",
     )
     parser.add_argument("--device", default="auto", help="auto, cpu or cuda")
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
@@ -143,6 +145,9 @@ def build_parser() -> Parser:
     site.add_argument("--checkpoints", default="checkpoints", help="folder with the shipped teacher and student")
     site.add_argument("--lab-url", default=None, help="where the link to the full lab points")
     site.add_argument("--json", action="store_true")
+    sweep = commands.add_parser("sweep", help="students over a grid of T, alpha, data budget and seed")
+    add_sweep_flags(sweep, default_teacher=DEFAULT_TEACHER)
+    add_sweep_report_flags(commands.add_parser("sweep-report", help="a sweep's paired KD gains with 95 % CIs"))
     return parser
 
 
@@ -287,6 +292,8 @@ RUNNERS = {
     "report": run_report,
     "export": run_export,
     "site": run_site,
+    "sweep": run_sweep_command,
+    "sweep-report": run_sweep_report,
 }
 
 

@@ -15,7 +15,7 @@ from kd import checkpoint
 from kd.data import MNIST
 from kd.evaluate import evaluate
 from kd.models import ConvNetConfig, build_model, config_dict
-from kd.train import TRAIN_THREADS, Progress, TrainConfig, seeded, train
+from kd.train import Progress, TrainConfig, seeded, train
 
 
 def train_and_save(
@@ -29,7 +29,7 @@ def train_and_save(
     teacher_path: str | Path | None = None,
     on_progress: Callable[[Progress], None] | None = None,
     cancel: threading.Event | None = None,
-    threads: int | None = TRAIN_THREADS,
+    threads: int | None = None,
 ) -> dict[str, Any]:
     """Train, evaluate on the test set, save `out`.safetensors + .json; return the metadata."""
     started = time.time()

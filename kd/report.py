@@ -119,10 +119,10 @@ def results_table(directory: Path) -> dict[str, Any]:
     return {"markdown": table, "results": str(directory / "results.json")}
 
 
-def write_into_readme(readme: Path, table: str) -> None:
-    """Replace what stands between the results markers in the README."""
+def write_into_readme(readme: Path, table: str, begin: str = BEGIN, end: str = END) -> None:
+    """Replace what stands between two markers in the README (by default the results markers)."""
     text = readme.read_text()
-    pattern = re.compile(re.escape(BEGIN) + ".*?" + re.escape(END), re.DOTALL)
+    pattern = re.compile(re.escape(begin) + ".*?" + re.escape(end), re.DOTALL)
     if not pattern.search(text):
-        raise ValueError(f"{readme} has no {BEGIN} ... {END} markers")
-    checkpoint.atomic_write(readme, pattern.sub(lambda _: f"{BEGIN}\n{table}\n{END}", text).encode())
+        raise ValueError(f"{readme} has no {begin} ... {end} markers")
+    checkpoint.atomic_write(readme, pattern.sub(lambda _: f"{begin}\n{table}\n{end}", text).encode())

@@ -29,13 +29,14 @@ from kd.models import PRESETS
 from kd.pipeline import train_and_save
 from kd.run_records import CANCELLED, DONE, FAILED, QUEUED, RUNNING, Run, RunSettings, Status, command_for
 from kd.run_store import RUN_ID, RunStore
-from kd.train import Cancelled, Progress
+from kd.train import Cancelled, Progress, torch_threads
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 DEFAULTS = Limits()
 MAX_EPOCHS, MAX_LIMIT, MAX_QUEUED = DEFAULTS.max_epochs, DEFAULTS.max_images, DEFAULTS.max_queued
+SERVER_TRAIN_THREADS = 1  # torch threads for a run on a shared server: the other core answers visitors
 KEEP_ENDED = 100  # ended runs remembered in memory (their progress); saved runs stay on disk regardless
 __all__ = [  # the records live in kd.run_records; importable from here as they always were
     "CANCELLED", "DONE", "FAILED", "QUEUED", "RUNNING", "RUN_ID",
@@ -231,6 +232,11 @@ class RunManager:
             run.progress.append(progress)
 
     def _train(self, run: Run) -> dict[str, Any]:
+        # one thread: the server's other core stays free for visitors' predictions (kd.train.torch_threads)
+        with torch_threads(SERVER_TRAIN_THREADS):
+            return self._train_on_this_thread(run)
+
+    def _train_on_this_thread(self, run: Run) -> dict[str, Any]:
         if self._data is None:
             self._data = self._load_data()
         teacher = checkpoint.load(self.teacher_path)

@@ -30,7 +30,6 @@ AUTO_MAX_BATCH = 128  # ... but never larger than the full-budget recipe's batch
 AUTO_MIN_BATCH = 16  # ... and never so small that BatchNorm's batch statistics get too noisy
 FULL_BUDGET_LEARNING_RATE = 0.01  # "auto" peak learning rate for runs of SHORT_RUN_STEPS steps or more
 SHORT_RUN_LEARNING_RATE, SHORT_RUN_STEPS = 0.03, 2000  # ... and below that
-TRAIN_THREADS = 1  # torch threads while training on the CPU; see train()
 
 
 class TrainingDiverged(ValueError):
@@ -155,7 +154,7 @@ def train(
     teacher: torch.nn.Module | None = None,
     on_progress: Callable[[Progress], None] | None = None,
     cancel: threading.Event | None = None,
-    threads: int | None = TRAIN_THREADS,
+    threads: int | None = None,
 ) -> TrainResult:
     """Train `model` in place; with alpha > 0 it learns from `teacher` as well as the labels.
 
@@ -171,9 +170,11 @@ def train(
 def torch_threads(threads: int | None) -> Iterator[None]:
     """Run a block with torch using `threads` threads (None: as it is), restoring the count afterwards.
 
-    A training step of these small CNNs is a few milliseconds of many small kernels: with a
-    second thread that has to wait for a busy core (a shared 2-vCPU host, the dashboard's own
-    server) one step took 615 ms instead of 46 ms in our profile.
+    On a quiet machine all cores are fastest (a 60k-image epoch of the student: 6.6 s with two
+    threads, 10.3 s with one). A training step of these small CNNs is a few milliseconds of many
+    small kernels, though: when a second thread has to wait for a busy core (a shared 2-vCPU
+    host, a server answering visitors) one step took 615 ms instead of 46 ms in our profile, so
+    a server trains on one thread and keeps the other core for its visitors.
     """
     before = torch.get_num_threads()
     if threads is not None:

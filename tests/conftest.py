@@ -36,3 +36,20 @@ def tiny_checkpoints(tmp_path_factory, mnist) -> dict[str, Path]:
             teacher=teacher,
         )
     return {name: directory / f"{name}.safetensors" for name in ("teacher", "student", "scratch")}
+
+
+@pytest.fixture(scope="session")
+def small_mnist(mnist):
+    """MNIST with a 500-image test set: evaluating a tiny model after training stays quick."""
+    import dataclasses
+
+    return dataclasses.replace(mnist, test_images=mnist.test_images[:500], test_labels=mnist.test_labels[:500])
+
+
+@pytest.fixture(scope="session")
+def small_teacher(tmp_path_factory, small_mnist) -> Path:
+    """A 'teacher' with the student's small architecture, trained on 256 images: fast, and any teacher will do."""
+    out = tmp_path_factory.mktemp("small-teacher") / "teacher"
+    config = TrainConfig(epochs=1, limit=256, augment=False)
+    train_and_save("teacher", PRESETS["student"], config, small_mnist, out, "test fixture")
+    return out.with_suffix(".safetensors")

@@ -118,3 +118,7 @@ def test_dashboard_in_a_browser(server, page):
     open_page(page, f"{server}/latency", "Latency")
     page.get_by_text("Measured with").wait_for(timeout=120_000)
     screenshot(page, "latency")
+
+    open_page(page, f"{server}/sweeps", "Sweeps: when does distillation help?")
+    page.get_by_text(re.compile(r"No sweep yet|cells done")).first.wait_for()
+    screenshot(page, "sweeps")

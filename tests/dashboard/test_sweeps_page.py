@@ -1,0 +1,86 @@
+"""The Sweeps page under AppTest, on a small fake sweep written by the test."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from kd.sweep_results import DONE, CellResult, record
+
+APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
+# seed -> scratch accuracy; the KD cells add a gain per (T, alpha) and a little per-seed wobble
+BASELINES = {0: 0.90, 1: 0.93, 2: 0.88}
+GAINS = {(2.0, 0.5): 0.02, (2.0, 0.9): -0.001, (4.0, 0.5): 0.0, (4.0, 0.9): -0.03}
+
+
+def row(temperature, alpha, seed, limit, accuracy) -> CellResult:
+    return CellResult(temperature, alpha, seed, limit, 1, False, accuracy, 0, 0.01, 0.95, 1.0, DONE, "", "cmd", "{}")
+
+
+def write_sweep(folder: Path, limits=(1000, 5000), cells: int | None = None) -> None:
+    for limit in limits:
+        for seed, baseline in BASELINES.items():
+            record(folder / "results.csv", row(4.0, 0.0, seed, limit, baseline))
+            for (temperature, alpha), gain in GAINS.items():
+                wobble = (seed - 1) * 0.002
+                record(folder / "results.csv", row(temperature, alpha, seed, limit, baseline + gain + wobble))
+    sweep = {"command": "python -m kd sweep --out x", "recipe": {"batch_size": 128}, "cells": cells or 15 * len(limits)}
+    (folder / "sweep.json").write_text(json.dumps(sweep))
+
+
+def open_sweeps(tmp_path, monkeypatch) -> AppTest:
+    monkeypatch.setenv("KD_RESULTS_DIR", str(tmp_path / "results"))  # not the repository's results/
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    at.switch_page("views/sweeps.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def heatmap(at: AppTest) -> dict:
+    figures = [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+    (data,) = [figure["data"][0] for figure in figures if figure["data"][0]["type"] == "heatmap"]
+    return data
+
+
+def test_no_sweep_yet_is_a_friendly_notice(tmp_path, monkeypatch):
+    at = open_sweeps(tmp_path, monkeypatch)
+    assert [title.value for title in at.title] == ["Sweeps: when does distillation help?"]
+    assert "No sweep yet" in at.info[0].value and "python -m kd sweep" in at.info[0].value
+    assert "0 = labels only (the scratch baseline), 1 = teacher only" in at.caption[0].value
+
+
+def test_a_sweep_shows_as_a_heatmap_of_paired_gains_with_significant_cells_marked(tmp_path, monkeypatch):
+    write_sweep(Path(os.environ["KD_RUNS_DIR"]) / "demo")
+    at = open_sweeps(tmp_path, monkeypatch)
+    assert not at.warning and not at.error
+    assert "30 of 30 cells done" in " ".join(str(m.value) for m in at.markdown)
+    data = heatmap(at)
+    assert data["x"] == ["0.5", "0.9"] and data["y"] == ["2", "4"]
+    # +2 and -3 points with a small wobble: the CI excludes zero; -0.1 and 0 points: it does not
+    assert data["text"] == [["+2.00 *", "-0.10"], ["+0.00", "-3.00 *"]]
+    assert "n = 3 seeds" in data["customdata"][0][0]
+
+    # the best cell is picked first; its per-seed points are against the same seed's baseline
+    assert (at.selectbox(key="sweep_temperature").value, at.selectbox(key="sweep_alpha").value) == (2.0, 0.5)
+    at.selectbox(key="sweep_temperature").set_value(4.0).run()
+    at.selectbox(key="sweep_alpha").set_value(0.9).run()
+    assert not at.exception
+    summary = " ".join(str(m.value) for m in at.markdown)
+    assert "T = 4, alpha = 0.9: distilled 87.33% against scratch 90.33% over 3 seeds" in summary
+    assert "**-3.00 points**" in summary
+
+    at.selectbox(key="sweep_budget").set_value((5000, 1, False)).run()
+    assert not at.exception and heatmap(at)["text"][0][0] == "+2.00 *"
+
+
+def test_a_sweep_without_pairs_yet_says_so(tmp_path, monkeypatch):
+    folder = Path(os.environ["KD_RUNS_DIR"]) / "early"
+    record(folder / "results.csv", row(4.0, 0.0, 0, 1000, 0.9))
+    (folder / "sweep.json").write_text(json.dumps({"command": "c", "recipe": {}, "cells": 60}))
+    at = open_sweeps(tmp_path, monkeypatch)
+    assert "1 of 60 cells done" in " ".join(str(m.value) for m in at.markdown)
+    assert any("No distilled cell has its scratch baseline yet" in info.value for info in at.info)

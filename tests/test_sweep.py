@@ -1,0 +1,193 @@
+"""Sweeps (kd/sweep.py, kd/sweep_results.py, kd/sweep_ray.py): grid, results file, resume, failures, backends."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import pytest
+import torch
+
+import kd.sweep
+from kd.cli import main
+from kd.sweep import expand, run_sweep
+from kd.sweep_results import DONE, FAILED, CellResult, SweepGrid, read_results, record
+from kd.train import TrainConfig
+
+RECIPE = TrainConfig(augment=False)
+TINY = SweepGrid(temperatures=(4.0,), alphas=(0.0, 0.5), seeds=(0, 1), limits=(128,), epochs=(1,))
+
+
+def sweep(tmp_path, small_teacher, small_mnist, grid=TINY, **options):
+    return run_sweep(grid, RECIPE, tmp_path / "sweep", small_teacher, data=small_mnist, **options)
+
+
+def test_grid_expands_with_one_baseline_per_budget_and_seed():
+    grid = SweepGrid(temperatures=(1.0, 2.0), alphas=(0.9, 0.0, 0.5), seeds=(0, 1), limits=(100, 200), epochs=(1, 3))
+    cells = expand(grid, RECIPE)
+    assert len(cells) == 2 * 2 * 2 * (1 + 2 * 2)  # seeds x limits x epochs x (baseline + T x KD alphas)
+    baselines = [cell for cell in cells if cell.alpha == 0]
+    assert len(baselines) == 8 and {cell.temperature for cell in baselines} == {RECIPE.temperature}
+    assert len(set(cells)) == len(cells)
+    assert [cell.seed for cell in cells[: len(cells) // 2]] == [0] * (len(cells) // 2)  # seed by seed
+    assert cells[0].alpha == 0 and cells[0].augment is False and cells[0].batch_size == RECIPE.batch_size
+
+
+@pytest.mark.parametrize(
+    ("grid", "message"),
+    [
+        (dataclasses.replace(TINY, limits=(70_000,)), "limits must be between"),
+        (dataclasses.replace(TINY, temperatures=(0.0,)), "temperature"),
+        (dataclasses.replace(TINY, alphas=(1.5,)), "alpha"),
+    ],
+)
+def test_bad_grids_are_refused_before_training(grid, message):
+    with pytest.raises(ValueError, match=message):
+        expand(grid, RECIPE)
+
+
+def result(alpha=0.5, seed=0, status=DONE, error="", accuracy=0.9) -> CellResult:
+    return CellResult(4.0, alpha, seed, 128, 1, False, accuracy, 12, 0.05, 0.97, 1.5, status, error, "cmd", "{}")
+
+
+def test_results_csv_round_trip_and_rows_replaced_by_cell(tmp_path):
+    path = tmp_path / "results.csv"
+    failed = dataclasses.replace(
+        result(status=FAILED, error='RuntimeError: "bad", very, bad'),
+        **dict.fromkeys(("accuracy", "errors", "ece", "agreement", "train_seconds")),
+    )
+    rows = [result(alpha=0.0), failed]
+    for row in rows:
+        record(path, row)
+    assert read_results(path) == rows
+    record(path, result())  # the failed cell, trained again, replaces its row
+    assert read_results(path) == [rows[0], result()]
+    assert list(tmp_path.iterdir()) == [path]  # no temporary file left behind
+    (tmp_path / "other.csv").write_text("a,b\n1,2\n")
+    with pytest.raises(ValueError, match="not a sweep's results.csv"):
+        read_results(tmp_path / "other.csv")
+
+
+def test_an_interrupted_sweep_resumes_without_retraining(tmp_path, small_teacher, small_mnist, monkeypatch):
+    def stop_after_two(result, finished, total):
+        if finished == 2:
+            raise KeyboardInterrupt  # as if the sweep were killed between cells
+
+    threads = torch.get_num_threads()
+    with pytest.raises(KeyboardInterrupt):
+        sweep(tmp_path, small_teacher, small_mnist, on_result=stop_after_two)
+    first = read_results(tmp_path / "sweep" / "results.csv")
+    assert [row.status for row in first] == [DONE, DONE]
+
+    assert torch.get_num_threads() == threads  # cells train with one thread, then the setting is restored
+    trained = []
+    original = kd.sweep.run_cell
+    monkeypatch.setattr(kd.sweep, "run_cell", lambda config, *a, **k: trained.append(config) or original(config, *a))
+    summary = sweep(tmp_path, small_teacher, small_mnist)
+    assert (summary["cells"], summary["skipped"], summary["done"], summary["failed"]) == (4, 2, 2, 0)
+    assert [(c.alpha, c.seed) for c in trained] == [(0.0, 1), (0.5, 1)]
+    rows = read_results(tmp_path / "sweep" / "results.csv")
+    assert rows[:2] == first and len(rows) == 4 and all(row.status == DONE for row in rows)
+    assert all(0 <= row.accuracy <= 1 and row.errors == round((1 - row.accuracy) * 500) for row in rows)
+    assert (
+        rows[1].command.startswith("OMP_NUM_THREADS=1 python -m kd distill --epochs 1 ")
+        and "--alpha 0.5" in rows[1].command
+    )
+    assert json.loads(rows[0].versions)["torch"]
+    assert sorted(p.name for p in (tmp_path / "sweep").iterdir()) == [".lock", "results.csv", "sweep.json"]
+
+    trained.clear()
+    assert sweep(tmp_path, small_teacher, small_mnist)["skipped"] == 4 and not trained
+    recorded = json.loads((tmp_path / "sweep" / "sweep.json").read_text())
+    assert recorded["cells"] == 4 and recorded["recipe"]["batch_size"] == RECIPE.batch_size
+    with pytest.raises(ValueError, match="another recipe"):
+        run_sweep(TINY, dataclasses.replace(RECIPE, batch_size=64), tmp_path / "sweep", small_teacher, data=small_mnist)
+
+
+def test_a_failed_cell_is_recorded_and_the_sweep_goes_on(tmp_path, small_teacher, small_mnist, monkeypatch):
+    original = kd.sweep.train_and_save
+
+    def failing(role, preset, config, *args, **kwargs):
+        if config.alpha == 0.5 and config.seed == 0:
+            raise RuntimeError("out of memory, say")
+        return original(role, preset, config, *args, **kwargs)
+
+    monkeypatch.setattr(kd.sweep, "train_and_save", failing)
+    summary = sweep(tmp_path, small_teacher, small_mnist, keep_checkpoints=True)
+    assert (summary["done"], summary["failed"]) == (3, 1)
+    rows = {(row.alpha, row.seed): row for row in read_results(tmp_path / "sweep" / "results.csv")}
+    assert rows[0.5, 0].status == FAILED and rows[0.5, 0].error == "RuntimeError: out of memory, say"
+    assert rows[0.5, 0].accuracy is None and rows[0.0, 0].status == DONE
+    assert len(list((tmp_path / "sweep" / "checkpoints").glob("*.safetensors"))) == 3
+
+    monkeypatch.setattr(kd.sweep, "train_and_save", original)
+    assert sweep(tmp_path, small_teacher, small_mnist)["done"] == 1  # a rerun trains only the failed cell
+    assert all(row.status == DONE for row in read_results(tmp_path / "sweep" / "results.csv"))
+
+
+def test_the_command_line_sweeps_and_reports(tmp_path, small_teacher, small_mnist, monkeypatch, capsys):
+    monkeypatch.setattr(kd.sweep, "load_mnist", lambda: small_mnist)
+    out, readme = tmp_path / "cli-sweep", tmp_path / "README.md"
+    argv = ["sweep", "--temperatures", "2", "--alphas", "0,0.9", "--seeds", "3", "--limits", "128", "--epochs", "1"]
+    assert main([*argv, "--teacher", str(small_teacher), "--out", str(out), "--batch-size", "64", "--json"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["done"] == 2
+    assert "cell 2/2 T=2 alpha=0.9 limit=128 epochs=1 seed=3: accuracy" in captured.err
+    assert "--batch-size 64" in read_results(out / "results.csv")[1].command
+
+    readme.write_text("# Title\n<!-- sweep:begin -->\nold\n<!-- sweep:end -->\nrest\n")
+    assert main(["sweep-report", str(out), "--readme", str(readme), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert [(row["temperature"], row["alpha"], row["n"]) for row in report["rows"]] == [(2.0, 0.9, 1)]
+    text = readme.read_text()
+    assert (
+        "old" not in text and "| 128 | 1 | no | 2 | 0.9 | 1 |" in text and text.endswith("<!-- sweep:end -->\nrest\n")
+    )
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["sweep", "--alphas", "0,x", "--out", "d"], "expected comma-separated floats"),
+        (["sweep", "--limits", "0", "--out", "d"], "at least 1"),
+        (["sweep", "--temperatures", "-1", "--out", "d", "--teacher", "nowhere.safetensors"], "temperature"),
+        (["sweep", "--out", "d", "--teacher", "nowhere.safetensors"], "no checkpoint at nowhere.safetensors"),
+        (["sweep-report", "nowhere"], "not a sweep folder"),
+    ],
+)
+def test_bad_input_is_one_error_line(argv, message, capsys):
+    assert main(argv) != 0
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and message in err and err.count("\n") == 1
+
+
+@pytest.mark.slow
+def test_the_ray_backend_gives_the_local_numbers_and_records_a_failed_task(tmp_path, small_teacher, small_mnist):
+    ray = pytest.importorskip("ray")
+    from kd.checkpoint import load
+    from kd.sweep import CellInputs
+    from kd.sweep_ray import run_ray
+
+    local = sweep(tmp_path / "local", small_teacher, small_mnist)
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        remote = sweep(tmp_path / "ray", small_teacher, small_mnist, backend="ray")
+        results = []
+        bad = dataclasses.replace(RECIPE, epochs=1, limit=128, device="no-such-device")
+        run_ray([bad], CellInputs(small_mnist, load(small_teacher), small_teacher), results.append)
+    finally:
+        ray.shutdown()
+    assert local["done"] == remote["done"] == 4
+    by_cell = {row.key: row.accuracy for row in read_results(tmp_path / "local" / "sweep" / "results.csv")}
+    for row in read_results(tmp_path / "ray" / "sweep" / "results.csv"):
+        # same seed and one thread on both: the same weights, data order and float sums
+        assert row.accuracy == pytest.approx(by_cell[row.key], abs=0.002)
+    (failed,) = results
+    assert failed.status == FAILED and "no-such-device" in failed.error
+
+
+def test_a_damaged_sweep_record_is_one_error_line(tmp_path, capsys):
+    record(tmp_path / "results.csv", result())
+    (tmp_path / "sweep.json").write_text('{"command": "c"}')
+    assert main(["sweep-report", str(tmp_path)]) == 1
+    assert capsys.readouterr().err == f"error: {tmp_path / 'sweep.json'} lacks cells, recipe\n"
