@@ -29,8 +29,8 @@ run: setup
 	$(VENV)/bin/streamlit run dashboard/app.py --server.port=8501 --server.headless=true
 
 lint: setup
-	$(VENV)/bin/ruff check kd dashboard tests
-	$(VENV)/bin/ruff format --check kd dashboard tests
+	$(VENV)/bin/ruff check kd dashboard tests benchmarks
+	$(VENV)/bin/ruff format --check kd dashboard tests benchmarks
 	$(VENV)/bin/hadolint Dockerfile
 
 test: lint $(NPM_STAMP)
@@ -40,8 +40,8 @@ test: lint $(NPM_STAMP)
 # well each reads the font-rendered drawn digits (the README's "Drawn digits").
 checkpoints: setup
 	$(PYTHON) -m kd train-teacher --epochs 12 --seed 0 --out checkpoints/teacher --force
-	$(PYTHON) -m kd distill --alpha 0 --augment --epochs 12 --seed 0 --out checkpoints/scratch --force
-	$(PYTHON) -m kd distill --alpha 0.9 --temperature 4 --augment --epochs 12 --seed 0 --out checkpoints/student --force
+	$(PYTHON) -m kd distill --alpha 0 --augment --epochs 20 --seed 0 --out checkpoints/scratch --force
+	$(PYTHON) -m kd distill --alpha 0.9 --temperature 4 --augment --epochs 20 --seed 0 --out checkpoints/student --force
 	$(PYTHON) -m kd.drawn checkpoints/teacher.safetensors checkpoints/scratch.safetensors checkpoints/student.safetensors
 
 report: setup
