@@ -18,6 +18,7 @@ from typing import Any
 from kd import checkpoint
 from kd.cli_checks import UsageError, check_before_work, parse_batch_sizes
 from kd.data import DataError, load_mnist
+from kd.flags import add_dataclass_flags, from_args
 from kd.models import PRESETS
 from kd.sweep_cli import add_sweep_flags, add_sweep_report_flags, run_sweep_command, run_sweep_report
 from kd.train import Cancelled, TrainConfig
@@ -66,32 +67,17 @@ def progress_reporter(description: str):
     return on_progress, bar
 
 
-def add_training_flags(parser: argparse.ArgumentParser, epochs: int, augment: bool) -> None:
-    parser.add_argument("--epochs", type=positive_int, default=epochs)
-    parser.add_argument(
-        "--batch-size",
-        type=positive_int,
-        default=None,
-        help="images per step (default: auto, at least 400 steps per run, at most 128)",
-    )
-    parser.add_argument(
-        "--learning-rate", type=float, default=None, help="peak of the one-cycle schedule (default: auto, 0.01 or 0.03)"
-    )
-    parser.add_argument("--limit", type=positive_int, default=None, help="use only the first N training images")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument(
-        "--augment",
-        action=argparse.BooleanOptionalAction,
-        default=augment,
-        help="random slant/size/shift/stroke-width changes per batch",
-    )
+def add_training_flags(
+    parser: argparse.ArgumentParser, defaults: dict[str, Any], exclude: tuple[str, ...] = ()
+) -> None:
+    """One flag per TrainConfig field (its comment is the help), then the flags that are not settings."""
+    add_dataclass_flags(parser, TrainConfig, defaults=defaults, exclude=exclude)
     parser.add_argument(
         "--threads",
         type=positive_int,
         default=None,
         help="torch threads while training (default: all cores; 1 is faster when other work shares the cores)",
     )
-    parser.add_argument("--device", default="auto", help="auto, cpu or cuda")
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
 
 
@@ -103,17 +89,13 @@ def build_parser() -> Parser:
     data.add_argument("--json", action="store_true")
 
     teacher = commands.add_parser("train-teacher", help="train the teacher CNN")
-    add_training_flags(teacher, epochs=12, augment=True)
+    add_training_flags(teacher, {"epochs": 12, "augment": True}, exclude=("temperature", "alpha"))
     teacher.add_argument("--out", default="checkpoints/teacher")
     teacher.add_argument("--force", action="store_true", help="replace an existing checkpoint at --out")
 
     distill = commands.add_parser("distill", help="train a student from the teacher (alpha=0: scratch baseline)")
     distill.add_argument("--teacher", default=DEFAULT_TEACHER)
-    distill.add_argument("--temperature", type=float, default=4.0)
-    distill.add_argument(
-        "--alpha", type=float, default=0.9, help="share of the soft-target term: 0 = labels only, 1 = teacher only"
-    )
-    add_training_flags(distill, epochs=12, augment=False)
+    add_training_flags(distill, {"epochs": 12, "augment": False, "alpha": 0.9})
     distill.add_argument("--out", default=None, help="checkpoint path (default: runs/distill-<time>)")
     distill.add_argument("--force", action="store_true", help="replace an existing checkpoint at --out")
 
@@ -163,20 +145,6 @@ def run_data(args) -> dict[str, Any]:
     }
 
 
-def train_config(args, temperature: float = 4.0, alpha: float = 0.0) -> TrainConfig:
-    return TrainConfig(
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        learning_rate=args.learning_rate,
-        temperature=temperature,
-        alpha=alpha,
-        augment=args.augment,
-        limit=args.limit,
-        seed=args.seed,
-        device=args.device,
-    )
-
-
 def run_training(args, role: str, preset: str, config: TrainConfig, out: str, teacher_path: str | None):
     from kd.pipeline import train_and_save
 
@@ -217,11 +185,11 @@ def run_training(args, role: str, preset: str, config: TrainConfig, out: str, te
 
 
 def run_train_teacher(args) -> dict[str, Any]:
-    return run_training(args, "teacher", "teacher", train_config(args), args.out, None)
+    return run_training(args, "teacher", "teacher", from_args(TrainConfig, args), args.out, None)
 
 
 def run_distill(args) -> dict[str, Any]:
-    config = train_config(args, temperature=args.temperature, alpha=args.alpha)
+    config = from_args(TrainConfig, args)
     out = args.out or f"runs/distill-{time.strftime('%Y%m%d-%H%M%S')}"
     role = "scratch student" if config.alpha == 0 else "distilled student"
     teacher_path = args.teacher if Path(args.teacher).exists() or config.alpha > 0 else None

@@ -14,6 +14,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from kd.flags import to_argv
 from kd.train import Progress, TrainConfig
 
 
@@ -85,16 +86,8 @@ class Run:
         return last.elapsed / last.step * (last.total_steps - last.step)
 
 
-def command_for(settings: RunSettings, teacher_path: Path, out: Path) -> str:
-    """The command line that reproduces a run."""
-    arguments = [
-        "--teacher", str(teacher_path),
-        "--temperature", str(settings.temperature),
-        "--alpha", str(settings.alpha),
-        "--epochs", str(settings.epochs),
-        "--limit", str(settings.limit),
-        "--seed", str(settings.seed),
-        "--no-augment",
-        "--out", str(out),
-    ]  # fmt: skip
+def command_for(settings: RunSettings, teacher_path: Path, out: Path, threads: int | None = None) -> str:
+    """The command line that reproduces a run (trained with `threads` torch threads: the count changes the sums)."""
+    arguments = ["--teacher", str(teacher_path), *to_argv(settings.train_config()), "--out", str(out)]
+    arguments += ["--threads", str(threads)] if threads is not None else []
     return "python -m kd distill " + shlex.join(arguments)

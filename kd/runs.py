@@ -247,7 +247,7 @@ class RunManager:
             run.settings.train_config(),
             self._data,
             out,
-            command_for(run.settings, self.teacher_path, out),
+            command_for(run.settings, self.teacher_path, out, threads=SERVER_TRAIN_THREADS),
             teacher=teacher,  # also the reference for the agreement metric of a scratch run
             teacher_path=self.teacher_path,
             on_progress=lambda progress: self._on_progress(run, progress),

@@ -75,7 +75,7 @@ def test_evaluate_and_bench_json(capsys, tiny_checkpoints):
         (["distill", "--temperature", "0"], "temperature"),
         (["distill", "--temperature", "nan"], "temperature"),
         (["distill", "--epochs", "0"], "at least 1"),
-        (["distill", "--epochs", "many"], "invalid positive_int"),
+        (["distill", "--epochs", "many"], "expected int"),
         (["distill", "--teacher", "missing.safetensors"], "no checkpoint"),
         (["evaluate", "missing.safetensors"], "no checkpoint"),
         (["bench", "missing.safetensors", "--batch-sizes", "1,x"], "batch-sizes"),
