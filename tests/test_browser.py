@@ -81,7 +81,7 @@ def test_dashboard_in_a_browser(server, page):
         open_page(page, f"{server}/draw", "Draw a digit")  # a fresh, empty canvas
         page.wait_for_selector(CANVAS)
         page.evaluate(WATCH_ANSWER)
-        draw(page, page.locator(CANVAS).bounding_box(), digit)
+        draw(page, digit)
         found = wait_for_predictions(page)
         answers.append(answer_seconds(page))
         assert found["Teacher says"] == str(digit), f"teacher read a drawn {digit} as {found['Teacher says']}"

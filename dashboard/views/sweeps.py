@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import charts
-from dashboard.models import ROOT, runs_dir
+from kd.catalog import ROOT, Settings
 from kd.stats import GainStat, gains
 from kd.sweep_results import DONE, RESULTS_FILE, SWEEP_FILE, read_results, read_sweep_record
 
@@ -24,7 +24,7 @@ def results_dir() -> Path:
 def sweep_folders() -> list[Path]:
     """Every folder under results/ and runs/ (or the folders themselves) that holds a sweep."""
     found = []
-    for parent in (results_dir(), runs_dir()):
+    for parent in (results_dir(), Settings.from_env().runs_dir):
         for folder in (parent, *sorted(parent.glob("*/"))):
             if (folder / RESULTS_FILE).is_file() and (folder / SWEEP_FILE).is_file():
                 found.append(folder)
