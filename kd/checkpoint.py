@@ -82,6 +82,16 @@ def atomic_write(path: Path, content: bytes) -> None:
         raise
 
 
+def write_cache_file(path: Path, content: bytes, keep: int) -> None:
+    """atomic_write, then remove all but the `keep` newest files with the same suffix beside it.
+
+    Every new model (and every test run) adds a cache file: the folder must not grow for ever.
+    """
+    atomic_write(path, content)
+    for old in sorted(path.parent.glob(f"*{path.suffix}"), key=lambda file: file.stat().st_mtime)[:-keep]:
+        old.unlink(missing_ok=True)
+
+
 def atomic_write_json(path: Path, data: Any) -> None:
     atomic_write(path, (json.dumps(data, indent=2) + "\n").encode())
 

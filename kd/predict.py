@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from kd.checkpoint import atomic_write, weights_checksum
+from kd.checkpoint import weights_checksum, write_cache_file
 from kd.data import MNIST
 
 log = logging.getLogger(__name__)
@@ -66,9 +66,7 @@ def cached_logits(model: torch.nn.Module, images: torch.Tensor, data: MNIST, spl
     buffer = io.BytesIO()
     np.save(buffer, computed.numpy())
     try:
-        atomic_write(path, buffer.getvalue())
-        for old in sorted(folder.glob("*.npy"), key=lambda file: file.stat().st_mtime)[:-KEEP_CACHED_LOGITS]:
-            old.unlink(missing_ok=True)  # every new teacher (and every test run) adds files: keep the newest
+        write_cache_file(path, buffer.getvalue(), keep=KEEP_CACHED_LOGITS)
     except OSError as exc:
         log.warning("cannot write the logits cache in %s (%s): working without it", folder, exc)
     return computed

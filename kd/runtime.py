@@ -111,9 +111,7 @@ def cached_onnx(path: str | Path, model: torch.nn.Module, folder: Path | None = 
         pass  # not exported yet
     graph, _ = export_model(model, name=str(path))
     try:
-        checkpoint.atomic_write(file, graph)
-        for old in sorted(folder.glob("*.onnx"), key=lambda each: each.stat().st_mtime)[:-KEEP_CACHED_EXPORTS]:
-            old.unlink(missing_ok=True)
+        checkpoint.write_cache_file(file, graph, keep=KEEP_CACHED_EXPORTS)
     except OSError as exc:
         log.warning("could not cache the ONNX export of %s in %s (%s); using it from memory", path, folder, exc)
     return graph
