@@ -1,13 +1,16 @@
 """Teacher and student CNNs. Both return raw logits (B, 10): distillation needs them unsoftened.
 
 One class serves both: a stack of conv + BatchNorm + ReLU stages with 2x2 max-pooling between
-stages, then global average pooling and a linear classifier. The presets below are the shipped
-teacher and student; the config travels in checkpoints.
+stages, then average pooling (over the whole map, or to a small grid) and a linear classifier.
+The presets below are the shipped teacher and student; the config travels in checkpoints.
 
 The student is built for latency at batch 1, where each layer's fixed cost outweighs its
 arithmetic: three convs to the teacher's four, the first a 5x5 with stride 2 that goes straight
-to 14x14 (no pooling layer, a quarter of the work at full resolution), and wide enough layers
-that the arithmetic of a large batch runs efficiently.
+to 14x14 (no pooling layer, a quarter of the work at full resolution). Its classifier sees the
+last 7x7 map pooled to 3x3 rather than to one value per channel: with so few channels, where a
+stroke is carries much of what tells a 4 from a 9, and keeping it made short runs learn far
+faster (5,000 images x 2 epochs: 97.97 % against 96.11 % from labels alone; README, "Short
+runs and the recipe").
 """
 
 from __future__ import annotations
@@ -28,10 +31,17 @@ class ConvNetConfig:
     stem_kernel: int = 3  # kernel size of the first conv
     stem_stride: int = 1  # stride of the first conv: 2 halves the resolution without a pooling layer
     kernels: tuple[int, ...] | None = None  # kernel size per stage (first conv excepted); None: all 3
+    head_grid: int = 1  # the last map is average-pooled to head_grid x head_grid for the classifier; 1: global
+
+    @property
+    def feature_size(self) -> int:
+        """Side of the last feature map for a 28x28 input (the stem's stride, then a 2x2 pool per stage)."""
+        size = (28 - 1) // self.stem_stride + 1
+        return size // 2 ** (len(self.stages) - 1)
 
 
 TEACHER = ConvNetConfig(stages=((32,), (64, 64), (128,)), dropout=0.2)
-STUDENT = ConvNetConfig(stages=((16, 24), (32,)), stem_kernel=5, stem_stride=2)  # 28 -> 14 -> 7
+STUDENT = ConvNetConfig(stages=((12, 20), (28,)), stem_kernel=5, stem_stride=2, head_grid=3)  # 28 -> 14 -> 7 -> 3
 
 
 class ConvNet(nn.Module):
@@ -61,15 +71,30 @@ class ConvNet(nn.Module):
                 ]
                 in_channels = width
         self.features = nn.Sequential(*layers)
+        self.head_pool = _grid_pool(config.feature_size, config.head_grid)
         self.dropout = nn.Dropout(config.dropout)
-        self.classifier = nn.Linear(in_channels, config.num_classes)
+        self.classifier = nn.Linear(in_channels * config.head_grid**2, config.num_classes)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         if images.dim() == 3:  # (B, 28, 28) -> (B, 1, 28, 28)
             images = images.unsqueeze(1)
         features = self.features(images)  # (B, C, 7, 7)
-        pooled = features.mean(dim=(2, 3))  # (B, C)
+        pooled = self.head_pool(features).flatten(1)  # (B, C * head_grid^2)
         return self.classifier(self.dropout(pooled))  # (B, 10)
+
+
+def _grid_pool(size: int, grid: int) -> nn.Module:
+    """Average pooling of a size x size map to grid x grid, as a plain AvgPool2d (7 -> 3: 3x3 windows, stride 2).
+
+    Plain pooling rather than adaptive pooling, which the ONNX exporter cannot write when the
+    grid does not divide the map; the windows are the same ones adaptive pooling would use.
+    """
+    if grid == 1:
+        return nn.AdaptiveAvgPool2d(1)
+    if not 1 < grid <= size:
+        raise ValueError(f"head_grid must be from 1 to the feature map's size {size}, got {grid}")
+    stride = size // grid
+    return nn.AvgPool2d(size - (grid - 1) * stride, stride)
 
 
 ARCHITECTURES = {"convnet": (ConvNet, ConvNetConfig)}

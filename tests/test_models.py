@@ -72,3 +72,21 @@ def test_fused_model_gives_the_same_logits_with_fewer_layers():
     assert torch.allclose(model(images), fused(images), atol=1e-5)
     assert not any(isinstance(layer, torch.nn.BatchNorm2d) for layer in fused.modules())
     assert any(isinstance(layer, torch.nn.BatchNorm2d) for layer in model.modules())  # original untouched
+
+
+def test_head_grid_pools_the_last_map_like_adaptive_pooling():
+    # the student's classifier sees the 7x7 map pooled to 3x3: where the strokes are, not just how much
+    config = ConvNetConfig(stages=((4, 6), (8,)), stem_kernel=5, stem_stride=2, head_grid=3)
+    model = ConvNet(config).eval()
+    assert config.feature_size == 7 and model.classifier.in_features == 8 * 9
+    features = model.features(torch.rand(2, 1, 28, 28))
+    expected = model.classifier(torch.nn.functional.adaptive_avg_pool2d(features, 3).flatten(1))
+    assert torch.allclose(model.classifier(model.head_pool(features).flatten(1)), expected, atol=1e-6)
+    with pytest.raises(ValueError, match="head_grid"):
+        ConvNet(ConvNetConfig(stages=((4,), (8,)), head_grid=20))  # larger than the 14x14 map
+
+
+def test_global_head_is_the_mean_over_the_map():
+    model = ConvNet(PRESETS["teacher"]).eval()
+    features = model.features(torch.rand(2, 1, 28, 28))
+    assert torch.allclose(model.head_pool(features).flatten(1), features.mean(dim=(2, 3)), atol=1e-6)

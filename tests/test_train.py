@@ -122,11 +122,11 @@ def test_config_accepts_the_edges():
 
 def test_auto_batch_size_gives_short_runs_enough_steps_and_keeps_the_full_budget():
     assert auto_batch_size(60_000, 12) == 128  # the full-budget recipe is unchanged
-    assert auto_batch_size(60_000, 1) == 128
-    assert auto_batch_size(5_000, 2) == 25
+    assert auto_batch_size(60_000, 1) == 96  # one epoch still takes 625 steps
+    assert auto_batch_size(5_000, 2) == 16  # 625 steps
     assert auto_batch_size(1_000, 3) == AUTO_MIN_BATCH
     config = TrainConfig(epochs=2, limit=5_000).resolved(60_000)
-    assert config.batch_size == 25 and TrainConfig(batch_size=64).resolved(100).batch_size == 64
+    assert config.batch_size == 16 and TrainConfig(batch_size=64).resolved(100).batch_size == 64
 
 
 def test_a_diverging_run_stops_with_a_clear_error_and_saves_nothing(mnist, tmp_path, monkeypatch):
