@@ -103,3 +103,37 @@ def markdown(stats: list[GainStat]) -> str:
             f"| {s.mean_accuracy:.2%} | {s.mean_baseline_accuracy:.2%} | {s.mean_gain * 100:+.2f} | {ci} | {verdict} |"
         )
     return "\n".join(lines)
+
+
+def summary(stats: list[GainStat]) -> str:
+    """The sweep in plain words, from its numbers: per data budget where KD helps or hurts beyond noise,
+    then the mean gain by temperature and by alpha. Regenerated with the table, never typed by hand."""
+    lines = []
+    budgets = sorted({(s.limit, s.epochs, s.augment) for s in stats})
+    for limit, epochs, augment in budgets:
+        mine = [s for s in stats if (s.limit, s.epochs, s.augment) == (limit, epochs, augment)]
+        helps = sum(s.significant and s.mean_gain > 0 for s in mine)
+        hurts = sum(s.significant and s.mean_gain < 0 for s in mine)
+        best, worst = max(mine, key=lambda s: s.mean_gain), min(mine, key=lambda s: s.mean_gain)
+        lines.append(
+            f"- **{limit:,} images x {epochs} epoch{'s' if epochs != 1 else ''}{', augmented' if augment else ''}** "
+            f"(scratch student {mine[0].mean_baseline_accuracy:.2%}): KD helps beyond noise in {helps} of "
+            f"{len(mine)} (T, alpha) settings and hurts in {hurts}; best {_setting(best)}, worst {_setting(worst)}."
+        )
+    for name, key in (("temperature", "temperature"), ("alpha", "alpha")):
+        values = sorted({getattr(s, key) for s in stats})
+        means = ", ".join(
+            f"{value:g}: {100 * _mean([s.mean_gain for s in stats if getattr(s, key) == value]):+.2f}"
+            for value in values
+        )
+        lines.append(f"- Mean paired gain in points by {name}, over every budget and the other setting: {means}.")
+    return "\n".join(lines)
+
+
+def _setting(stat: GainStat) -> str:
+    interval = "" if stat.ci_low is None else f", CI {stat.ci_low * 100:+.2f} to {stat.ci_high * 100:+.2f}"
+    return f"{stat.mean_gain * 100:+.2f} points at T = {stat.temperature:g}, alpha = {stat.alpha:g}{interval}"
+
+
+def _mean(values: list[float]) -> float:
+    return sum(values) / len(values)

@@ -158,7 +158,7 @@ def add_sweep_report_flags(parser: argparse.ArgumentParser) -> None:
 
 def run_sweep_report(args: argparse.Namespace) -> dict[str, Any]:
     from kd.report import write_into_readme
-    from kd.stats import gains, markdown
+    from kd.stats import gains, markdown, summary
 
     folder = Path(args.folder)
     if not (folder / RESULTS_FILE).is_file() or not (folder / SWEEP_FILE).is_file():
@@ -170,6 +170,8 @@ def run_sweep_report(args: argparse.Namespace) -> dict[str, Any]:
     recipe = " ".join(f"{key}={value}" for key, value in sweep["recipe"].items())
     table = "\n".join(
         [
+            summary(stats) if stats else "No distilled cell has its scratch baseline yet.",
+            "",
             markdown(stats),
             "",
             f"{done} of {sweep['cells']} cells done ({len(results) - done} failed). Gains are paired with the scratch "

@@ -28,7 +28,7 @@ GRID_FIELDS = ("temperature", "alpha", "seed", "limit", "epochs")  # set per cel
 @dataclass(frozen=True)
 class SweepGrid:
     temperatures: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0)
-    alphas: tuple[float, ...] = (0.0, 0.5, 0.9)  # 0 adds the scratch baselines
+    alphas: tuple[float, ...] = (0.0, 0.5, 0.9, 1.0)  # 0 adds the scratch baselines, 1 is the teacher alone
     seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
     limits: tuple[int, ...] = (1000, 5000, 60000)  # training images
     epochs: tuple[int, ...] = (3,)

@@ -23,3 +23,13 @@ def test_tutorial_loop_sees_our_images_and_computes_our_loss(mnist, tiny_checkpo
         ours = distillation_loss(student_logits, teacher_logits, labels, temperature, alpha)
         theirs = tutorial_loss(student_logits, teacher_logits, labels, temperature, alpha)
         assert theirs.item() == pytest.approx(ours.item(), rel=1e-5)
+
+
+def test_short_runs_measure_the_command_lines_defaults():
+    from benchmarks.short_runs import cli_config
+    from kd.train import TrainConfig
+
+    config = cli_config(5000, 2, 0.9, 3)
+    assert config == TrainConfig(epochs=2, alpha=0.9, temperature=4.0, augment=False, limit=5000, seed=3)
+    assert config.batch_size is None and config.learning_rate is None  # auto, as with no flags
+    assert config.resolved(60_000).batch_size == 16

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from kd.stats import gains, markdown, paired_ci
+from kd.stats import gains, markdown, paired_ci, summary
 from kd.sweep_results import DONE, FAILED, CellResult
 
 T_975_DF3 = 3.182446  # Student t, 97.5 % quantile, 3 degrees of freedom (any printed t table)
@@ -81,3 +81,16 @@ def test_markdown_says_where_the_ci_excludes_zero():
     table = markdown(gains(rows))
     assert "| 1,000 | 1 | no | 4 | 0.5 | 3 | 92.10% | 90.00% | +2.10 |" in table
     assert "**yes, KD helps**" in table
+
+
+def test_summary_counts_where_kd_helps_and_hurts_per_budget_and_averages_by_setting():
+    rows = [cell(0.0, s, 0.90) for s in range(3)]
+    rows += [cell(0.5, s, 0.92 + s / 1000, temperature=2.0) for s in range(3)]  # +2.1 points, tight: helps
+    rows += [cell(0.5, s, 0.88 - s / 1000, temperature=4.0) for s in range(3)]  # -2.1 points, tight: hurts
+    rows += [cell(0.9, s, (0.89, 0.91, 0.905)[s], temperature=4.0) for s in range(3)]  # +0.17, wide: noise
+    text = summary(gains(rows))
+    assert "**1,000 images x 1 epoch** (scratch student 90.00%)" in text
+    assert "helps beyond noise in 1 of 3 (T, alpha) settings and hurts in 1" in text
+    assert "best +2.10 points at T = 2, alpha = 0.5" in text and "worst -2.10 points at T = 4, alpha = 0.5" in text
+    assert "by temperature, over every budget and the other setting: 2: +2.10, 4: -0.97." in text
+    assert "by alpha, over every budget and the other setting: 0.5: +0.00, 0.9: +0.17." in text
