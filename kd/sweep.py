@@ -30,6 +30,7 @@ from kd.data import MNIST, TRAIN_SIZE, load_mnist
 from kd.flags import to_argv
 from kd.models import PRESETS
 from kd.pipeline import train_and_save
+from kd.run_records import role
 from kd.sweep_results import (
     DONE,
     FAILED,
@@ -110,7 +111,7 @@ def run_cell(
     with tempfile.TemporaryDirectory(prefix="kd-cell-") as scratch, torch_threads(CELL_THREADS):
         out = Path(checkpoint_dir or scratch) / cell_name(config)
         metadata = train_and_save(
-            "scratch student" if config.alpha == 0 else "distilled student",
+            role(config),
             PRESETS["student"],
             config,
             data,
