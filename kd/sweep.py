@@ -43,7 +43,7 @@ from kd.sweep_results import (
     read_results,
     record,
 )
-from kd.train import Progress, TrainConfig
+from kd.train import Progress, TrainConfig, torch_threads
 
 # Every cell trains with one torch thread, whatever the backend: the order of float sums depends on
 # the thread count, and in a short run that difference grows into points of accuracy (2,000 images,
@@ -77,17 +77,6 @@ def distill_command(config: TrainConfig, teacher_path: str | Path, out: Path | N
     """The command that trains this cell again, with the cell's thread count (OMP_NUM_THREADS sets torch's)."""
     argv = [*to_argv(config), "--teacher", str(teacher_path)] + (["--out", str(out)] if out is not None else [])
     return f"OMP_NUM_THREADS={CELL_THREADS} python -m kd distill " + shlex.join(argv)
-
-
-@contextlib.contextmanager
-def torch_threads(count: int) -> Iterator[None]:
-    """Run a block with `count` torch threads, restoring the process's setting afterwards."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(count)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
 
 
 def cell_name(config: TrainConfig) -> str:
