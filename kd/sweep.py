@@ -58,7 +58,12 @@ def expand(grid: SweepGrid, recipe: TrainConfig) -> list[TrainConfig]:
     An alpha = 0 cell ignores the temperature, so it appears once per (limit, epochs, seed),
     with the recipe's temperature. TrainConfig checks every value (temperature > 0, ...).
     """
-    cells: dict[tuple, TrainConfig] = {}
+    return list(iter_cells(grid, recipe))
+
+
+def iter_cells(grid: SweepGrid, recipe: TrainConfig) -> Iterator[TrainConfig]:
+    """The cells of `expand`, one at a time: a capped caller stops after the first few of a grid typed in a form."""
+    seen: set[tuple] = set()
     for seed in grid.seeds:
         for limit in grid.limits:
             if not 1 <= limit <= TRAIN_SIZE:
@@ -69,8 +74,9 @@ def expand(grid: SweepGrid, recipe: TrainConfig) -> list[TrainConfig]:
                         cell = dataclasses.replace(
                             recipe, temperature=temperature, alpha=alpha, seed=seed, limit=limit, epochs=epochs
                         )
-                        cells.setdefault(cell_key(cell), cell)
-    return list(cells.values())
+                        if cell_key(cell) not in seen:
+                            seen.add(cell_key(cell))
+                            yield cell
 
 
 def distill_command(config: TrainConfig, teacher_path: str | Path, out: Path | None = None) -> str:
