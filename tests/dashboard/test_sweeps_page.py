@@ -135,3 +135,18 @@ def test_a_sweep_the_server_may_not_train_is_a_friendly_error(tmp_path, monkeypa
     assert not at.exception and not at.success
     assert "This sweep was not launched" in at.error[0].value and message in at.error[0].value
     assert not list(Path(os.environ["KD_RUNS_DIR"]).glob("sweep-*"))
+
+
+def test_the_owner_stops_a_sweep_and_keeps_the_cells_recorded_so_far(tmp_path, monkeypatch):
+    at = fill_sweep_form(open_sweeps(tmp_path, monkeypatch), seeds="0, 1, 2", images=1000, epochs=1)  # 9 cells
+    assert "Your sweep" in " ".join(str(c.value) for c in at.caption)
+    next(button for button in at.button if button.label == "Stop my sweep").click().run()
+    deadline = time.monotonic() + 60
+    while any(button.label == "Stop my sweep" for button in at.button):  # shown while the sweep is in flight
+        assert time.monotonic() < deadline, "the sweep did not stop"
+        time.sleep(0.2)
+        at.run()
+    assert not at.exception and not at.error
+    folder = at.selectbox(key="sweep_folder").value
+    assert len(read_results(folder / "results.csv")) < 9
+    assert "of 9 cells done" in " ".join(str(m.value) for m in at.markdown)
