@@ -1,6 +1,6 @@
 """Time the dashboard's default run as the Distill page launches it: `python -m benchmarks.dashboard_run`.
 
-Runs `RunSettings()` through a `RunManager` in a temporary runs folder (so the same-budget
+Runs `DASHBOARD_RUN` (kd.run_records) through a `RunManager` in a temporary runs folder (so the same-budget
 scratch baseline is trained too, as on a first visit), then once more (baseline cached).
 """
 
@@ -9,14 +9,16 @@ from __future__ import annotations
 import json
 import tempfile
 import time
+from dataclasses import asdict
 
-from kd.runs import RunManager, RunSettings
-from kd.train import Progress
+from kd.run_records import DASHBOARD_RUN
+from kd.runs import RunManager
+from kd.train import Progress, TrainConfig
 
 TEACHER = "checkpoints/teacher.safetensors"
 
 
-def timed_run(manager: RunManager, settings: RunSettings) -> dict:
+def timed_run(manager: RunManager, settings: TrainConfig) -> dict:
     start = time.perf_counter()
     run = manager.wait(manager.launch(settings).id)
     if run.metadata is None:
@@ -33,11 +35,10 @@ def timed_run(manager: RunManager, settings: RunSettings) -> dict:
 
 
 def main() -> dict:
-    settings = RunSettings()
     with tempfile.TemporaryDirectory() as folder:
         manager = RunManager(folder, TEACHER)
-        report = {"settings": settings.__dict__, "first": timed_run(manager, settings)}
-        report["again"] = timed_run(manager, settings)
+        report = {"settings": asdict(DASHBOARD_RUN), "first": timed_run(manager, DASHBOARD_RUN)}
+        report["again"] = timed_run(manager, DASHBOARD_RUN)
         manager.shutdown()
     print(json.dumps(report))
     return report

@@ -10,6 +10,7 @@ device="auto" picks it up; elsewhere the decorator does nothing.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Iterator
 
@@ -18,7 +19,9 @@ import spaces
 
 from dashboard import charts
 from dashboard import gradio_models as models
-from kd.runs import CANCELLED, DONE, FAILED, QUEUED, Run, RunSettings
+from kd.run_records import DASHBOARD_RUN
+from kd.runs import CANCELLED, DONE, FAILED, QUEUED, Run
+from kd.train import TrainConfig
 
 POLL_SECONDS = 0.5
 FORMULA = (
@@ -81,7 +84,7 @@ def refreshed(teacher: bool) -> gr.Dropdown:
 
 
 @spaces.GPU(duration=120)
-def watch(settings: RunSettings, session: str) -> Iterator[tuple]:
+def watch(settings: TrainConfig, session: str) -> Iterator[tuple]:
     """Launch a run and stream (status, curves, card, F1 chart, student choices) until it ends."""
     manager = models.run_manager()
     try:
@@ -104,7 +107,13 @@ def watch(settings: RunSettings, session: str) -> Iterator[tuple]:
 
 
 def launch(temperature: float, alpha: float, epochs: float, images: float, seed: float, request: gr.Request):
-    settings = RunSettings(float(temperature), float(alpha), int(epochs), int(images), int(seed))
+    try:  # the API takes any numbers: TrainConfig refuses bad ones (alpha 1.5) with a readable message
+        settings = dataclasses.replace(
+            DASHBOARD_RUN, temperature=float(temperature), alpha=float(alpha), epochs=int(epochs),
+            limit=int(images), seed=int(seed),
+        )  # fmt: skip
+    except ValueError as exc:
+        raise gr.Error(str(exc), print_exception=False) from None
     yield from watch(settings, request.session_hash or "")
 
 
@@ -124,16 +133,16 @@ def build(student_selector: gr.Dropdown) -> None:
     )
     with gr.Row():
         with gr.Column():
-            temperature = gr.Slider(0.5, 20.0, 4.0, step=0.5, label="Temperature T")
-            alpha = gr.Slider(0.0, 1.0, 0.9, step=0.05, label="Alpha")
+            temperature = gr.Slider(0.5, 20.0, DASHBOARD_RUN.temperature, step=0.5, label="Temperature T")
+            alpha = gr.Slider(0.0, 1.0, DASHBOARD_RUN.alpha, step=0.05, label="Alpha")
             gr.Markdown(FORMULA, elem_id="alpha-formula")
         with gr.Column():
-            epochs = gr.Slider(1, manager.max_epochs, 2, step=1, label="Epochs")
+            epochs = gr.Slider(1, manager.max_epochs, DASHBOARD_RUN.epochs, step=1, label="Epochs")
             images = gr.Slider(
-                100, manager.max_limit, min(5000, manager.max_limit), step=100, label="Training images",
+                100, manager.max_limit, min(DASHBOARD_RUN.limit, manager.max_limit), step=100, label="Training images",
                 info="The first N images of the 60,000 MNIST training set.",
             )  # fmt: skip
-            seed = gr.Number(0, label="Seed", precision=0, minimum=0, maximum=9_999)
+            seed = gr.Number(DASHBOARD_RUN.seed, label="Seed", precision=0, minimum=0, maximum=9_999)
     with gr.Row():
         start = gr.Button("Launch run", variant="primary")
         stop = gr.Button("Cancel run")

@@ -24,8 +24,10 @@ from kd.data import MNIST, load_mnist
 from kd.evaluate import disagreements
 from kd.limits import Limits, RateLimit
 from kd.preprocess import canvas_to_mnist, decode_drawing
+from kd.run_records import DASHBOARD_RUN
 from kd.runs import RunManager
 from kd.runtime import Predictor
+from kd.sweep_queue import SweepQueue
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +117,17 @@ def _run_manager(settings: Settings, server_limits: Limits) -> RunManager:
 def run_manager() -> RunManager:
     """The one run queue of this server process, shared by every visitor."""
     return _run_manager(Settings.from_env(), limits())
+
+
+@st.cache_resource
+def _sweep_queue(settings: Settings, server_limits: Limits) -> SweepQueue:
+    # every cell is the Distill page's run with the grid's values
+    return SweepQueue(_run_manager(settings, server_limits), DASHBOARD_RUN)
+
+
+def sweep_queue() -> SweepQueue:
+    """The sweeps launched from the Sweeps page, their cells queued on the run queue's one worker."""
+    return _sweep_queue(Settings.from_env(), limits())
 
 
 def digit_from_canvas(raw: bytes | None) -> np.ndarray | None:
@@ -209,5 +222,5 @@ def disagreement_gallery(a: ModelEntry, b: ModelEntry, limit: int = 40) -> list[
 
 
 def training_busy() -> bool:
-    """True while a run trains: measurements taken now share the CPUs with it."""
-    return run_manager().running() is not None
+    """True while a run or a sweep's cell trains: measurements taken now share the CPUs with it."""
+    return run_manager().running() is not None or sweep_queue().training()

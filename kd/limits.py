@@ -32,6 +32,8 @@ class Limits:
     max_images: int = _bounded(10_000, 200, 60_000)  # training images per run
     max_queued: int = _bounded(8, 1, 100)  # runs waiting behind the one that trains, all visitors together
     runs_per_visitor: int = _bounded(1, 1, 100)  # waiting or training runs one visitor session may have
+    # sweeps from the Sweeps page: one per visitor, their cells taking turns with runs on the one worker
+    max_sweep_cells: int = _bounded(12, 1, 1000)  # cells in one sweep (at most max_queued sweeps at once)
     # saved runs: each is ~60 KB, but a visitor can make thousands an hour; the oldest go first
     max_saved_runs: int = _bounded(100, 1, 100_000)  # finished runs kept in the runs folder
     max_saved_megabytes: int = _bounded(100, 1, 1_000_000)  # total size of the runs folder's run files

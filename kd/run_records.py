@@ -1,4 +1,4 @@
-"""What a run is: its settings, its status and progress, and the command line that reproduces it.
+"""What a run is: its settings (a `TrainConfig`), its status and progress, and the command that reproduces it.
 
 Kept apart from the queue (`kd.runs`) so front ends can read these records without the worker.
 """
@@ -29,34 +29,21 @@ class Status(StrEnum):
 QUEUED, RUNNING, DONE, FAILED, CANCELLED = Status  # the names other modules import
 
 
-@dataclass(frozen=True)
-class RunSettings:
-    temperature: float = 4.0  # softening of both models' logits in the soft term
-    alpha: float = 0.9  # share of the soft-target term: 0 = labels only, 1 = teacher only
-    epochs: int = 2  # passes over the training subset
-    limit: int = 5000  # first `limit` training images
-    seed: int = 0  # weights init and shuffling
+# The run the dashboards offer first, and the budget their widgets start from. It states every value the
+# widgets set, since TrainConfig's own defaults are the full-budget recipe's (10 epochs, alpha 0, all
+# images). No augmentation: a short run then computes the teacher's logits once and caches them.
+DASHBOARD_RUN = TrainConfig(epochs=2, limit=5000, alpha=0.9, temperature=4.0, augment=False)
 
-    def train_config(self) -> TrainConfig:
-        """The training config of this run (validates temperature and alpha)."""
-        return TrainConfig(
-            epochs=self.epochs,
-            temperature=self.temperature,
-            alpha=self.alpha,
-            augment=False,  # short runs: teacher logits are computed once and cached
-            limit=self.limit,
-            seed=self.seed,
-        )
 
-    @property
-    def role(self) -> str:
-        return "scratch student" if self.alpha == 0 else "distilled student"
+def role(config: TrainConfig) -> str:
+    """What a student trained with `config` is called in its checkpoint: alpha = 0 trains on labels alone."""
+    return "scratch student" if config.alpha == 0 else "distilled student"
 
 
 @dataclass
 class Run:
     id: str
-    settings: RunSettings
+    settings: TrainConfig  # validated when it was built: temperature > 0, 0 <= alpha <= 1, ...
     path: Path  # where the checkpoint is written when the run finishes
     status: Status = QUEUED
     progress: list[Progress] = field(default_factory=list)
@@ -86,8 +73,8 @@ class Run:
         return last.elapsed / last.step * (last.total_steps - last.step)
 
 
-def command_for(settings: RunSettings, teacher_path: Path, out: Path, threads: int | None = None) -> str:
+def command_for(settings: TrainConfig, teacher_path: Path, out: Path, threads: int | None = None) -> str:
     """The command line that reproduces a run (trained with `threads` torch threads: the count changes the sums)."""
-    arguments = ["--teacher", str(teacher_path), *to_argv(settings.train_config()), "--out", str(out)]
+    arguments = ["--teacher", str(teacher_path), *to_argv(settings), "--out", str(out)]
     arguments += ["--threads", str(threads)] if threads is not None else []
     return "python -m kd distill " + shlex.join(arguments)

@@ -23,13 +23,13 @@ from typing import Any, TypeVar
 
 from kd import checkpoint
 from kd.baselines import baseline_metrics
-from kd.data import MNIST, load_mnist
+from kd.data import MNIST, TRAIN_SIZE, load_mnist
 from kd.limits import Limits
 from kd.models import PRESETS
 from kd.pipeline import train_and_save
-from kd.run_records import CANCELLED, DONE, FAILED, QUEUED, RUNNING, Run, RunSettings, Status, command_for
+from kd.run_records import CANCELLED, DONE, FAILED, QUEUED, RUNNING, Run, Status, command_for, role
 from kd.run_store import RUN_ID, RunStore
-from kd.train import Cancelled, Progress, torch_threads
+from kd.train import Cancelled, Progress, TrainConfig, torch_threads
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -40,7 +40,7 @@ SERVER_TRAIN_THREADS = 1  # torch threads for a run on a shared server: the othe
 KEEP_ENDED = 100  # ended runs remembered in memory (their progress); saved runs stay on disk regardless
 __all__ = [  # the records live in kd.run_records; importable from here as they always were
     "CANCELLED", "DONE", "FAILED", "QUEUED", "RUNNING", "RUN_ID",
-    "NotYours", "Run", "RunManager", "RunSettings", "Status", "command_for",
+    "NotYours", "Run", "RunManager", "Status", "command_for",
 ]  # fmt: skip
 
 
@@ -92,17 +92,20 @@ class RunManager:
 
     # --- launching and watching -------------------------------------------------------
 
-    def check(self, settings: RunSettings) -> None:
-        """Raise ValueError with a readable message if these settings may not run here."""
-        settings.train_config()  # temperature > 0, 0 <= alpha <= 1, epochs and limit >= 1
-        if not 1 <= settings.epochs <= self.max_epochs:
+    def check(self, settings: TrainConfig) -> None:
+        """Raise ValueError with a readable message if these settings may not run here.
+
+        TrainConfig itself refused bad values when it was built (temperature > 0, 0 <= alpha <= 1,
+        epochs and limit >= 1); this adds the server's caps. No limit means the whole training set.
+        """
+        if settings.epochs > self.max_epochs:
             raise ValueError(f"epochs must be between 1 and {self.max_epochs} on this server")
-        if not 1 <= settings.limit <= self.max_limit:
+        if (settings.limit or TRAIN_SIZE) > self.max_limit:
             raise ValueError(f"the training subset must be between 1 and {self.max_limit:,} images on this server")
         if not self.teacher_path.is_file():
             raise ValueError(f"no teacher checkpoint at {self.teacher_path.name}: a run needs the teacher")
 
-    def launch(self, settings: RunSettings, owner: str | None = None) -> Run:
+    def launch(self, settings: TrainConfig, owner: str | None = None) -> Run:
         """Queue a run for `owner` (a visitor session's token); the worker starts it after the runs before it."""
         self.check(settings)
         with self._lock:
@@ -236,16 +239,20 @@ class RunManager:
         with torch_threads(SERVER_TRAIN_THREADS):
             return self._train_on_this_thread(run)
 
-    def _train_on_this_thread(self, run: Run) -> dict[str, Any]:
+    def data(self) -> MNIST:
+        """The training data, loaded once on first use; called on the worker, where runs and sweep cells train."""
         if self._data is None:
             self._data = self._load_data()
+        return self._data
+
+    def _train_on_this_thread(self, run: Run) -> dict[str, Any]:
         teacher = checkpoint.load(self.teacher_path)
         out = run.path.with_suffix("")
         train_and_save(
-            run.settings.role,
+            role(run.settings),
             PRESETS["student"],
-            run.settings.train_config(),
-            self._data,
+            run.settings,
+            self.data(),
             out,
             command_for(run.settings, self.teacher_path, out, threads=SERVER_TRAIN_THREADS),
             teacher=teacher,  # also the reference for the agreement metric of a scratch run
@@ -255,9 +262,7 @@ class RunManager:
         )
         metadata = checkpoint.read_metadata(run.path)  # as saved, with versions and the weights' checksum
         # the fair comparison: a scratch student of the same budget and seed, trained once and cached
-        metadata["baseline"] = baseline_metrics(
-            run.settings.train_config(), self._data, teacher, self.runs_dir / "baselines"
-        )
+        metadata["baseline"] = baseline_metrics(run.settings, self.data(), teacher, self.runs_dir / "baselines")
         return metadata
 
     def _prune(self, keep: str) -> None:

@@ -30,6 +30,7 @@ from kd.data import MNIST, TRAIN_SIZE, load_mnist
 from kd.flags import to_argv
 from kd.models import PRESETS
 from kd.pipeline import train_and_save
+from kd.run_records import role
 from kd.sweep_results import (
     DONE,
     FAILED,
@@ -42,7 +43,7 @@ from kd.sweep_results import (
     read_results,
     record,
 )
-from kd.train import Progress, TrainConfig
+from kd.train import Progress, TrainConfig, torch_threads
 
 # Every cell trains with one torch thread, whatever the backend: the order of float sums depends on
 # the thread count, and in a short run that difference grows into points of accuracy (2,000 images,
@@ -57,7 +58,12 @@ def expand(grid: SweepGrid, recipe: TrainConfig) -> list[TrainConfig]:
     An alpha = 0 cell ignores the temperature, so it appears once per (limit, epochs, seed),
     with the recipe's temperature. TrainConfig checks every value (temperature > 0, ...).
     """
-    cells: dict[tuple, TrainConfig] = {}
+    return list(iter_cells(grid, recipe))
+
+
+def iter_cells(grid: SweepGrid, recipe: TrainConfig) -> Iterator[TrainConfig]:
+    """The cells of `expand`, one at a time: a capped caller stops after the first few of a grid typed in a form."""
+    seen: set[tuple] = set()
     for seed in grid.seeds:
         for limit in grid.limits:
             if not 1 <= limit <= TRAIN_SIZE:
@@ -68,25 +74,15 @@ def expand(grid: SweepGrid, recipe: TrainConfig) -> list[TrainConfig]:
                         cell = dataclasses.replace(
                             recipe, temperature=temperature, alpha=alpha, seed=seed, limit=limit, epochs=epochs
                         )
-                        cells.setdefault(cell_key(cell), cell)
-    return list(cells.values())
+                        if cell_key(cell) not in seen:
+                            seen.add(cell_key(cell))
+                            yield cell
 
 
 def distill_command(config: TrainConfig, teacher_path: str | Path, out: Path | None = None) -> str:
     """The command that trains this cell again, with the cell's thread count (OMP_NUM_THREADS sets torch's)."""
     argv = [*to_argv(config), "--teacher", str(teacher_path)] + (["--out", str(out)] if out is not None else [])
     return f"OMP_NUM_THREADS={CELL_THREADS} python -m kd distill " + shlex.join(argv)
-
-
-@contextlib.contextmanager
-def torch_threads(count: int) -> Iterator[None]:
-    """Run a block with `count` torch threads, restoring the process's setting afterwards."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(count)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
 
 
 def cell_name(config: TrainConfig) -> str:
@@ -110,7 +106,7 @@ def run_cell(
     with tempfile.TemporaryDirectory(prefix="kd-cell-") as scratch, torch_threads(CELL_THREADS):
         out = Path(checkpoint_dir or scratch) / cell_name(config)
         metadata = train_and_save(
-            "scratch student" if config.alpha == 0 else "distilled student",
+            role(config),
             PRESETS["student"],
             config,
             data,

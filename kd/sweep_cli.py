@@ -22,6 +22,7 @@ from kd.sweep_results import (
     SWEEP_FILE,
     CellResult,
     SweepGrid,
+    parse_numbers,
     read_results,
     read_sweep_record,
 )
@@ -31,16 +32,13 @@ BEGIN, END = "<!-- sweep:begin -->", "<!-- sweep:end -->"
 
 
 def number_list(kind: type, minimum: float | None = None):
-    """An argparse type for comma-separated numbers, e.g. `1,2,4,8`."""
+    """An argparse type for comma-separated numbers (argparse shows an ArgumentTypeError's message)."""
 
     def parse(text: str) -> tuple:
         try:
-            values = tuple(dict.fromkeys(kind(part) for part in text.split(",")))
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected comma-separated {kind.__name__}s, got {text!r}") from None
-        if minimum is not None and min(values) < minimum:
-            raise argparse.ArgumentTypeError(f"values must be at least {minimum}, got {text!r}")
-        return values
+            return parse_numbers(text, kind, minimum)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
 
     parse.__name__ = f"list of {kind.__name__}"
     return parse

@@ -79,6 +79,20 @@ class CellResult:
 COLUMNS = [field.name for field in dataclasses.fields(CellResult)]
 
 
+def parse_numbers(text: str, kind: type, minimum: float | None = None) -> tuple:
+    """Comma-separated numbers, e.g. `1,2,4,8`, without repeats; ValueError says what is wrong.
+
+    One parser for the command line's lists and the Sweeps page's form.
+    """
+    try:
+        values = tuple(dict.fromkeys(kind(part) for part in text.split(",")))
+    except ValueError:
+        raise ValueError(f"expected comma-separated {kind.__name__}s, got {text!r}") from None
+    if minimum is not None and min(values) < minimum:
+        raise ValueError(f"values must be at least {minimum}, got {text!r}")
+    return values
+
+
 def cell_key(cell: TrainConfig | CellResult) -> tuple:
     """What identifies a cell: a baseline's temperature plays no part, so it is left out."""
     temperature = None if cell.alpha == 0 else float(cell.temperature)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+from types import SimpleNamespace
+
 import gradio as gr
 import pytest
 from drawing import draw_digit
@@ -9,7 +12,7 @@ from PIL import Image
 
 from dashboard import gradio_app, gradio_distill, gradio_draw
 from dashboard import gradio_models as models
-from kd.runs import RunSettings
+from kd.run_records import DASHBOARD_RUN
 
 
 @pytest.fixture
@@ -47,4 +50,10 @@ def test_a_blank_sketchpad_asks_for_a_drawing(empty_server):
 
 def test_a_run_without_a_teacher_is_refused_with_a_reason(empty_server):
     with pytest.raises(gr.Error, match="no teacher checkpoint"):
-        next(gradio_distill.watch(RunSettings(epochs=1, limit=100), "visitor"))
+        next(gradio_distill.watch(dataclasses.replace(DASHBOARD_RUN, epochs=1, limit=100), "visitor"))
+
+
+def test_bad_settings_from_the_api_are_refused_with_a_reason(empty_server):
+    request = SimpleNamespace(session_hash="visitor")  # what the handler reads of Gradio's request
+    with pytest.raises(gr.Error, match="alpha"):
+        next(gradio_distill.launch(4.0, 1.5, 1, 100, 0, request))

@@ -10,10 +10,11 @@ import pytest
 from kd.data import load_mnist
 from kd.models import PRESETS
 from kd.pipeline import train_and_save
-from kd.runs import CANCELLED, DONE, FAILED, QUEUED, RUNNING, RunManager, RunSettings
+from kd.run_records import DASHBOARD_RUN, role
+from kd.runs import CANCELLED, DONE, FAILED, QUEUED, RUNNING, RunManager
 from kd.train import TrainConfig
 
-TINY = RunSettings(temperature=4.0, alpha=0.5, epochs=1, limit=128, seed=0)
+TINY = dataclasses.replace(DASHBOARD_RUN, alpha=0.5, epochs=1, limit=128)
 
 
 @pytest.fixture(scope="module")
@@ -127,15 +128,24 @@ def test_a_failing_run_is_marked_failed_and_the_worker_goes_on(tmp_path, teacher
     [
         (dataclasses.replace(TINY, epochs=6), "epochs"),
         (dataclasses.replace(TINY, limit=20_000), "subset"),
-        (dataclasses.replace(TINY, alpha=1.5), "alpha"),
-        (dataclasses.replace(TINY, temperature=0.0), "temperature"),
+        (dataclasses.replace(TINY, limit=None), "subset"),  # no limit: all 60,000 images
     ],
 )
-def test_caps_and_bad_settings_are_refused(tmp_path, teacher_path, small_data, settings, message):
+def test_caps_are_refused(tmp_path, teacher_path, small_data, settings, message):
     manager = manager_for(tmp_path, teacher_path, small_data)
     with pytest.raises(ValueError, match=message):
         manager.launch(settings)
     assert manager.queued() == [] and manager.running() is None
+
+
+def test_the_dashboard_run_is_the_short_distilled_run_the_pages_offer():
+    assert DASHBOARD_RUN == TrainConfig(epochs=2, limit=5000, alpha=0.9, temperature=4.0, augment=False, seed=0)
+    assert (role(DASHBOARD_RUN), role(dataclasses.replace(DASHBOARD_RUN, alpha=0.0))) == (
+        "distilled student",
+        "scratch student",
+    )
+    with pytest.raises(ValueError, match="alpha"):  # bad settings never reach a manager: TrainConfig refuses them
+        dataclasses.replace(DASHBOARD_RUN, alpha=1.5)
 
 
 def test_a_missing_teacher_is_refused(tmp_path, small_data):

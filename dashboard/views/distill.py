@@ -1,5 +1,6 @@
 """Distill: launch short distillation runs, watch them train, compare and keep the results."""
 
+import dataclasses
 import time
 
 import streamlit as st
@@ -7,7 +8,9 @@ import streamlit as st
 from dashboard import charts, tables
 from dashboard.models import finished_runs, missing_notice, run_manager, shipped, visitor
 from dashboard.notices import guarded
-from kd.runs import CANCELLED, DONE, FAILED, QUEUED, RUNNING, Run, RunSettings
+from kd.run_records import DASHBOARD_RUN
+from kd.runs import CANCELLED, DONE, FAILED, QUEUED, RUNNING, Run
+from kd.train import TrainConfig
 
 st.title("Distill a student")
 st.write(
@@ -19,9 +22,9 @@ missing_notice()
 manager = run_manager()
 
 
-def settings_form() -> RunSettings:
+def settings_form() -> TrainConfig:
     """The run settings; each widget is bound to the URL, so a link reproduces them."""
-    defaults = RunSettings()  # one place for the defaults: kd.runs
+    defaults = DASHBOARD_RUN  # one place for the defaults: kd.run_records
     left, right = st.columns(2)
     with left:
         temperature = st.slider(
@@ -41,7 +44,9 @@ def settings_form() -> RunSettings:
             key="images", bind="query-params", help="The first N images of the 60,000 MNIST training set.",
         )  # fmt: skip
         seed = st.number_input("Seed", 0, 9_999, defaults.seed, key="seed", bind="query-params")
-    return RunSettings(temperature=temperature, alpha=alpha, epochs=epochs, limit=limit, seed=int(seed))
+    return dataclasses.replace(
+        defaults, temperature=temperature, alpha=alpha, epochs=epochs, limit=limit, seed=int(seed)
+    )
 
 
 settings = settings_form()

@@ -1,4 +1,8 @@
-"""Sweeps: where distillation beats the scratch student of the same seed, by how much, and whether it is noise."""
+"""Sweeps: where distillation beats the scratch student of the same seed, by how much, and whether it is noise.
+
+A visitor can launch a small sweep here too; kd.sweep_queue checks it against the server's caps, writes its
+folder under the runs folder and queues its cells one at a time on the run queue's worker.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +14,15 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import charts
+from dashboard.models import limits, sweep_queue, visitor
 from kd.catalog import ROOT, Settings
+from kd.run_records import DASHBOARD_RUN
 from kd.stats import GainStat, gains
+from kd.sweep_queue import QueuedSweep, grid_from_form
 from kd.sweep_results import DONE, RESULTS_FILE, SWEEP_FILE, read_results, read_sweep_record
 
 REFRESH_SECONDS = 10  # how often the page looks for new cells while a sweep is still running
+MAX_LIST_CHARS = 200  # per list in the launch form
 
 
 def results_dir() -> Path:
@@ -67,20 +75,64 @@ st.caption(
     "alpha is the share of the teacher's soft targets: 0 = labels only (the scratch baseline), 1 = teacher only."
 )
 
+
+def launch_form(expanded: bool) -> None:
+    """A small sweep within this server's caps; launching it selects its folder below."""
+    caps = limits()
+    with st.expander("Launch a small sweep", expanded=expanded), st.form("sweep_form", border=False):
+        left, right = st.columns(2)
+        lists = {  # comma-separated, like the command line's; max_chars keeps a huge paste out of the parser
+            name: left.text_input(label, default, max_chars=MAX_LIST_CHARS, key=f"sweep_form_{name}", help=help_text)
+            for name, label, default, help_text in (
+                ("temperatures", "Temperatures T", "2, 4", "Comma-separated, each above 0."),
+                ("alphas", "Alphas", f"0, {DASHBOARD_RUN.alpha:g}", "Comma-separated, 0 to 1. 0 (scratch) is needed."),
+                ("seeds", "Seeds", "0, 1, 2", "Comma-separated whole numbers."),
+            )
+        }
+        images = right.number_input("Training images per cell", 1, None, min(DASHBOARD_RUN.limit, caps.max_images),
+                                    100, key="sweep_form_images")  # fmt: skip
+        epochs = right.number_input("Epochs per cell", 1, None, DASHBOARD_RUN.epochs, key="sweep_form_epochs")
+        st.caption(
+            f"One cell per seed and (T, alpha) pair, plus one scratch baseline per seed; this server trains at most "
+            f"{caps.max_sweep_cells} cells per sweep, {caps.max_images:,} images and {caps.max_epochs} epochs per "
+            "cell, and one sweep per visitor at a time. The cells take turns with everyone's runs on the one "
+            "training worker: a run launched meanwhile waits for at most one cell of each sweep."
+        )
+        launched = st.form_submit_button("Launch sweep", type="primary")
+    if launched:
+        try:
+            grid = grid_from_form(**lists, images=images, epochs=epochs)
+            sweep = sweep_queue().launch(grid, owner=visitor())
+        except ValueError as exc:
+            st.error(f"This sweep was not launched: {exc}.")
+        else:
+            st.session_state["sweep_folder"] = sweep.folder  # the selector below shows it
+            st.success(f"Launched {len(sweep.cells)} cells; their results appear below as they finish.")
+
+
+launch_form(expanded=not sweep_folders())
 folders = sweep_folders()
 if not folders:
     st.info(
-        "No sweep yet. Run one from a terminal, for example "
+        "No sweep yet. Launch a small one above, or run a larger one from a terminal, for example "
         "`python -m kd sweep --temperatures 2,4 --alphas 0,0.9 --seeds 0,1,2 --limits 2000 --epochs 1 "
         "--out runs/my-sweep`, and it appears here as its cells finish (any folder under `runs/` or `results/` "
         "that holds a `results.csv` and a `sweep.json`)."
     )
     st.stop()
 folder = st.selectbox("Sweep", folders, format_func=lambda path: str(path), key="sweep_folder")
-st.caption(
-    "Launching a sweep from this page will go through the dashboard's run queue; for now start one with "
-    "`python -m kd sweep ... --out runs/NAME` (see the README)."
-)
+
+
+def stop_control(sweep: QueuedSweep) -> None:
+    """The visitor's own sweep in flight: what it waits for, and a way to stop it."""
+    left, right = st.columns([3, 1], vertical_alignment="center")
+    left.caption(
+        "Your sweep: its cells train one at a time, each after the runs launched before it. Stopping keeps the "
+        "cells recorded so far; its command (above) run from a terminal would train the rest."
+    )
+    if right.button("Stop my sweep", key="sweep_stop"):
+        sweep_queue().cancel(sweep.id, owner=visitor())
+        st.rerun()
 
 
 def show(folder: Path) -> None:
@@ -96,6 +148,9 @@ def show(folder: Path) -> None:
     )  # fmt: skip
     with st.expander("Recipe (training settings shared by every cell)"):
         st.json(sweep["recipe"])
+    mine = sweep_queue().mine(visitor())
+    if mine is not None and mine.folder == folder:
+        stop_control(mine)
     if not stats:
         st.info("No distilled cell has its scratch baseline yet: the gains appear once both have finished.")
         return

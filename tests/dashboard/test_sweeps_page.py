@@ -1,14 +1,16 @@
-"""The Sweeps page under AppTest, on a small fake sweep written by the test."""
+"""The Sweeps page under AppTest: small fake sweeps written by the test, and a tiny one launched from the page."""
 
 from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
-from kd.sweep_results import DONE, CellResult, record
+from kd.sweep_results import DONE, CellResult, read_results, record
 
 APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
 # seed -> scratch accuracy; the KD cells add a gain per (T, alpha) and a little per-seed wobble
@@ -84,3 +86,67 @@ def test_a_sweep_without_pairs_yet_says_so(tmp_path, monkeypatch):
     at = open_sweeps(tmp_path, monkeypatch)
     assert "1 of 60 cells done" in " ".join(str(m.value) for m in at.markdown)
     assert any("No distilled cell has its scratch baseline yet" in info.value for info in at.info)
+
+
+def fill_sweep_form(at: AppTest, **values) -> AppTest:
+    """Type into the launch form (only the given fields) and press Launch sweep."""
+    for name, value in values.items():
+        widget = at.number_input if name in ("images", "epochs") else at.text_input
+        widget(key=f"sweep_form_{name}").set_value(value)
+    return next(button for button in at.button if button.label == "Launch sweep").click().run()
+
+
+def test_a_tiny_sweep_launched_from_the_page_records_its_cells_as_they_finish(tmp_path, monkeypatch):
+    at = open_sweeps(tmp_path, monkeypatch)
+    fill_sweep_form(at, temperatures="4", alphas="0, 0.9", seeds="0", images=200, epochs=1)
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert "Launched 2 cells" in at.success[0].value
+    folder = at.selectbox(key="sweep_folder").value
+    assert folder.parent == Path(os.environ["KD_RUNS_DIR"]) and folder.name.startswith("sweep-")
+    assert "python -m kd sweep --temperatures 4.0 --alphas 0.0,0.9 --seeds 0 --limits 200 --epochs 1" in " ".join(
+        str(m.value) for m in at.markdown
+    )
+
+    deadline = time.monotonic() + 180
+    while "2 of 2 cells done" not in " ".join(str(m.value) for m in at.markdown):
+        assert time.monotonic() < deadline, "the sweep's cells did not finish in time"
+        time.sleep(0.5)
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+    rows = read_results(folder / "results.csv")
+    assert [(row.alpha, row.limit, row.epochs, row.status) for row in rows] == [
+        (0.0, 200, 1, DONE),
+        (0.9, 200, 1, DONE),
+    ]
+    assert heatmap(at)["x"] == ["0.9"] and heatmap(at)["y"] == ["4"]  # the distilled cell against its baseline
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"alphas": "0.5, 0.9"}, "add alpha 0"),
+        ({"temperatures": "1, 2, 3, 4, 5"}, "more than 12 cells"),  # 3 seeds x (1 baseline + 5 T): 18 cells
+        ({"images": 50_000}, "10,000 images on this server"),
+        ({"seeds": "zero"}, "seeds: expected comma-separated ints"),
+    ],
+)
+def test_a_sweep_the_server_may_not_train_is_a_friendly_error(tmp_path, monkeypatch, values, message):
+    at = fill_sweep_form(open_sweeps(tmp_path, monkeypatch), **values)
+    assert not at.exception and not at.success
+    assert "This sweep was not launched" in at.error[0].value and message in at.error[0].value
+    assert not list(Path(os.environ["KD_RUNS_DIR"]).glob("sweep-*"))
+
+
+def test_the_owner_stops_a_sweep_and_keeps_the_cells_recorded_so_far(tmp_path, monkeypatch):
+    at = fill_sweep_form(open_sweeps(tmp_path, monkeypatch), seeds="0, 1, 2", images=1000, epochs=1)  # 9 cells
+    assert "Your sweep" in " ".join(str(c.value) for c in at.caption)
+    next(button for button in at.button if button.label == "Stop my sweep").click().run()
+    deadline = time.monotonic() + 60
+    while any(button.label == "Stop my sweep" for button in at.button):  # shown while the sweep is in flight
+        assert time.monotonic() < deadline, "the sweep did not stop"
+        time.sleep(0.2)
+        at.run()
+    assert not at.exception and not at.error
+    folder = at.selectbox(key="sweep_folder").value
+    assert len(read_results(folder / "results.csv")) < 9
+    assert "of 9 cells done" in " ".join(str(m.value) for m in at.markdown)
