@@ -159,7 +159,11 @@ def test_the_faster_loop_keeps_the_old_loops_accuracy(mnist):
 
 
 def test_a_short_run_with_the_default_recipe_learns(mnist):
-    """3,000 images, 1 epoch, batch size and learning rate left to the recipe: measured 92.7 %."""
+    """3,000 images, 1 epoch, batch size and learning rate left to the recipe.
+
+    Measured with this student: 95.09 %, 95.74 % and 95.09 % for data seeds 0, 1 and 2 (the
+    global-pooling student before it: 92.7 %); the threshold leaves room for thread-count noise.
+    """
     result = train(student(), mnist, TrainConfig(epochs=1, limit=3000, augment=False))
     assert result.config.batch_size < 128 and result.config.learning_rate > 0.01  # the short-run recipe
-    assert result.history[-1]["test_accuracy"] > 0.85
+    assert result.history[-1]["test_accuracy"] > 0.93
