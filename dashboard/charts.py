@@ -11,6 +11,7 @@ from kd.bench import RUNTIMES
 TEACHER_COLOUR, STUDENT_COLOUR = "#636EFA", "#EF553B"
 PALETTE = ["#636EFA", "#EF553B", "#00CC96", "#AB63FA", "#FFA15A", "#19D3F3", "#FF6692", "#B6E880"]
 DIGITS = [str(d) for d in range(10)]
+MIN_GAIN_SCALE = 0.25  # accuracy points: the least range of the gain heatmap's colour scale, either way
 
 
 def _layout(figure: go.Figure, title: str | None = None, height: int = 300) -> go.Figure:
@@ -190,7 +191,10 @@ def gain_heatmap(cells: list[dict], title: str | None = None) -> go.Figure:
 
     grid = [[describe(by_position.get((t, a))) for a in alphas] for t in temperatures]
     z, text, hover = ([[cell[i] for cell in row] for row in grid] for i in range(3))
-    limit = max((abs(value) for row in z for value in row if value is not None), default=1.0) or 1.0
+    # At least a quarter of a point either way: about the seed-to-seed noise of a full-budget cell, so a
+    # grid of gains of a few hundredths is drawn pale, not in the scale's darkest blue.
+    limit = max((abs(value) for row in z for value in row if value is not None), default=0.0)
+    limit = max(limit, MIN_GAIN_SCALE)
     figure = go.Figure(
         go.Heatmap(
             z=z,
@@ -225,5 +229,5 @@ def seed_pairs(seeds: Sequence[int], accuracies: Sequence[float], baselines: Seq
     figure.add_scatter(x=labels, y=list(accuracies), mode="markers", name="distilled", marker_color=STUDENT_COLOUR)
     figure.update_traces(marker_size=11, hovertemplate="%{x}: %{y:.2%}<extra></extra>")
     figure.update_xaxes(type="category")
-    figure.update_yaxes(title="test accuracy", tickformat=".1%")
+    figure.update_yaxes(title="test accuracy", tickformat=".2%")  # seeds of one cell often differ by 0.05 %
     return _layout(figure, height=320)

@@ -21,6 +21,7 @@ from kd.stats import GainStat, gains
 from kd.sweep_queue import QueuedSweep, grid_from_form
 from kd.sweep_results import DONE, RESULTS_FILE, SWEEP_FILE, read_results, read_sweep_record
 
+SHIPPED_SWEEP = "sweep"  # results/sweep: made by `make sweep`
 REFRESH_SECONDS = 10  # how often the page looks for new cells while a sweep is still running
 MAX_LIST_CHARS = 200  # per list in the launch form
 
@@ -120,7 +121,10 @@ if not folders:
         "that holds a `results.csv` and a `sweep.json`)."
     )
     st.stop()
-folder = st.selectbox("Sweep", folders, format_func=lambda path: str(path), key="sweep_folder")
+shipped = results_dir() / SHIPPED_SWEEP  # the one the README reads, shown first
+folder = st.selectbox(
+    "Sweep", folders, index=folders.index(shipped) if shipped in folders else 0, format_func=str, key="sweep_folder"
+)
 
 
 def stop_control(sweep: QueuedSweep) -> None:

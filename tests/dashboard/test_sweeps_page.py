@@ -150,3 +150,23 @@ def test_the_owner_stops_a_sweep_and_keeps_the_cells_recorded_so_far(tmp_path, m
     folder = at.selectbox(key="sweep_folder").value
     assert len(read_results(folder / "results.csv")) < 9
     assert "of 9 cells done" in " ".join(str(m.value) for m in at.markdown)
+
+
+def test_gain_heatmap_draws_gains_of_hundredths_pale_and_centres_the_scale_on_zero():
+    from dashboard.charts import MIN_GAIN_SCALE, gain_heatmap
+
+    tiny = [{"temperature": 4.0, "alpha": 0.9, "gain": 0.00003, "ci_low": -0.0015, "ci_high": 0.0016, "n": 3}]
+    heatmap = gain_heatmap(tiny).data[0]
+    assert (heatmap.zmin, heatmap.zmax) == (-MIN_GAIN_SCALE, MIN_GAIN_SCALE)  # +0.003 points is not "full blue"
+    large = [dict(tiny[0], gain=0.028), dict(tiny[0], alpha=1.0, gain=-0.01)]
+    scale = gain_heatmap(large).data[0]
+    assert (scale.zmin, scale.zmax) == (pytest.approx(-2.8), pytest.approx(2.8))  # the largest gain, either way
+
+
+def test_the_shipped_sweep_is_shown_first(tmp_path, monkeypatch):
+    results = tmp_path / "results"
+    for name in ("full-budget", "sweep"):  # "full-budget" sorts first
+        (results / name).mkdir(parents=True)
+        write_sweep(results / name)
+    at = open_sweeps(tmp_path, monkeypatch)
+    assert at.selectbox(key="sweep_folder").value == results / "sweep"
