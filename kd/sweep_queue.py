@@ -13,8 +13,10 @@ recorded command (which resumes a stopped sweep) read it like any other.
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 import shlex
+import shutil
 import threading
 import time
 from concurrent.futures import Future
@@ -33,6 +35,8 @@ from kd.sweep_results import GRID_FIELDS, RESULTS_FILE, SweepGrid, parse_numbers
 from kd.train import Cancelled, TrainConfig
 
 log = logging.getLogger(__name__)
+KEEP_SWEEP_FOLDERS = 20  # sweeps launched from the dashboard that stay in the runs folder, newest first
+SWEEP_FOLDER = re.compile(r"sweep-\d{8}-\d{6}-[0-9a-f]{6}")  # the names launch() gives: the time sorts them
 
 
 def grid_from_form(temperatures: str, alphas: str, seeds: str, images: int, epochs: int) -> SweepGrid:
@@ -131,6 +135,7 @@ class SweepQueue:
             sweep = QueuedSweep(sweep_id, self.manager.runs_dir / sweep_id, cells, teacher, owner)
             self._write_folder(sweep, grid)
             self._sweeps[sweep_id] = sweep
+            self._prune_folders()
             self._queue_next(sweep)
         return sweep
 
@@ -141,6 +146,16 @@ class SweepQueue:
         command = sweep_command(grid, self.recipe, sweep.folder, teacher_path)
         write_sweep_record(sweep.folder, grid, self.recipe, teacher_path, command, len(sweep.cells))
         checkpoint.atomic_write(sweep.folder / RESULTS_FILE, to_csv([]).encode())
+
+    def _prune_folders(self) -> None:
+        """Keep the newest KEEP_SWEEP_FOLDERS folders this queue wrote; sweeps in flight and folders named by hand stay.
+
+        On a public server every visitor may launch sweeps, and each leaves a folder that the Sweeps page lists.
+        """
+        written = sorted(path for path in self.manager.runs_dir.glob("sweep-*") if SWEEP_FOLDER.fullmatch(path.name))
+        for path in written[: max(0, len(written) - KEEP_SWEEP_FOLDERS)]:
+            if path.name not in self._sweeps:
+                shutil.rmtree(path, ignore_errors=True)
 
     def _queue_next(self, sweep: QueuedSweep) -> None:
         """The next cell goes to the back of the worker's queue: whatever was launched meanwhile trains first."""

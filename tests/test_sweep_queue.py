@@ -146,3 +146,19 @@ def test_stopping_a_sweep_keeps_the_rows_recorded_so_far(tmp_path, small_teacher
     assert 1 <= len(read_results(training.folder / "results.csv")) < 4  # what was recorded stays
     assert queue.manager.wait(run.id, timeout=120).status == DONE
     queue.manager.shutdown()
+
+
+def test_only_the_newest_dashboard_sweep_folders_are_kept(tmp_path, small_teacher, small_mnist, monkeypatch):
+    monkeypatch.setattr(kd.sweep_queue, "KEEP_SWEEP_FOLDERS", 2)
+    queue, release = held_queue(tmp_path, small_teacher, small_mnist)
+    runs = queue.manager.runs_dir
+    old = [runs / f"sweep-2026010{day}-120000-abcdef" for day in (1, 2, 3)]
+    for folder in [*old, runs / "my-sweep"]:  # three older dashboard sweeps, one named by hand
+        folder.mkdir(parents=True)
+    sweep = queue.launch(TINY, owner="visitor-a")
+    assert sorted(path.name for path in runs.iterdir() if path.is_dir()) == sorted(
+        [old[2].name, sweep.folder.name, "my-sweep"]
+    )  # the newest two written by the dashboard, the one in flight among them; the hand-named one stays
+    release.set()
+    queue.wait(sweep, timeout=120)
+    queue.manager.shutdown()
