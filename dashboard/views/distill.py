@@ -64,8 +64,8 @@ if shipped("teacher") is None:
 def progress_view(run: Run) -> None:
     if run.status == QUEUED:
         st.info(
-            f"Queued, position {manager.position(run.id) or 1}: another run is training; yours starts when the "
-            "runs before it finish."
+            f"Queued, position {manager.position(run.id) or 1} among the runs: another run or one cell of a sweep "
+            "is training; yours starts when the work before it is done (a sweep queues one cell at a time)."
         )
     elif run.status == RUNNING:
         last, remaining = run.latest(), run.remaining_seconds()
