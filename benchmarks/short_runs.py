@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> dict:
                 config = cli_config(limit, epochs, alpha, seed)
                 with seeded(seed):
                     student = build_model("convnet", PRESETS["student"])
-                result = train(student, data, config, teacher=teacher if alpha > 0 else None)
+                result = train(student, data, config, teacher=teacher)  # alpha 0 leaves it unused
                 accuracy = result.history[-1]["test_accuracy"]
                 accuracies[(limit, epochs, alpha)][seed] = accuracy
                 row = {"limit": limit, "epochs": epochs, "alpha": alpha, "seed": seed, "accuracy": accuracy}

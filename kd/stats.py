@@ -8,6 +8,7 @@ test is on paired differences (Student t with n - 1 degrees of freedom), not on 
 from __future__ import annotations
 
 import math
+import statistics
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -123,7 +124,7 @@ def summary(stats: list[GainStat]) -> str:
     for name, key in (("temperature", "temperature"), ("alpha", "alpha")):
         values = sorted({getattr(s, key) for s in stats})
         means = ", ".join(
-            f"{value:g}: {100 * _mean([s.mean_gain for s in stats if getattr(s, key) == value]):+.2f}"
+            f"{value:g}: {100 * statistics.fmean(s.mean_gain for s in stats if getattr(s, key) == value):+.2f}"
             for value in values
         )
         lines.append(f"- Mean paired gain in points by {name}, over every budget and the other setting: {means}.")
@@ -133,7 +134,3 @@ def summary(stats: list[GainStat]) -> str:
 def _setting(stat: GainStat) -> str:
     interval = "" if stat.ci_low is None else f", CI {stat.ci_low * 100:+.2f} to {stat.ci_high * 100:+.2f}"
     return f"{stat.mean_gain * 100:+.2f} points at T = {stat.temperature:g}, alpha = {stat.alpha:g}{interval}"
-
-
-def _mean(values: list[float]) -> float:
-    return sum(values) / len(values)
