@@ -3,13 +3,14 @@
 Models run under torch.inference_mode() with BatchNorm folded into the convolutions, as a
 deployed model would, or as the same folded graph exported to ONNX and run by ONNX Runtime
 (sequential execution, as many intra-op threads as torch uses), side by side in one process.
-Each batch size is timed `repeats` times; latency is reported as p50 / p95 in milliseconds and
-throughput as images per second at the median.
+Each batch size is timed `repeats` times, the models taking turns call by call; latency is
+reported as p50 / p95 in milliseconds and throughput as images per second at the median.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -21,32 +22,38 @@ from kd.preprocess import canvas_to_mnist
 RUNTIMES = {"torch": "PyTorch", "onnx": "ONNX Runtime"}  # the runtimes benchmark() can time, and their names
 
 
-def time_calls(call, repeats: int, warmup: int) -> np.ndarray:
-    """Seconds per call of `call()`, `repeats` times after `warmup` untimed calls."""
-    times = []
+def time_in_turns(calls: list[Callable[[], object]], repeats: int, warmup: int) -> list[np.ndarray]:
+    """Seconds per call of each of `calls`, `repeats` times after `warmup` untimed rounds.
+
+    The calls take turns, one each per round, so a slow spell of the host (a busy neighbour on
+    a shared VM) falls on all of them alike instead of on whichever was being timed then: timed
+    one after the other, in blocks of a few dozen milliseconds each, the student's speed-up at
+    batch 1 ranged from 1.9x to 3.7x between runs of `python -m kd report` on one quiet VM.
+    """
+    times: list[list[float]] = [[] for _ in calls]
     for index in range(warmup + repeats):
-        start = time.perf_counter()
-        call()
-        if index >= warmup:
-            times.append(time.perf_counter() - start)
-    return np.array(times)
+        for call, seconds in zip(calls, times, strict=True):
+            start = time.perf_counter()
+            call()
+            if index >= warmup:
+                seconds.append(time.perf_counter() - start)
+    return [np.array(seconds) for seconds in times]
 
 
-def time_batches(model: torch.nn.Module, batch_size: int, repeats: int, warmup: int) -> np.ndarray:
-    """Seconds per forward pass of one batch, `repeats` times after `warmup` untimed passes."""
-    images = torch.rand(batch_size, 1, 28, 28).contiguous(memory_format=torch.channels_last)
-    with torch.inference_mode():
-        return time_calls(lambda: model(images), repeats, warmup)
+def batch_call(model: torch.nn.Module, batch_size: int, runtime: str) -> Callable[[], object]:
+    """One forward pass of a random batch, by PyTorch (call it under inference_mode) or by ONNX Runtime.
 
-
-def time_onnx_batches(model: torch.nn.Module, batch_size: int, repeats: int, warmup: int) -> np.ndarray:
-    """time_batches for the model exported to ONNX and run by ONNX Runtime on torch's thread count."""
+    ONNX Runtime runs the model exported to ONNX on torch's thread count.
+    """
+    if runtime == "torch":
+        images = torch.rand(batch_size, 1, 28, 28).contiguous(memory_format=torch.channels_last)
+        return lambda: model(images)
     from kd.export import onnx_bytes
     from kd.runtime import OnnxModel
 
     runner = OnnxModel(onnx_bytes(model), threads=torch.get_num_threads())
     images = np.random.default_rng(0).random((batch_size, 1, 28, 28), dtype=np.float32)
-    return time_calls(lambda: runner.logits(images), repeats, warmup)
+    return lambda: runner.logits(images)
 
 
 def benchmark(
@@ -59,7 +66,8 @@ def benchmark(
 ) -> list[dict]:
     """One row per (batch size, model, runtime): p50/p95 latency in ms and throughput in images/s.
 
-    Models are timed in turn for each batch size, so that all see the same machine state.
+    For each batch size the models (and runtimes) take turns call by call, so that all see the
+    same machine state (see time_in_turns).
     `threads` sets torch's (and ONNX Runtime's) intra-op threads for the measurement (default: as
     configured). `runtimes` picks from RUNTIMES; each row says which one it measured.
     """
@@ -84,11 +92,15 @@ def _benchmark_batch(
 ) -> list[dict]:
     # large batches take long: fewer repeats keep the total time bounded
     batch_repeats = max(5, min(repeats, repeats * 64 // batch_size))
-    timers = {"torch": time_batches, "onnx": time_onnx_batches}
+    fused = {name: fuse_for_inference(model).to(memory_format=torch.channels_last) for name, model in models.items()}
+    pairs, timings = [], []
+    for runtime in runtimes:  # one runtime at a time: two thread pools taking turns would slow each other down
+        calls = [batch_call(model, batch_size, runtime) for model in fused.values()]
+        with torch.inference_mode():
+            timings += time_in_turns(calls, batch_repeats, warmup=min(warmup, batch_repeats))
+        pairs += [(name, runtime) for name in fused]
     rows = []
-    for (name, model), runtime in ((item, runtime) for item in models.items() for runtime in runtimes):
-        model = fuse_for_inference(model).to(memory_format=torch.channels_last)
-        seconds = timers[runtime](model, batch_size, batch_repeats, warmup=min(warmup, batch_repeats))
+    for (name, runtime), seconds in zip(pairs, timings, strict=True):
         p50, p95 = np.percentile(seconds, [50, 95])
         rows.append(
             {
@@ -99,7 +111,7 @@ def _benchmark_batch(
                 "p95_ms": float(p95 * 1e3),
                 "throughput": float(batch_size / p50),
                 "repeats": int(batch_repeats),
-                "parameters": count_parameters(model),
+                "parameters": count_parameters(fused[name]),
                 "threads": torch.get_num_threads(),
             }
         )

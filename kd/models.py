@@ -41,7 +41,7 @@ class ConvNetConfig:
 
 
 TEACHER = ConvNetConfig(stages=((32,), (64, 64), (128,)), dropout=0.2)
-STUDENT = ConvNetConfig(stages=((12, 20), (28,)), stem_kernel=5, stem_stride=2, head_grid=3)  # 28 -> 14 -> 7 -> 3
+STUDENT = ConvNetConfig(stages=((12, 20), (34,)), stem_kernel=5, stem_stride=2, head_grid=3)  # 28 -> 14 -> 7 -> 3
 
 
 class ConvNet(nn.Module):

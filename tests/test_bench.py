@@ -34,3 +34,12 @@ def test_threads_setting_is_used_and_restored():
     before = torch.get_num_threads()
     rows = benchmark({"student": ConvNet(PRESETS["student"]).eval()}, batch_sizes=(1,), repeats=3, threads=1)
     assert rows[0]["threads"] == 1 and torch.get_num_threads() == before
+
+
+def test_models_take_turns_call_by_call():
+    from kd.bench import time_in_turns
+
+    order = []
+    timings = time_in_turns([lambda: order.append("a"), lambda: order.append("b")], repeats=3, warmup=2)
+    assert order == ["a", "b"] * 5  # 2 warm-up rounds, then 3 timed, alternating
+    assert [len(seconds) for seconds in timings] == [3, 3]

@@ -33,3 +33,25 @@ def test_short_runs_measure_the_command_lines_defaults():
     assert config == TrainConfig(epochs=2, alpha=0.9, temperature=4.0, augment=False, limit=5000, seed=3)
     assert config.batch_size is None and config.learning_rate is None  # auto, as with no flags
     assert config.resolved(60_000).batch_size == 16
+
+
+def test_holdout_trains_on_the_first_50000_and_scores_on_the_rest(mnist):
+    from benchmarks.holdout import held_out_split
+
+    split = held_out_split(mnist)
+    assert len(split.train_images) == 50_000 and len(split.test_images) == 10_000
+    assert torch.equal(split.test_images, mnist.train_images[50_000:])
+    assert torch.equal(split.test_labels, mnist.train_labels[50_000:])
+    assert torch.equal(split.train_images, mnist.train_images[:50_000])
+
+
+def test_holdout_uses_the_shipped_distilled_students_recipe():
+    from pathlib import Path
+
+    from benchmarks.holdout import RECIPE, parse_stages, recipe_config
+    from kd.train import TrainConfig
+
+    assert recipe_config(30, 1) == TrainConfig(epochs=30, alpha=0.9, temperature=4.0, augment=True, seed=1)
+    makefile = Path(__file__).parents[1].joinpath("Makefile").read_text()
+    assert " ".join(RECIPE[1:]) + " --epochs 30" in makefile
+    assert parse_stages("12,20/34") == ((12, 20), (34,))
