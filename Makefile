@@ -65,7 +65,7 @@ sweep: setup
 	$(PYTHON) -m kd sweep-report results/sweep --readme README.md
 
 # The shipped students' own recipe (60,000 augmented images, 30 epochs) over three seeds: does the teacher help
-# at the full budget? Seed 0 is the shipped pair, retrained. About 17 minutes on 2 cores.
+# at the full budget? Seed 0 is the shipped pair, retrained. About 22 minutes on 2 cores.
 sweep-full-budget: setup
 	$(PYTHON) -m kd sweep --temperatures 4 --alphas 0,0.9 --seeds 0,1,2 --limits 60000 --epochs 30 --augment \
 		--backend ray --workers 2 --out results/full-budget
