@@ -3,8 +3,8 @@
 Models run under torch.inference_mode() with BatchNorm folded into the convolutions, as a
 deployed model would, or as the same folded graph exported to ONNX and run by ONNX Runtime
 (sequential execution, as many intra-op threads as torch uses), side by side in one process.
-Each batch size is timed `repeats` times, the models taking turns call by call; latency is
-reported as p50 / p95 in milliseconds and throughput as images per second at the median.
+Each batch size is timed `repeats` times (PyTorch's models taking turns call by call); latency
+is reported as p50 / p95 in milliseconds and throughput as images per second at the median.
 """
 
 from __future__ import annotations
@@ -66,8 +66,8 @@ def benchmark(
 ) -> list[dict]:
     """One row per (batch size, model, runtime): p50/p95 latency in ms and throughput in images/s.
 
-    For each batch size the models (and runtimes) take turns call by call, so that all see the
-    same machine state (see time_in_turns).
+    For each batch size PyTorch's models take turns call by call, so that all see the same
+    machine state (see time_in_turns); ONNX Runtime's sessions are timed one after another.
     `threads` sets torch's (and ONNX Runtime's) intra-op threads for the measurement (default: as
     configured). `runtimes` picks from RUNTIMES; each row says which one it measured.
     """
@@ -94,10 +94,15 @@ def _benchmark_batch(
     batch_repeats = max(5, min(repeats, repeats * 64 // batch_size))
     fused = {name: fuse_for_inference(model).to(memory_format=torch.channels_last) for name, model in models.items()}
     pairs, timings = [], []
-    for runtime in runtimes:  # one runtime at a time: two thread pools taking turns would slow each other down
+    for runtime in runtimes:
         calls = [batch_call(model, batch_size, runtime) for model in fused.values()]
+        # Thread pools must not take turns: after a call a pool's threads spin for a while and
+        # slow the next pool down. Torch's models share one pool and take turns call by call;
+        # each ONNX Runtime session has its own, so those are timed one after another.
+        groups = [calls] if runtime == "torch" else [[call] for call in calls]
         with torch.inference_mode():
-            timings += time_in_turns(calls, batch_repeats, warmup=min(warmup, batch_repeats))
+            for group in groups:
+                timings += time_in_turns(group, batch_repeats, warmup=min(warmup, batch_repeats))
         pairs += [(name, runtime) for name in fused]
     rows = []
     for (name, runtime), seconds in zip(pairs, timings, strict=True):
