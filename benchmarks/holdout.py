@@ -4,7 +4,7 @@ Each run trains a student with the shipped distilled student's recipe (`python -
 --alpha 0.9 --temperature 4 --augment --epochs 30`, the command line's own defaults otherwise)
 on the first 50,000 training images and scores it on the last 10,000, which it never sees.
 Choosing a design by its test-set score would tune on the test set; this is how the shipped
-student's width was chosen (README, "The student"). The shipped teacher was trained on all
+student's width was chosen (README, "How its width was chosen"). The shipped teacher was trained on all
 60,000 images, so it has seen the held-out ones: fine for comparing students with each other,
 not for judging distillation against scratch. One JSON line per run (one torch thread, as
 `make students` trains), then the mean held-out errors per architecture.
