@@ -43,7 +43,7 @@ test: lint $(NPM_STAMP)
 checkpoints: setup
 	$(PYTHON) -m kd train-teacher --epochs 12 --seed 0 --out checkpoints/teacher --force
 	$(MAKE) --no-print-directory -j2 students
-	$(PYTHON) -m kd.drawn checkpoints/teacher.safetensors checkpoints/scratch.safetensors checkpoints/student.safetensors
+	$(PYTHON) -m kd.infer.drawn checkpoints/teacher.safetensors checkpoints/scratch.safetensors checkpoints/student.safetensors
 
 # The two students alone, from the shipped teacher (make -j2 students trains them at once).
 students: scratch-student distilled-student

@@ -1,6 +1,6 @@
 """Time the dashboard's default run as the Distill page launches it: `python -m benchmarks.dashboard_run`.
 
-Runs `DASHBOARD_RUN` (kd.run_records) through a `RunManager` in a temporary runs folder (so the same-budget
+Runs `DASHBOARD_RUN` (kd.lab.records) through a `RunManager` in a temporary runs folder (so the same-budget
 scratch baseline is trained too, as on a first visit), then once more (baseline cached).
 """
 
@@ -11,8 +11,8 @@ import tempfile
 import time
 from dataclasses import asdict
 
-from kd.run_records import DASHBOARD_RUN
-from kd.runs import RunManager
+from kd.lab.runs import RunManager
+from kd.recipes import DASHBOARD_RUN
 from kd.train import Progress, TrainConfig
 
 TEACHER = "checkpoints/teacher.safetensors"

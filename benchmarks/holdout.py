@@ -18,7 +18,7 @@ import json
 import statistics
 
 from kd import checkpoint
-from kd.cli import DEFAULT_TEACHER, build_parser
+from kd.cli.main import DEFAULT_TEACHER, build_parser
 from kd.data import MNIST, load_mnist
 from kd.flags import from_args
 from kd.models import STUDENT, build_model, count_parameters

@@ -2,7 +2,7 @@
 
     python benchmarks/onnx_startup.py [CHECKPOINT ...]
 
-Each checkpoint (default: the shipped teacher and student) is prepared twice with kd.runtime.load_predictor
+Each checkpoint (default: the shipped teacher and student) is prepared twice with kd.infer.runtime.load_predictor
 in an empty temporary cache folder: the first time exports and checks it, the second reads the cached file.
 The PyTorch model is loaded and warmed up beforehand, as the dashboard does. It reports; it asserts nothing.
 """
@@ -21,8 +21,8 @@ sys.path.insert(0, str(ROOT))
 
 from kd import checkpoint  # noqa: E402
 from kd.data import load_mnist  # noqa: E402
+from kd.infer.runtime import load_predictor  # noqa: E402
 from kd.predict import predict_proba  # noqa: E402
-from kd.runtime import load_predictor  # noqa: E402
 
 
 def main() -> None:

@@ -14,7 +14,7 @@ import json
 from collections import defaultdict
 
 from kd import checkpoint
-from kd.cli import DEFAULT_TEACHER, build_parser
+from kd.cli.main import DEFAULT_TEACHER, build_parser
 from kd.data import load_mnist
 from kd.flags import from_args
 from kd.models import PRESETS, build_model

@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from kd.sweep_results import read_results  # noqa: E402
+from kd.sweep.results import read_results  # noqa: E402
 
 GRID = ["--temperatures", "2,4", "--alphas", "0,0.9", "--seeds", "0,1", "--limits", "2000", "--epochs", "1"]
 

@@ -1,6 +1,6 @@
 """KD Lab dashboard entry point: `streamlit run dashboard/app.py` (or `make run`).
 
-One page per file under dashboard/views/, wired together with st.navigation.
+One page per file under dashboard/streamlit_ui/pages/, wired together with st.navigation.
 """
 
 import sys
@@ -13,17 +13,17 @@ if str(ROOT) not in sys.path:
 
 import streamlit as st  # noqa: E402
 
-from dashboard.notices import guarded  # noqa: E402
+from dashboard.streamlit_ui.notices import guarded  # noqa: E402
 
 st.set_page_config(page_title="KD Lab", page_icon=":material/science:", layout="wide")
 
 PAGES = [
-    st.Page("views/overview.py", title="Overview", icon=":material/dashboard:", default=True),
-    st.Page("views/draw.py", title="Draw", icon=":material/draw:"),
-    st.Page("views/distill.py", title="Distill", icon=":material/science:"),
-    st.Page("views/metrics.py", title="Metrics", icon=":material/analytics:"),
-    st.Page("views/latency.py", title="Latency", icon=":material/speed:"),
-    st.Page("views/sweeps.py", title="Sweeps", icon=":material/grid_on:"),
+    st.Page("streamlit_ui/pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
+    st.Page("streamlit_ui/pages/draw.py", title="Draw", icon=":material/draw:"),
+    st.Page("streamlit_ui/pages/distill.py", title="Distill", icon=":material/science:"),
+    st.Page("streamlit_ui/pages/metrics.py", title="Metrics", icon=":material/analytics:"),
+    st.Page("streamlit_ui/pages/latency.py", title="Latency", icon=":material/speed:"),
+    st.Page("streamlit_ui/pages/sweeps.py", title="Sweeps", icon=":material/grid_on:"),
 ]
 
 guarded(st.navigation(PAGES).run)()  # a failing page shows a notice, never a traceback

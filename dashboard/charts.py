@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import plotly.graph_objects as go
 
-from kd.bench import RUNTIMES
+from kd.infer.bench import RUNTIMES
 
 TEACHER_COLOUR, STUDENT_COLOUR = "#636EFA", "#EF553B"
 PALETTE = ["#636EFA", "#EF553B", "#00CC96", "#AB63FA", "#FFA15A", "#19D3F3", "#FF6692", "#B6E880"]

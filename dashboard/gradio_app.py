@@ -1,12 +1,12 @@
 """KD Lab in Gradio: `python dashboard/gradio_app.py` (port GRADIO_SERVER_PORT, default 7860).
 
-A second skin over the same core as the Streamlit lab (kd.catalog, kd.runs, dashboard/charts.py),
+A second skin over the same core as the Streamlit lab (kd.lab.catalog, kd.lab.runs, dashboard/charts.py),
 and the `app_file` of the repository's Gradio Space. Tabs: Draw (with the `/predict` API),
 Distill, and Metrics and latency.
 
 Gradio's queue is set so that a shared server stays responsive: predictions have their own
 concurrency group, the launch of a run has a concurrency limit of 1 (the run itself trains
-in kd.runs' worker thread, not on the event loop), and the queue as a whole is bounded.
+in kd.lab.runs' worker thread, not on the event loop), and the queue as a whole is bounded.
 """
 
 import sys
@@ -20,8 +20,8 @@ if str(ROOT) not in sys.path:
 import gradio as gr  # noqa: E402
 import spaces  # noqa: E402, F401  (before kd imports torch: on ZeroGPU it sets CUDA up)
 
-from dashboard import gradio_distill, gradio_draw, gradio_metrics  # noqa: E402
-from dashboard import gradio_models as models  # noqa: E402
+from dashboard.gradio_ui import distill, draw, metrics  # noqa: E402
+from dashboard.gradio_ui import state as models  # noqa: E402
 
 PREDICT_CONCURRENCY = 4  # drawings answered at once: a few ms each, so a small pool keeps up with many visitors
 QUEUE_SIZE = 64  # events waiting at once, every kind together; more are refused with "queue full"
@@ -44,11 +44,11 @@ def build() -> gr.Blocks:
         if notice:
             gr.Markdown(notice)
         with gr.Tab("Draw"):
-            student = gradio_draw.build(PREDICT_CONCURRENCY)
+            student = draw.build(PREDICT_CONCURRENCY)
         with gr.Tab("Distill"):
-            gradio_distill.build(student)
+            distill.build(student)
         with gr.Tab("Metrics and latency"):
-            selectors = gradio_metrics.build(demo)
+            selectors = metrics.build(demo)
         demo.load(refresh, None, [student, *selectors], api_visibility="private", queue=False)
     return demo.queue(max_size=QUEUE_SIZE)
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pandas as pd
 
-from kd.catalog import ModelEntry
+from kd.lab.catalog import ModelEntry
 
 
 def per_class(metrics: dict[str, Any]) -> pd.DataFrame:

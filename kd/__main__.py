@@ -1,3 +1,3 @@
-from kd.cli import main
+from kd.cli.main import main
 
 raise SystemExit(main())

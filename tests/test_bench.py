@@ -1,6 +1,6 @@
 import pytest
 
-from kd.bench import benchmark, canvas_latency
+from kd.infer.bench import benchmark, canvas_latency
 from kd.models import PRESETS, ConvNet
 
 
@@ -37,7 +37,7 @@ def test_threads_setting_is_used_and_restored():
 
 
 def test_models_take_turns_call_by_call():
-    from kd.bench import time_in_turns
+    from kd.infer.bench import time_in_turns
 
     order = []
     timings = time_in_turns([lambda: order.append("a"), lambda: order.append("b")], repeats=3, warmup=2)

@@ -1,4 +1,4 @@
-"""The model catalogue shared by the Streamlit lab and the Gradio app (kd/catalog.py)."""
+"""The model catalogue shared by the Streamlit lab and the Gradio app (kd/lab/catalog.py)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ import shutil
 
 import pytest
 
-from kd import catalog, checkpoint
-from kd.catalog import SHIPPED, ModelEntry, Settings
-from kd.limits import Limits
+from kd import checkpoint
+from kd.lab import catalog
+from kd.lab.catalog import SHIPPED, ModelEntry, Settings
+from kd.lab.limits import Limits
 
 
 @pytest.fixture

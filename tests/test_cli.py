@@ -4,7 +4,7 @@ import sys
 
 import pytest
 
-from kd.cli import main
+from kd.cli.main import main
 
 COMMANDS = ["data", "train-teacher", "distill", "evaluate", "bench", "report"]
 
@@ -101,13 +101,13 @@ def test_corrupted_checkpoint_through_the_real_entry_point(tmp_path):
 @pytest.fixture
 def no_work(monkeypatch):
     """Fail loudly if a command loads data or a checkpoint: the arguments must be refused before that."""
-    import kd.cli
+    import kd.cli.main
 
     def work(*args, **kwargs):
         raise AssertionError("work started before the arguments were checked")
 
-    monkeypatch.setattr(kd.cli, "load_mnist", work)
-    monkeypatch.setattr(kd.cli.checkpoint, "load", work)
+    monkeypatch.setattr(kd.cli.main, "load_mnist", work)
+    monkeypatch.setattr(kd.cli.main.checkpoint, "load", work)
 
 
 def test_out_never_replaces_an_existing_checkpoint_or_file_without_force(capsys, tmp_path, no_work):
@@ -123,10 +123,10 @@ def test_out_never_replaces_an_existing_checkpoint_or_file_without_force(capsys,
 
 
 def test_force_lets_out_replace_a_file(capsys, tmp_path, monkeypatch):
-    import kd.cli
+    import kd.cli.main
 
     (tmp_path / "old.json").write_text("{}")
-    monkeypatch.setattr(kd.cli, "run_training", lambda *args: {"trained": True})  # the checks are what is tested
+    monkeypatch.setattr(kd.cli.main, "run_training", lambda *args: {"trained": True})  # the checks are what is tested
     code, out, err = run(capsys, "distill", "--teacher", str(tmp_path / "none"), "--out", str(tmp_path / "old"))
     assert code == 2 and "already exists" in err
     code, out, err = run(capsys, "distill", "--out", str(tmp_path / "old"), "--force", "--json")
@@ -161,7 +161,7 @@ def test_bad_arguments_are_refused_before_any_work(capsys, no_work, argv, messag
 def test_devices_this_machine_has_are_accepted():
     import torch
 
-    from kd.cli_checks import check_device
+    from kd.cli.checks import check_device
 
     check_device("auto")
     check_device("cpu")

@@ -3,7 +3,7 @@ import json
 import numpy as np
 
 from kd.checkpoint import save
-from kd.drawn import CANVAS, available_fonts, drawn_digits, main, render_digit
+from kd.infer.drawn import CANVAS, available_fonts, drawn_digits, main, render_digit
 from kd.models import PRESETS, ConvNet, config_dict
 
 

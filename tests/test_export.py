@@ -11,8 +11,9 @@ import onnxruntime
 import pytest
 import torch
 
-from kd import checkpoint, export, runtime
-from kd.cli import main
+from kd import checkpoint
+from kd.cli.main import main
+from kd.infer import export, runtime, sessions
 from kd.models import ConvNet, ConvNetConfig
 from kd.predict import predict_proba
 
@@ -33,12 +34,12 @@ def test_export_round_trip_and_parity(tiny_checkpoints, tmp_path, digits):
     assert (inputs.name, inputs.shape[1:], outputs.name, outputs.shape[1:]) == ("images", [1, 28, 28], "logits", [10])
     assert isinstance(inputs.shape[0], str)  # a dynamic batch axis
     model = checkpoint.load(path)
-    onnx_model = runtime.OnnxModel(onnx_path)
+    onnx_model = sessions.OnnxModel(onnx_path)
     for batch in (digits[:1], digits):  # one image and a batch through the same file
         for temperature in (1.0, 4.0):
             expected = predict_proba(model, batch, temperature=temperature)
             assert np.abs(onnx_model.predict_proba(batch, temperature=temperature) - expected).max() <= 1e-5
-    logits = onnx_model.logits(runtime.as_batch(digits))
+    logits = onnx_model.logits(sessions.as_batch(digits))
     assert np.allclose(logits, torch.cat([model(torch.from_numpy(digits[:, None]))]).detach().numpy(), atol=1e-4)
 
 
@@ -62,7 +63,7 @@ def test_a_model_that_does_not_match_is_refused(tiny_checkpoints, tmp_path, digi
 
 def test_onnx_model_rejects_bad_input(tiny_checkpoints, tmp_path, digits):
     export.export_checkpoint(tiny_checkpoints["student"], tmp_path, digits)
-    onnx_model = runtime.OnnxModel(tmp_path / "student.onnx")
+    onnx_model = sessions.OnnxModel(tmp_path / "student.onnx")
     with pytest.raises(ValueError, match="expected images"):
         onnx_model.predict_proba(np.zeros((2, 27, 28), np.float32))
     with pytest.raises(ValueError, match="temperature"):
@@ -82,7 +83,7 @@ def test_read_only_cache_keeps_the_export_in_memory(tiny_checkpoints, tmp_path, 
     blocked = tmp_path / "a-file"
     blocked.write_text("not a folder")  # even root cannot create a folder inside a file
     path = tiny_checkpoints["student"]
-    with caplog.at_level(logging.WARNING, logger="kd.runtime"):
+    with caplog.at_level(logging.WARNING, logger="kd.infer.runtime"):
         predictor = runtime.load_predictor(path, checkpoint.load(path), blocked / "onnx")
     assert "could not cache the ONNX export" in caplog.text
     assert predictor.predict_proba(np.zeros((28, 28), np.float32)).shape == (1, 10)
@@ -94,7 +95,7 @@ def test_failed_export_falls_back_to_pytorch(tiny_checkpoints, tmp_path, monkeyp
 
     monkeypatch.setattr(runtime, "export_model", refuse)
     path = tiny_checkpoints["student"]
-    with caplog.at_level(logging.WARNING, logger="kd.runtime"):
+    with caplog.at_level(logging.WARNING, logger="kd.infer.runtime"):
         predictor = runtime.load_predictor(path, checkpoint.load(path), tmp_path)
     assert predictor.runtime == "torch" and "PyTorch answers instead" in caplog.text
 

@@ -10,9 +10,11 @@ import pytest
 from drawing import draw_digit
 from PIL import Image
 
-from dashboard import gradio_app, gradio_distill, gradio_draw
-from dashboard import gradio_models as models
-from kd.run_records import DASHBOARD_RUN
+from dashboard import gradio_app
+from dashboard.gradio_ui import distill as gradio_distill
+from dashboard.gradio_ui import draw as gradio_draw
+from dashboard.gradio_ui import state as models
+from kd.recipes import DASHBOARD_RUN
 
 
 @pytest.fixture

@@ -1,10 +1,10 @@
-"""The limits of a shared server (kd/limits.py): read from KD_* variables, never broken by a bad value."""
+"""The limits of a shared server (kd/lab/limits.py): read from KD_* variables, never broken by a bad value."""
 
 import dataclasses
 
 import pytest
 
-from kd.limits import Limits, RateLimit
+from kd.lab.limits import Limits, RateLimit
 
 
 def test_defaults_without_variables():
@@ -44,7 +44,7 @@ def test_every_field_has_its_variable():
 )
 def test_a_bad_value_means_the_default_or_a_clamp_with_a_warning(caplog, name, value, expected):
     field = name.removeprefix("KD_").lower()
-    with caplog.at_level("WARNING", logger="kd.limits"):
+    with caplog.at_level("WARNING", logger="kd.lab.limits"):
         limits = Limits.from_env({name: value})
     assert getattr(limits, field) == expected
     assert any(name in record.message for record in caplog.records)

@@ -2,7 +2,7 @@
 
 Synthetic strokes (tests/drawing.py) in the variations people bring: thick or thin pens, small
 or large, off-centre, slanted, either colour scheme, transparent background; and 500 digits
-typed in several fonts with random pen, size, place, rotation and slant (kd.drawn). Preprocessing
+typed in several fonts with random pen, size, place, rotation and slant (kd.infer.drawn). Preprocessing
 included, exactly as the dashboard does it. KD_CHECKPOINTS_DIR points the test at other models.
 """
 
@@ -14,7 +14,7 @@ import pytest
 from drawing import draw_digit
 
 from kd.checkpoint import load
-from kd.drawn import drawn_digits
+from kd.infer.drawn import drawn_digits
 from kd.predict import predict_proba
 from kd.preprocess import canvas_to_mnist
 

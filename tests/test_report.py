@@ -3,9 +3,9 @@ import shutil
 
 import pytest
 
-from kd import report
-from kd.bench import benchmark
-from kd.report import BEGIN, END, results_table, write_into_readme
+from kd.cli import report
+from kd.cli.report import BEGIN, END, results_table, write_into_readme
+from kd.infer.bench import benchmark
 
 
 def test_table_from_checkpoints(tiny_checkpoints, tmp_path, monkeypatch):

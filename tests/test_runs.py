@@ -1,4 +1,4 @@
-"""The run queue and store behind the dashboard's Distill page (kd/runs.py)."""
+"""The run queue and store behind the dashboard's Distill page (kd/lab/runs.py)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import threading
 import pytest
 
 from kd.data import load_mnist
+from kd.lab.runs import CANCELLED, DONE, FAILED, QUEUED, RUNNING, RunManager
 from kd.models import PRESETS
 from kd.pipeline import train_and_save
-from kd.run_records import DASHBOARD_RUN, role
-from kd.runs import CANCELLED, DONE, FAILED, QUEUED, RUNNING, RunManager
+from kd.recipes import DASHBOARD_RUN, role
 from kd.train import TrainConfig
 
 TINY = dataclasses.replace(DASHBOARD_RUN, alpha=0.5, epochs=1, limit=128)
@@ -185,7 +185,7 @@ def test_store_skips_damaged_files_and_refuses_bad_ids(tmp_path, teacher_path, s
 
 
 def test_statuses_are_a_str_enum_with_the_old_values():
-    from kd.runs import Status
+    from kd.lab.runs import Status
 
     assert [str(status) for status in (QUEUED, RUNNING, DONE, FAILED, CANCELLED)] == [
         "queued",
@@ -199,9 +199,9 @@ def test_statuses_are_a_str_enum_with_the_old_values():
 
 def hooked_training(monkeypatch, before_last=None, after_last=None):
     """Wrap the pipeline's progress callback so a test acts exactly around a run's last step."""
-    import kd.runs
+    import kd.lab.runs
 
-    real = kd.runs.train_and_save
+    real = kd.lab.runs.train_and_save
 
     def wrapped(*args, on_progress, **kwargs):
         def progress(update):
@@ -214,7 +214,7 @@ def hooked_training(monkeypatch, before_last=None, after_last=None):
 
         return real(*args, on_progress=progress, **kwargs)
 
-    monkeypatch.setattr(kd.runs, "train_and_save", wrapped)
+    monkeypatch.setattr(kd.lab.runs, "train_and_save", wrapped)
 
 
 def test_cancel_right_after_the_last_step_reports_the_truth(tmp_path, teacher_path, small_data, monkeypatch):
@@ -267,8 +267,8 @@ def test_one_waiting_or_running_run_per_visitor(tmp_path, teacher_path, small_da
 
 
 def test_only_the_owner_deletes_a_run_unless_the_server_allows_any(tmp_path, teacher_path, small_data):
-    from kd.limits import Limits
-    from kd.runs import NotYours
+    from kd.lab.limits import Limits
+    from kd.lab.runs import NotYours
 
     manager = manager_for(tmp_path, teacher_path, small_data)
     run = manager.launch(TINY, owner="visitor-a")
@@ -300,8 +300,8 @@ def copy_run(source, folder, run_id, age):
 
 
 def test_saved_runs_are_bounded_oldest_first_by_count_and_bytes(tmp_path, teacher_path, small_data):
-    from kd.limits import Limits
-    from kd.run_store import RunStore
+    from kd.lab.limits import Limits
+    from kd.lab.store import RunStore
 
     folder = tmp_path / "runs"
     for index in range(5):
@@ -316,7 +316,7 @@ def test_saved_runs_are_bounded_oldest_first_by_count_and_bytes(tmp_path, teache
 
 
 def test_a_finished_run_makes_room_by_deleting_the_oldest(tmp_path, teacher_path, small_data):
-    from kd.limits import Limits
+    from kd.lab.limits import Limits
 
     folder = tmp_path / "runs"
     copy_run(teacher_path, folder, "run-old", age=1000)
@@ -332,14 +332,14 @@ def test_a_finished_run_makes_room_by_deleting_the_oldest(tmp_path, teacher_path
 def test_the_listing_reads_a_header_only_when_its_file_changes(tmp_path, teacher_path, small_data, monkeypatch):
     import os
 
-    import kd.run_store
+    import kd.lab.store
 
     folder = tmp_path / "runs"
     for index in range(3):
         copy_run(teacher_path, folder, f"run-{index}", age=100)
     reads = []
-    real = kd.run_store.checkpoint.read_metadata
-    monkeypatch.setattr(kd.run_store.checkpoint, "read_metadata", lambda path: reads.append(path) or real(path))
+    real = kd.lab.store.checkpoint.read_metadata
+    monkeypatch.setattr(kd.lab.store.checkpoint, "read_metadata", lambda path: reads.append(path) or real(path))
     manager = manager_for(tmp_path, teacher_path, small_data)
     assert len(manager.finished()) == 3 and len(reads) == 3
     assert len(manager.finished()) == 3 and len(reads) == 3  # a rerun reads nothing again
@@ -385,7 +385,7 @@ def test_a_malformed_file_in_the_runs_folder_is_skipped_with_a_notice(
     good = copy_run(teacher_path, folder, "run-good", age=100)
     save_file({"w": torch.zeros(2)}, str(folder / "run-bad.safetensors"), metadata={"kd_lab": json.dumps(header)})
     (folder / "run-bad.json").write_text(json.dumps(header))
-    with caplog.at_level("WARNING", logger="kd.run_store"):
+    with caplog.at_level("WARNING", logger="kd.lab.store"):
         listed = manager_for(tmp_path, teacher_path, small_data).finished()
     assert [entry["id"] for entry in listed] == [good.stem]
     assert any("run-bad" in record.message for record in caplog.records)
@@ -411,7 +411,7 @@ def test_the_recorded_command_reproduces_a_run_launched_after_others(
     import shlex
 
     from kd import checkpoint
-    from kd.cli import main
+    from kd.cli.main import main
 
     manager = manager_for(tmp_path, teacher_path, small_data)
     earlier = manager.launch(dataclasses.replace(TINY, seed=3, alpha=0.0))
@@ -424,7 +424,7 @@ def test_the_recorded_command_reproduces_a_run_launched_after_others(
     argv = shlex.split(run.metadata["command"])[3:]  # after "python -m kd"
     out = tmp_path / "again"
     argv[argv.index("--out") + 1] = str(out)
-    monkeypatch.setattr("kd.cli.load_mnist", lambda: small_data)  # the same images; a smaller test set
+    monkeypatch.setattr("kd.cli.main.load_mnist", lambda: small_data)  # the same images; a smaller test set
     assert main([*argv, "--json"]) == 0, capsys.readouterr().err
     again = checkpoint.read_metadata(out.with_suffix(".safetensors"))
     assert again["weights_sha256"] == run.metadata["weights_sha256"]

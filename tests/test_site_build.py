@@ -7,7 +7,7 @@ import json
 import pytest
 
 from kd import checkpoint
-from kd.cli import main
+from kd.cli.main import main
 from kd.site.builder import RUNTIME_FILES, build_site, runtime_dir
 
 needs_runtime = pytest.mark.skipif(not runtime_dir().is_dir(), reason="needs onnxruntime-web (run `make npm`)")

@@ -1,4 +1,4 @@
-"""Paired gains of distillation over the scratch baseline, and their confidence intervals (kd/stats.py)."""
+"""Paired gains of distillation over the scratch baseline, and their confidence intervals (kd/sweep/stats.py)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ import math
 
 import pytest
 
-from kd.stats import gains, markdown, paired_ci, summary
-from kd.sweep_results import DONE, FAILED, CellResult
+from kd.status import DONE, FAILED
+from kd.sweep.results import CellResult
+from kd.sweep.stats import gains, markdown, paired_ci, summary
 
 T_975_DF3 = 3.182446  # Student t, 97.5 % quantile, 3 degrees of freedom (any printed t table)
 T_975_DF2 = 4.302653  # the same with 2 degrees of freedom

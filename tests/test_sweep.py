@@ -1,4 +1,4 @@
-"""Sweeps (kd/sweep.py, kd/sweep_results.py, kd/sweep_ray.py): grid, results file, resume, failures, backends."""
+"""Sweeps (kd/sweep/cell.py, kd/sweep/run.py, kd/sweep/results.py, kd/sweep/on_ray.py): grid, results file, resume, failures, backends."""
 
 from __future__ import annotations
 
@@ -8,10 +8,13 @@ import json
 import pytest
 import torch
 
-import kd.sweep
-from kd.cli import main
-from kd.sweep import expand, run_sweep
-from kd.sweep_results import DONE, FAILED, CellResult, SweepGrid, read_results, record
+import kd.sweep.cell
+import kd.sweep.run
+from kd.cli.main import main
+from kd.status import DONE, FAILED
+from kd.sweep.cell import expand
+from kd.sweep.results import CellResult, SweepGrid, read_results, record
+from kd.sweep.run import run_sweep
 from kd.train import TrainConfig
 
 RECIPE = TrainConfig(augment=False)
@@ -81,8 +84,10 @@ def test_an_interrupted_sweep_resumes_without_retraining(tmp_path, small_teacher
 
     assert torch.get_num_threads() == threads  # cells train with one thread, then the setting is restored
     trained = []
-    original = kd.sweep.run_cell
-    monkeypatch.setattr(kd.sweep, "run_cell", lambda config, *a, **k: trained.append(config) or original(config, *a))
+    original = kd.sweep.run.run_cell
+    monkeypatch.setattr(
+        kd.sweep.run, "run_cell", lambda config, *a, **k: trained.append(config) or original(config, *a)
+    )
     summary = sweep(tmp_path, small_teacher, small_mnist)
     assert (summary["cells"], summary["skipped"], summary["done"], summary["failed"]) == (4, 2, 2, 0)
     assert [(c.alpha, c.seed) for c in trained] == [(0.0, 1), (0.5, 1)]
@@ -105,14 +110,14 @@ def test_an_interrupted_sweep_resumes_without_retraining(tmp_path, small_teacher
 
 
 def test_a_failed_cell_is_recorded_and_the_sweep_goes_on(tmp_path, small_teacher, small_mnist, monkeypatch):
-    original = kd.sweep.train_and_save
+    original = kd.sweep.cell.train_and_save
 
     def failing(role, preset, config, *args, **kwargs):
         if config.alpha == 0.5 and config.seed == 0:
             raise RuntimeError("out of memory, say")
         return original(role, preset, config, *args, **kwargs)
 
-    monkeypatch.setattr(kd.sweep, "train_and_save", failing)
+    monkeypatch.setattr(kd.sweep.cell, "train_and_save", failing)
     summary = sweep(tmp_path, small_teacher, small_mnist, keep_checkpoints=True)
     assert (summary["done"], summary["failed"]) == (3, 1)
     rows = {(row.alpha, row.seed): row for row in read_results(tmp_path / "sweep" / "results.csv")}
@@ -120,13 +125,13 @@ def test_a_failed_cell_is_recorded_and_the_sweep_goes_on(tmp_path, small_teacher
     assert rows[0.5, 0].accuracy is None and rows[0.0, 0].status == DONE
     assert len(list((tmp_path / "sweep" / "checkpoints").glob("*.safetensors"))) == 3
 
-    monkeypatch.setattr(kd.sweep, "train_and_save", original)
+    monkeypatch.setattr(kd.sweep.cell, "train_and_save", original)
     assert sweep(tmp_path, small_teacher, small_mnist)["done"] == 1  # a rerun trains only the failed cell
     assert all(row.status == DONE for row in read_results(tmp_path / "sweep" / "results.csv"))
 
 
 def test_the_command_line_sweeps_and_reports(tmp_path, small_teacher, small_mnist, monkeypatch, capsys):
-    monkeypatch.setattr(kd.sweep, "load_mnist", lambda: small_mnist)
+    monkeypatch.setattr(kd.sweep.run, "load_mnist", lambda: small_mnist)
     out, readme = tmp_path / "cli-sweep", tmp_path / "README.md"
     argv = ["sweep", "--temperatures", "2", "--alphas", "0,0.9", "--seeds", "3", "--limits", "128", "--epochs", "1"]
     assert main([*argv, "--teacher", str(small_teacher), "--out", str(out), "--batch-size", "64", "--json"]) == 0
@@ -165,8 +170,8 @@ def test_bad_input_is_one_error_line(argv, message, capsys):
 def test_the_ray_backend_gives_the_local_numbers_and_records_a_failed_task(tmp_path, small_teacher, small_mnist):
     ray = pytest.importorskip("ray")
     from kd.checkpoint import load
-    from kd.sweep import CellInputs
-    from kd.sweep_ray import run_ray
+    from kd.sweep.cell import CellInputs
+    from kd.sweep.on_ray import run_ray
 
     local = sweep(tmp_path / "local", small_teacher, small_mnist)
     ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)

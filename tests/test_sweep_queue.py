@@ -1,4 +1,4 @@
-"""Sweeps launched from the dashboard (kd/sweep_queue.py): the form's grid, the caps, cells taking turns with runs."""
+"""Sweeps launched from the dashboard (kd/lab/sweeps.py): the form's grid, the caps, cells taking turns with runs."""
 
 from __future__ import annotations
 
@@ -9,13 +9,14 @@ import time
 
 import pytest
 
-import kd.sweep_queue
-from kd.cli import main
-from kd.limits import Limits
-from kd.run_records import CANCELLED, DASHBOARD_RUN, DONE, QUEUED, RUNNING
-from kd.runs import RunManager
-from kd.sweep_queue import SweepQueue, grid_from_form, plan
-from kd.sweep_results import SweepGrid, read_results, read_sweep_record
+import kd.lab.sweeps
+from kd.cli.main import main
+from kd.lab.limits import Limits
+from kd.lab.runs import RunManager
+from kd.lab.sweeps import SweepQueue, grid_from_form, plan
+from kd.recipes import DASHBOARD_RUN
+from kd.status import CANCELLED, DONE, QUEUED, RUNNING
+from kd.sweep.results import SweepGrid, read_results, read_sweep_record
 
 RECIPE = DASHBOARD_RUN
 TINY = SweepGrid(temperatures=(4.0,), alphas=(0.0, 0.9), seeds=(0,), limits=(128,), epochs=(1,))  # two cells
@@ -101,7 +102,7 @@ def test_a_sweep_writes_the_folder_the_command_line_writes_and_its_command_resum
     assert record["cells"] == 2 and record["recipe"]["augment"] is False
     assert record["command"].startswith("python -m kd sweep --temperatures 4.0 --alphas 0.0,0.9 --seeds 0 ")
 
-    monkeypatch.setattr("kd.sweep.load_mnist", lambda: small_mnist)
+    monkeypatch.setattr("kd.sweep.run.load_mnist", lambda: small_mnist)
     assert main([*shlex.split(record["command"])[3:], "--json"]) == 0, capsys.readouterr().err
     assert '"skipped": 2' in capsys.readouterr().out  # same recipe and teacher: every cell is done already
     queue.manager.shutdown()
@@ -109,8 +110,8 @@ def test_a_sweep_writes_the_folder_the_command_line_writes_and_its_command_resum
 
 def test_cells_take_turns_with_runs_and_each_visitor_has_one_sweep(tmp_path, small_teacher, small_mnist, monkeypatch):
     starts = []
-    real = kd.sweep_queue.run_cell
-    monkeypatch.setattr(kd.sweep_queue, "run_cell", lambda *a, **k: starts.append(time.time()) or real(*a, **k))
+    real = kd.lab.sweeps.run_cell
+    monkeypatch.setattr(kd.lab.sweeps, "run_cell", lambda *a, **k: starts.append(time.time()) or real(*a, **k))
     queue, release = held_queue(tmp_path, small_teacher, small_mnist, max_queued=1)
     sweep = queue.launch(TINY, owner="visitor-a")
     until(lambda: sweep.status == RUNNING)  # its first cell holds the worker
@@ -149,7 +150,7 @@ def test_stopping_a_sweep_keeps_the_rows_recorded_so_far(tmp_path, small_teacher
 
 
 def test_only_the_newest_dashboard_sweep_folders_are_kept(tmp_path, small_teacher, small_mnist, monkeypatch):
-    monkeypatch.setattr(kd.sweep_queue, "KEEP_SWEEP_FOLDERS", 2)
+    monkeypatch.setattr(kd.lab.sweeps, "KEEP_SWEEP_FOLDERS", 2)
     queue, release = held_queue(tmp_path, small_teacher, small_mnist)
     runs = queue.manager.runs_dir
     old = [runs / f"sweep-2026010{day}-120000-abcdef" for day in (1, 2, 3)]

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from kd import checkpoint
-from kd.export import parity_images, prepare
+from kd.infer.export import parity_images, prepare
 
 ROOT = Path(__file__).resolve().parents[2]
 STATIC = Path(__file__).parent / "static"

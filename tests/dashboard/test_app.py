@@ -11,18 +11,18 @@ from streamlit.testing.v1 import AppTest
 
 APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
 TITLES = {
-    "views/overview.py": "KD Lab: knowledge distillation on MNIST",
-    "views/draw.py": "Draw a digit",
-    "views/distill.py": "Distill a student",
-    "views/metrics.py": "Compare two models",
-    "views/latency.py": "Latency",
+    "streamlit_ui/pages/overview.py": "KD Lab: knowledge distillation on MNIST",
+    "streamlit_ui/pages/draw.py": "Draw a digit",
+    "streamlit_ui/pages/distill.py": "Distill a student",
+    "streamlit_ui/pages/metrics.py": "Compare two models",
+    "streamlit_ui/pages/latency.py": "Latency",
 }
 
 
 def open_page(page: str, timeout: float = 60) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=timeout)
     at.run()  # registers the pages with st.navigation; the first one is the overview
-    if page != "views/overview.py":
+    if page != "streamlit_ui/pages/overview.py":
         at.switch_page(page).run()
     assert not at.exception, [e.value for e in at.exception]
     return at
@@ -32,7 +32,15 @@ def texts(elements) -> str:
     return " ".join(str(element.value) for element in elements)
 
 
-@pytest.mark.parametrize("page", ["views/overview.py", "views/draw.py", "views/distill.py", "views/metrics.py"])
+@pytest.mark.parametrize(
+    "page",
+    [
+        "streamlit_ui/pages/overview.py",
+        "streamlit_ui/pages/draw.py",
+        "streamlit_ui/pages/distill.py",
+        "streamlit_ui/pages/metrics.py",
+    ],
+)
 def test_page_renders(dashboard_checkpoints, page):
     at = open_page(page)
     assert [title.value for title in at.title] == [TITLES[page]]
@@ -41,8 +49,8 @@ def test_page_renders(dashboard_checkpoints, page):
 
 @pytest.mark.slow
 def test_latency_page_measures_and_measures_again(dashboard_checkpoints):
-    at = open_page("views/latency.py", timeout=180)
-    assert [title.value for title in at.title] == [TITLES["views/latency.py"]]
+    at = open_page("streamlit_ui/pages/latency.py", timeout=180)
+    assert [title.value for title in at.title] == [TITLES["streamlit_ui/pages/latency.py"]]
     assert at.multiselect(key="latency_models").value  # teacher and student by default
     assert len(at.dataframe) == 1
     at.button[0].click().run(timeout=180)  # "Measure again"
@@ -50,13 +58,13 @@ def test_latency_page_measures_and_measures_again(dashboard_checkpoints):
 
 
 def test_blank_canvas_asks_for_a_drawing(dashboard_checkpoints):
-    at = open_page("views/draw.py")
+    at = open_page("streamlit_ui/pages/draw.py")
     assert "Draw a digit" in texts(at.info)
     assert not at.metric  # no prediction without a drawing
 
 
 def test_a_test_digit_gets_both_predictions_and_temperature_softens_them(dashboard_checkpoints):
-    at = open_page("views/draw.py")
+    at = open_page("streamlit_ui/pages/draw.py")
     at.button_group(key="draw_source").set_value("MNIST test digit").run()
     assert not at.exception
     assert [metric.label for metric in at.metric] == ["Teacher says", "Student says"]
@@ -71,7 +79,7 @@ def test_distill_settings_come_from_the_url(dashboard_checkpoints):
     # The browser writes widget changes into the URL (tests/test_browser.py checks that); here: URL -> widgets.
     at = AppTest.from_file(APP, default_timeout=60)
     at.run()
-    at.switch_page("views/distill.py")
+    at.switch_page("streamlit_ui/pages/distill.py")
     at.query_params.update({"temperature": "8.0", "alpha": "0.25", "epochs": "3", "images": "700", "seed": "7"})
     at.run()
     assert not at.exception
@@ -84,7 +92,7 @@ def test_distill_settings_come_from_the_url(dashboard_checkpoints):
 def test_bad_url_settings_are_ignored(dashboard_checkpoints):
     at = AppTest.from_file(APP, default_timeout=60)
     at.run()
-    at.switch_page("views/distill.py")
+    at.switch_page("streamlit_ui/pages/distill.py")
     at.query_params.update({"temperature": "999", "alpha": "lots", "epochs": "50"})
     at.run()
     assert not at.exception
@@ -93,7 +101,7 @@ def test_bad_url_settings_are_ignored(dashboard_checkpoints):
 
 
 def test_metrics_needs_two_different_models(dashboard_checkpoints):
-    at = open_page("views/metrics.py")
+    at = open_page("streamlit_ui/pages/metrics.py")
     assert len(at.dataframe) == 1  # the per-class comparison
     teacher = str(dashboard_checkpoints / "teacher.safetensors")
     at.selectbox(key="metrics_b_select").set_value(teacher).run()
@@ -102,7 +110,7 @@ def test_metrics_needs_two_different_models(dashboard_checkpoints):
 
 @pytest.mark.slow
 def test_a_tiny_run_is_launched_completed_listed_opened_and_deleted(dashboard_checkpoints):
-    at = open_page("views/distill.py")
+    at = open_page("streamlit_ui/pages/distill.py")
     at.slider(key="images").set_value(300)
     at.slider(key="epochs").set_value(1)
     at.slider(key="alpha").set_value(0.5)
@@ -121,16 +129,16 @@ def test_a_tiny_run_is_launched_completed_listed_opened_and_deleted(dashboard_ch
 
     open_in_draw = next(button for button in at.button if button.label == "Open in Draw")
     open_in_draw.click().run()
-    assert not at.exception and [title.value for title in at.title] == [TITLES["views/draw.py"]]
+    assert not at.exception and [title.value for title in at.title] == [TITLES["streamlit_ui/pages/draw.py"]]
     assert at.selectbox(key="draw_student").value.endswith(".safetensors")
     assert "run-" in at.selectbox(key="draw_student").value
 
-    at.switch_page("views/distill.py").run()
+    at.switch_page("streamlit_ui/pages/distill.py").run()
     next(button for button in at.button if button.label == "Open in Metrics").click().run()
-    assert not at.exception and [title.value for title in at.title] == [TITLES["views/metrics.py"]]
+    assert not at.exception and [title.value for title in at.title] == [TITLES["streamlit_ui/pages/metrics.py"]]
     assert "run-" in at.selectbox(key="metrics_b_select").value
 
-    at.switch_page("views/distill.py").run()
+    at.switch_page("streamlit_ui/pages/distill.py").run()
     next(button for button in at.button if button.label == "Delete").click().run()
     assert not at.exception and "No finished runs yet" in texts(at.info)
 
@@ -145,7 +153,7 @@ def test_every_page_is_friendly_without_checkpoints(dashboard_checkpoints, tmp_p
 
 @pytest.mark.slow
 def test_a_second_visitor_queues_behind_the_first_and_both_can_cancel(dashboard_checkpoints):
-    first, second = open_page("views/distill.py"), open_page("views/distill.py")
+    first, second = open_page("streamlit_ui/pages/distill.py"), open_page("streamlit_ui/pages/distill.py")
     first.slider(key="images").set_value(10_000)
     first.slider(key="epochs").set_value(5)
     first.button[0].click().run()  # long enough to still be training when the second one launches
@@ -173,6 +181,11 @@ def test_every_page_copes_with_a_damaged_teacher(dashboard_checkpoints, tmp_path
     teacher.write_bytes(teacher.read_bytes()[:200])  # truncated, as by a crash mid-copy
     monkeypatch.setenv("KD_CHECKPOINTS_DIR", str(folder))
     monkeypatch.setenv("KD_RUNS_DIR", str(tmp_path / "runs"))
-    for page in ("views/overview.py", "views/draw.py", "views/distill.py", "views/metrics.py"):
+    for page in (
+        "streamlit_ui/pages/overview.py",
+        "streamlit_ui/pages/draw.py",
+        "streamlit_ui/pages/distill.py",
+        "streamlit_ui/pages/metrics.py",
+    ):
         at = open_page(page)
         assert "Teacher" in texts(at.info), page  # named in the notice, and the page still renders

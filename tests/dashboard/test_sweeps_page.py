@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from kd.sweep_results import DONE, CellResult, read_results, record
+from kd.status import DONE
+from kd.sweep.results import CellResult, read_results, record
 
 APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
 # seed -> scratch accuracy; the KD cells add a gain per (T, alpha) and a little per-seed wobble
@@ -37,7 +38,7 @@ def open_sweeps(tmp_path, monkeypatch) -> AppTest:
     monkeypatch.setenv("KD_RESULTS_DIR", str(tmp_path / "results"))  # not the repository's results/
     at = AppTest.from_file(APP, default_timeout=60)
     at.run()
-    at.switch_page("views/sweeps.py").run()
+    at.switch_page("streamlit_ui/pages/sweeps.py").run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 

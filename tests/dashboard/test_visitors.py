@@ -29,7 +29,7 @@ def delete_button(at: AppTest):
 
 def test_a_visitor_cannot_delete_a_run_launched_by_someone_else(dashboard_checkpoints):
     saved_by_someone_else(dashboard_checkpoints)
-    at = open_page("views/distill.py")
+    at = open_page("streamlit_ui/pages/distill.py")
     assert len(at.selectbox(key="distill_chosen").options) == 1
     assert delete_button(at).disabled
     assert "each visitor can delete the runs they launched" in texts(at.caption)
@@ -39,7 +39,7 @@ def test_a_visitor_cannot_delete_a_run_launched_by_someone_else(dashboard_checkp
 def test_the_owner_of_a_private_instance_may_unlock_deleting_any_run(dashboard_checkpoints, monkeypatch):
     monkeypatch.setenv("KD_ALLOW_DELETE_ANY", "1")
     saved_by_someone_else(dashboard_checkpoints)
-    at = open_page("views/distill.py")
+    at = open_page("streamlit_ui/pages/distill.py")
     assert not delete_button(at).disabled
     delete_button(at).click().run()
     assert not at.exception and "No finished runs yet" in texts(at.info)
@@ -51,10 +51,10 @@ def test_a_malformed_file_in_the_runs_folder_breaks_no_page(dashboard_checkpoint
     runs = Path(os.environ["KD_RUNS_DIR"])
     save_file({"w": torch.zeros(2)}, str(runs / "run-forged.safetensors"), metadata={"kd_lab": json.dumps(header)})
     (runs / "run-forged.json").write_text(json.dumps(header))
-    for page in ("views/draw.py", "views/distill.py", "views/metrics.py"):
+    for page in ("streamlit_ui/pages/draw.py", "streamlit_ui/pages/distill.py", "streamlit_ui/pages/metrics.py"):
         at = open_page(page)
         assert not at.error, page
-    options = open_page("views/distill.py").selectbox(key="distill_chosen").options
+    options = open_page("streamlit_ui/pages/distill.py").selectbox(key="distill_chosen").options
     assert len(options) == 1 and options[0].startswith("Run good")
 
 
@@ -62,7 +62,7 @@ def refuse_a_huge_drawing() -> None:
     import struct
     import zlib
 
-    from dashboard.models import digit_from_canvas
+    from dashboard.streamlit_ui.state import digit_from_canvas
 
     def chunk(kind: bytes, body: bytes) -> bytes:
         return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
@@ -81,14 +81,14 @@ def test_a_huge_drawing_gets_a_friendly_notice():
 
 @pytest.mark.slow
 def test_one_waiting_or_running_run_per_visitor(dashboard_checkpoints):
-    at = open_page("views/distill.py")
+    at = open_page("streamlit_ui/pages/distill.py")
     at.slider(key="images").set_value(10_000)
     at.slider(key="epochs").set_value(5)
     at.button[0].click().run()  # long enough to still be training at the second click
     assert not at.error
     at.button[0].click().run()
     assert "you already have a run waiting or training" in texts(at.error)
-    other_visitor = open_page("views/distill.py")
+    other_visitor = open_page("streamlit_ui/pages/distill.py")
     other_visitor.slider(key="images").set_value(300)
     other_visitor.button[0].click().run()
     assert not other_visitor.error and "Queued, position 1" in texts(other_visitor.info)
@@ -104,7 +104,7 @@ def test_one_waiting_or_running_run_per_visitor(dashboard_checkpoints):
 @pytest.mark.slow
 def test_measure_again_is_queued_and_rate_limited(dashboard_checkpoints, monkeypatch):
     monkeypatch.setenv("KD_MEASURE_INTERVAL_SECONDS", "3600")
-    at = open_page("views/latency.py", timeout=180)
+    at = open_page("streamlit_ui/pages/latency.py", timeout=180)
     measure = next(button for button in at.button if button.label == "Measure again")
     measure.click().run(timeout=180)
     assert not at.exception and len(at.dataframe) == 1  # the previous figures stay on the page meanwhile
@@ -126,7 +126,7 @@ def test_the_shipped_config_hides_error_details_from_visitors():
 
 
 def failing_page() -> None:
-    from dashboard.notices import guarded
+    from dashboard.streamlit_ui.notices import guarded
 
     def page() -> None:
         raise KeyError("/srv/secret/path/runs/run-1.json")

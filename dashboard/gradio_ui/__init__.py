@@ -1,0 +1,1 @@
+"""The Gradio app's tabs and state (entry point: dashboard/gradio_app.py)."""

@@ -1,0 +1,124 @@
+"""Draw: a digit drawn with the mouse, what the models see, and what teacher and student answer."""
+
+import numpy as np
+import streamlit as st
+from streamlit_drawable_canvas import st_canvas
+
+from dashboard import charts
+from dashboard.streamlit_ui.notices import guarded
+from dashboard.streamlit_ui.state import (
+    digit_from_canvas,
+    load_predictor,
+    missing_notice,
+    mnist,
+    model_choices,
+    shipped,
+)
+from kd.infer.bench import RUNTIMES
+
+st.title("Draw a digit")
+st.write(
+    "Draw a digit in the black square. It is cropped, scaled and centred the way MNIST digits were, and the "
+    "28×28 result goes to the teacher and to a student. The temperature slider below shows the teacher's "
+    "softened answer, the “dark knowledge” about which other digits it finds similar, that distillation "
+    "passes on to the student."
+)
+missing_notice()
+
+teacher_choice = shipped("teacher")
+students = model_choices(teacher=False)
+labels = {choice.path: choice.label for choice in students}
+
+
+def remember_student() -> None:
+    st.session_state["selected_student"] = st.session_state["draw_student"]
+
+
+picker, source_column = st.columns([3, 2], vertical_alignment="bottom")
+student_choice = None
+if students:
+    paths = list(labels)
+    wanted = st.session_state.get("selected_student")
+    student_path = picker.selectbox(
+        "Student",
+        paths,
+        index=paths.index(wanted) if wanted in paths else 0,
+        format_func=labels.get,
+        key="draw_student",
+        on_change=remember_student,
+        help="The shipped students, or any finished run from the Distill page.",
+    )
+    student_choice = next(choice for choice in students if choice.path == student_path)
+
+# ONNX Runtime answers where it is faster than PyTorch (exported once per model into the cache folder)
+teacher, student = load_predictor(teacher_choice), load_predictor(student_choice)
+if teacher is None and student is None:
+    st.warning("There is no model to ask yet: train the shipped checkpoints or launch a run on the Distill page.")
+
+source = source_column.segmented_control(
+    "Input", ["Draw", "MNIST test digit"], default="Draw", key="draw_source", label_visibility="collapsed"
+)
+
+
+# Only this part reruns when the drawing or the temperature changes: a faster answer after each stroke.
+@st.fragment
+@guarded
+def drawing_area() -> None:
+    st.space("medium")  # room for the canvas toolbar, which floats above the canvas
+    canvas_column, seen_column = st.columns([3, 2])
+    with canvas_column:
+        if source == "MNIST test digit":
+            index = st.number_input("Test digit number", 0, 9_999, 0, key="draw_index")
+            image = mnist().test_images[int(index)].numpy()
+            label = int(mnist().test_labels[int(index)])
+            st.image(np.kron(image, np.ones((10, 10), np.uint8)), caption=f"test digit {index}, labelled {label}")
+            digit = image.astype(np.float32) / 255.0
+        else:
+            result = st_canvas(
+                stroke_width=18,
+                stroke_color="#FFFFFF",
+                background_color="#000000",
+                height=280,
+                width=280,
+                drawing_mode="freedraw",
+                return_image_data=True,
+                key="draw_canvas",
+            )
+            st.caption("Draw with the mouse. The toolbar above the canvas has undo, redo and clear (the bin).")
+            # the PNG's size is checked before it is decoded (result.image_data would decode any size)
+            digit = digit_from_canvas(result.image_bytes)
+    with seen_column:
+        st.markdown("**What the models see** (28×28)")
+        if digit is None:
+            st.info("Draw a digit in the black square to see what the models make of it.")
+        else:
+            st.image(np.kron(digit, np.ones((6, 6), np.float32)), clamp=True)
+
+    if digit is None:
+        return
+
+    models = {name: model for name, model in (("Teacher", teacher), ("Student", student)) if model is not None}
+    colours = {"Teacher": charts.TEACHER_COLOUR, "Student": charts.STUDENT_COLOUR}
+    probabilities = {name: model.predict_proba(digit)[0] for name, model in models.items()}
+    for column, (name, p) in zip(st.columns(2), probabilities.items(), strict=False):
+        with column:
+            top = int(p.argmax())
+            st.metric(f"{name} says", str(top), help=labels.get(student_choice.path) if name == "Student" else None)
+            st.caption(f"{p[top]:.1%} confident · run by {RUNTIMES[models[name].runtime]}")
+            st.plotly_chart(charts.probability_bars(p, colours[name]), key=f"draw_bars_{name}")
+
+    st.subheader("Softened by temperature")
+    temperature = st.slider(
+        "Temperature T", 1.0, 20.0, 4.0, 0.5, key="draw_temperature",
+        help="softmax(logits / T). T = 1 is the models' ordinary answer; distillation trains the student to match "
+        "the teacher at a higher T, where the small probabilities of the other digits become visible.",
+    )  # fmt: skip
+    softened = {name: model.predict_proba(digit, temperature=temperature)[0] for name, model in models.items()}
+    st.plotly_chart(charts.softened_bars(softened, temperature), key="draw_softened")
+    st.caption(
+        "At T = 1 the teacher is nearly certain. As T rises its second and third choices surface: a 7 that looks a "
+        "little like a 1 or a 2 says so. The student learns from this shape, not just from the top digit."
+    )
+
+
+drawing_area()

@@ -1,0 +1,1 @@
+"""The command line: `python -m kd <command>` (main), its argument checks, sweeps and the README report."""

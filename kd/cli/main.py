@@ -1,0 +1,285 @@
+"""Command line: python -m kd data | train-teacher | distill | evaluate | bench | report | export | site
+| sweep | sweep-report.
+
+Every command takes --json (one JSON object on stdout). Bad input ends with one line
+`error: ...` on stderr and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from kd import checkpoint
+from kd.cli.checks import UsageError, check_before_work, parse_batch_sizes
+from kd.cli.sweep import add_sweep_flags, add_sweep_report_flags, run_sweep_command, run_sweep_report
+from kd.data import DataError, load_mnist
+from kd.flags import add_dataclass_flags, from_args
+from kd.models import PRESETS
+from kd.train import Cancelled, TrainConfig
+
+DEFAULT_TEACHER = "checkpoints/teacher.safetensors"
+SHIPPED_FOR_EXPORT = (DEFAULT_TEACHER, "checkpoints/student.safetensors", "checkpoints/scratch.safetensors")
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, no usage block
+        raise UsageError(f"{message} (see --help)")
+
+
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def progress_reporter(description: str):
+    """A tqdm bar on a terminal; elsewhere (logs, CI) one stderr line per epoch."""
+    from tqdm import tqdm
+
+    if not sys.stderr.isatty():
+
+        def log_epoch(progress) -> None:
+            if progress.test_accuracy is not None:
+                print(
+                    f"{description}: epoch {progress.epoch}, loss {progress.loss:.4f}, "
+                    f"test accuracy {progress.test_accuracy:.4f}, {progress.elapsed:.0f} s",
+                    file=sys.stderr,
+                )
+
+        return log_epoch, None
+    bar = tqdm(total=None, desc=description, unit="step", file=sys.stderr)
+
+    def on_progress(progress) -> None:
+        bar.total = progress.total_steps
+        bar.n = progress.step
+        postfix = {"epoch": progress.epoch, "loss": f"{progress.loss:.4f}"}
+        if progress.test_accuracy is not None:
+            postfix["test_acc"] = f"{progress.test_accuracy:.4f}"
+        bar.set_postfix(postfix, refresh=True)
+
+    return on_progress, bar
+
+
+def add_training_flags(
+    parser: argparse.ArgumentParser, defaults: dict[str, Any], exclude: tuple[str, ...] = ()
+) -> None:
+    """One flag per TrainConfig field (its comment is the help), then the flags that are not settings."""
+    add_dataclass_flags(parser, TrainConfig, defaults=defaults, exclude=exclude)
+    parser.add_argument(
+        "--threads",
+        type=positive_int,
+        default=None,
+        help="torch threads while training (default: all cores; 1 is faster when other work shares the cores)",
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+
+
+def build_parser() -> Parser:
+    parser = Parser(prog="python -m kd", description="KD Lab: knowledge distillation on MNIST.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+
+    data = commands.add_parser("data", help="locate, verify and cache MNIST")
+    data.add_argument("--json", action="store_true")
+
+    teacher = commands.add_parser("train-teacher", help="train the teacher CNN")
+    add_training_flags(teacher, {"epochs": 12, "augment": True}, exclude=("temperature", "alpha"))
+    teacher.add_argument("--out", default="checkpoints/teacher")
+    teacher.add_argument("--force", action="store_true", help="replace an existing checkpoint at --out")
+
+    distill = commands.add_parser("distill", help="train a student from the teacher (alpha=0: scratch baseline)")
+    distill.add_argument("--teacher", default=DEFAULT_TEACHER)
+    add_training_flags(distill, {"epochs": 12, "augment": False, "alpha": 0.9})
+    distill.add_argument("--out", default=None, help="checkpoint path (default: runs/distill-<time>)")
+    distill.add_argument("--force", action="store_true", help="replace an existing checkpoint at --out")
+
+    evaluate = commands.add_parser("evaluate", help="test-set metrics of checkpoints")
+    evaluate.add_argument("checkpoints", nargs="+")
+    evaluate.add_argument("--reference", default=DEFAULT_TEACHER, help="model to measure agreement with")
+    evaluate.add_argument("--json", action="store_true")
+
+    bench = commands.add_parser("bench", help="latency and throughput of checkpoints on this host")
+    bench.add_argument("checkpoints", nargs="+")
+    bench.add_argument("--batch-sizes", default="1,1000", help="comma-separated, e.g. 1,32,1000")
+    bench.add_argument("--repeats", type=positive_int, default=100)
+    bench.add_argument("--threads", type=positive_int, default=None, help="torch threads (default: all cores)")
+    bench.add_argument("--runtime", default="torch", help="comma-separated: torch (PyTorch), onnx (ONNX Runtime)")
+    bench.add_argument("--json", action="store_true")
+
+    report = commands.add_parser("report", help="results table of the shipped checkpoints (Markdown)")
+    report.add_argument("--checkpoints", default="checkpoints")
+    report.add_argument("--readme", default=None, help="also write the table into this README")
+    report.add_argument("--json", action="store_true")
+
+    export = commands.add_parser("export", help="ONNX files of checkpoints, checked against PyTorch")
+    export.add_argument("checkpoints", nargs="*", default=list(SHIPPED_FOR_EXPORT))
+    export.add_argument("--out", required=True, help="folder for <name>.onnx and <name>.json")
+    export.add_argument("--json", action="store_true")
+
+    site = commands.add_parser("site", help="the static page that runs teacher and student in the browser")
+    site.add_argument("--out", required=True, help="site folder (created if needed; other files kept)")
+    site.add_argument("--checkpoints", default="checkpoints", help="folder with the shipped teacher and student")
+    site.add_argument("--lab-url", default=None, help="where the link to the full lab points")
+    site.add_argument("--json", action="store_true")
+    sweep = commands.add_parser("sweep", help="students over a grid of T, alpha, data budget and seed")
+    add_sweep_flags(sweep, default_teacher=DEFAULT_TEACHER)
+    add_sweep_report_flags(commands.add_parser("sweep-report", help="a sweep's paired KD gains with 95 % CIs"))
+    return parser
+
+
+def run_data(args) -> dict[str, Any]:
+    data = load_mnist()
+    return {
+        "source": data.source,
+        "train": len(data.train_images),
+        "test": len(data.test_images),
+        "test_class_counts": data.test_labels.bincount().tolist(),
+        "cache_path": str(data.cache_path),
+        "sha256": data.checksum,
+    }
+
+
+def run_training(args, role: str, preset: str, config: TrainConfig, out: str, teacher_path: str | None):
+    from kd.pipeline import train_and_save
+
+    teacher = checkpoint.load(teacher_path) if teacher_path is not None else None
+    data = load_mnist()
+    on_progress, bar = progress_reporter(role)
+    command = "python -m kd " + shlex.join(args.argv)
+    try:
+        metadata = train_and_save(
+            role,
+            PRESETS[preset],
+            config,
+            data,
+            out,
+            command,
+            teacher=teacher,
+            teacher_path=teacher_path,
+            on_progress=on_progress,
+            threads=args.threads,
+        )
+    finally:
+        if bar is not None:
+            bar.close()
+    metrics = metadata["metrics"]
+    return {
+        "checkpoint": str(Path(out).with_suffix(".safetensors")),
+        "role": role,
+        "config": metadata["train_config"],
+        "accuracy": metrics["accuracy"],
+        "errors": metrics["errors"],
+        "agreement": metrics.get("agreement"),
+        "ece": metrics["ece"],
+        "parameters": metrics["parameters"],
+        "train_seconds": metadata["train_seconds"],
+        "teacher_seconds": metadata["teacher_seconds"],
+        "history": metadata["history"],
+    }
+
+
+def run_train_teacher(args) -> dict[str, Any]:
+    return run_training(args, "teacher", "teacher", from_args(TrainConfig, args), args.out, None)
+
+
+def run_distill(args) -> dict[str, Any]:
+    config = from_args(TrainConfig, args)
+    out = args.out or f"runs/distill-{time.strftime('%Y%m%d-%H%M%S')}"
+    role = "scratch student" if config.alpha == 0 else "distilled student"
+    teacher_path = args.teacher if Path(args.teacher).exists() or config.alpha > 0 else None
+    return run_training(args, role, "student", config, out, teacher_path)
+
+
+def run_evaluate(args) -> dict[str, Any]:
+    from kd.evaluate import evaluate
+
+    data = load_mnist()
+    reference = checkpoint.load(args.reference) if Path(args.reference).exists() else None
+    return {
+        "models": {
+            path: evaluate(checkpoint.load(path), data, reference=reference, checkpoint_path=path)
+            for path in args.checkpoints
+        }
+    }
+
+
+def run_bench(args) -> dict[str, Any]:
+    from kd.infer.bench import benchmark
+
+    sizes = parse_batch_sizes(args.batch_sizes)
+    runtimes = tuple(part.strip() for part in args.runtime.split(",") if part.strip())
+    models = {path: checkpoint.load(path) for path in args.checkpoints}
+    rows = benchmark(models, batch_sizes=sizes, repeats=args.repeats, threads=args.threads, runtimes=runtimes)
+    return {"rows": rows}
+
+
+def run_report(args) -> dict[str, Any]:
+    from kd.cli.report import results_table, write_into_readme
+
+    table = results_table(Path(args.checkpoints))
+    if args.readme:
+        write_into_readme(Path(args.readme), table["markdown"])
+    return table
+
+
+def run_export(args) -> dict[str, Any]:
+    from kd.infer.export import parity_images, prepare, write
+
+    images = parity_images()
+    exports = [prepare(path, images) for path in args.checkpoints]  # all checked before anything is written
+    return {"models": [write(exported, args.out) for exported in exports]}
+
+
+def run_site(args) -> dict[str, Any]:
+    from kd.site.builder import DEFAULT_LAB_URL, build_site
+
+    return build_site(Path(args.out), Path(args.checkpoints), args.lab_url or DEFAULT_LAB_URL)
+
+
+def print_text(result: dict[str, Any]) -> None:
+    if "markdown" in result:
+        print(result["markdown"])
+        return
+    for key, value in result.items():
+        if key != "history":
+            print(f"{key}: {json.dumps(value) if isinstance(value, (dict, list)) else value}")
+
+
+RUNNERS = {
+    "data": run_data,
+    "train-teacher": run_train_teacher,
+    "distill": run_distill,
+    "evaluate": run_evaluate,
+    "bench": run_bench,
+    "report": run_report,
+    "export": run_export,
+    "site": run_site,
+    "sweep": run_sweep_command,
+    "sweep-report": run_sweep_report,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        args = build_parser().parse_args(argv)
+        args.argv = argv
+        check_before_work(args)
+        result = RUNNERS[args.command](args)
+    except (UsageError, ValueError, DataError, checkpoint.CheckpointError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2 if isinstance(exc, UsageError) else 1
+    except (KeyboardInterrupt, Cancelled):
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    if args.json:
+        print(json.dumps(result))
+    else:
+        print_text(result)
+    return 0

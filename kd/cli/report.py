@@ -1,0 +1,128 @@
+"""The README's results table, computed from the shipped checkpoints on this host.
+
+Accuracy, F1, calibration and agreement are measured on the test set now (not copied from
+the checkpoints' metadata); latency is measured in one run so the models are compared on
+the same machine state.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from kd import checkpoint
+from kd.data import load_mnist
+from kd.evaluate import evaluate
+from kd.infer.bench import RUNTIMES, benchmark, canvas_latency
+from kd.lab.catalog import SHIPPED
+
+# the table's rows: the teacher, then the scratch baseline right above the distilled student it is judged against
+MODELS = {name: SHIPPED[name] for name in ("teacher", "scratch", "student")}
+BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
+
+
+def measure(directory: Path) -> dict[str, Any]:
+    paths = {name: directory / f"{name}.safetensors" for name in MODELS}
+    missing = [str(path) for path in paths.values() if not path.is_file()]
+    if missing:
+        raise checkpoint.CheckpointError(f"missing checkpoints: {', '.join(missing)} (run `make checkpoints`)")
+    models = {name: checkpoint.load(path) for name, path in paths.items()}
+    data = load_mnist()
+    metrics = {
+        name: evaluate(model, data, reference=models["teacher"], checkpoint_path=paths[name])
+        for name, model in models.items()
+    }
+    # One image at a time is measured both with all cores and single-threaded: for tensors this
+    # small, splitting each layer across threads costs about as much as it saves. PyTorch and ONNX
+    # Runtime are timed side by side in this one process.
+    latency = benchmark(models, batch_sizes=(1, 1000), repeats=300, runtimes=tuple(RUNTIMES))
+    latency += benchmark(models, (1,), repeats=300, threads=1, runtimes=tuple(RUNTIMES))
+    # a test digit blown up to a 280x280 RGBA canvas, as the dashboard's canvas returns it
+    digit = np.kron(data.test_images[0].numpy(), np.ones((10, 10), np.uint8))
+    canvas = np.dstack([digit, digit, digit, np.full_like(digit, 255)])
+    drawing = canvas_latency({name: models[name] for name in ("teacher", "student")}, canvas, repeats=200)
+    return {
+        "metrics": metrics,
+        "latency": latency,
+        "canvas_latency": drawing,
+        "commands": {name: checkpoint.read_metadata(path)["command"] for name, path in paths.items()},
+    }
+
+
+def markdown(measured: dict[str, Any]) -> str:
+    metrics, latency = measured["metrics"], measured["latency"]
+    threads = max(row["threads"] for row in latency)
+    timing = {(row["model"], row["batch_size"], row["threads"], row["runtime"]): row for row in latency}
+    columns = [(1, threads, "torch"), (1, 1, "torch"), (1000, threads, "torch")]
+    lines = [
+        "| model | parameters | size | test accuracy | errors | macro F1 | ECE | agreement with teacher "
+        f"| latency, batch 1 ({threads} threads / 1 thread) | throughput, batch 1000 "
+        f"| speed-up vs teacher: batch 1 ({threads} threads / 1 thread) / batch 1000 "
+        f"| ONNX Runtime latency, batch 1 ({threads} threads / 1 thread) | ONNX Runtime throughput, batch 1000 |",
+        "|:--|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+    ]
+    for name, label in MODELS.items():
+        m = metrics[name]
+        speed_up = " / ".join(
+            f"{timing[('teacher', *c)]['p50_ms'] / timing[(name, *c)]['p50_ms']:.1f}x" for c in columns
+        )
+        lines.append(
+            f"| {label} | {m['parameters']:,} | {m['size_bytes'] / 1024:.0f} KiB | {m['accuracy']:.2%} "
+            f"| {m['errors']} | {m['macro']['f1']:.4f} | {m['ece']:.4f} | {m['agreement']:.2%} "
+            f"| {timing[name, 1, threads, 'torch']['p50_ms']:.3f} / {timing[name, 1, 1, 'torch']['p50_ms']:.3f} ms "
+            f"| {timing[name, 1000, threads, 'torch']['throughput']:,.0f} img/s | {speed_up} "
+            f"| {timing[name, 1, threads, 'onnx']['p50_ms']:.3f} / {timing[name, 1, 1, 'onnx']['p50_ms']:.3f} ms "
+            f"| {timing[name, 1000, threads, 'onnx']['throughput']:,.0f} img/s |"
+        )
+    lines += [
+        "",
+        "Per-class F1 on the test set:",
+        "",
+        "| model | " + " | ".join(str(c) for c in range(10)) + " |",
+        "|:--|" + "--:|" * 10,
+    ]
+    for name, label in MODELS.items():
+        lines.append(f"| {label} | " + " | ".join(f"{row['f1']:.4f}" for row in metrics[name]["per_class"]) + " |")
+    drawing = measured["canvas_latency"]
+    one = {name: timing[name, 1, 1, "onnx"]["p50_ms"] for name in ("teacher", "student")}
+    lines += [
+        "",
+        "Latency is the median (p50) of a forward pass with BatchNorm folded into the convolutions; "
+        "`results.json` beside the checkpoints also has the p95 of each. The PyTorch columns run the model "
+        "eagerly; the ONNX Runtime columns run the same folded graph exported to ONNX (`python -m kd export`) "
+        "with as many intra-op threads, in the same process. One image on one thread: the ONNX Runtime "
+        f"student answers {timing['student', 1, 1, 'torch']['p50_ms'] / one['student']:.1f}x as fast as the "
+        f"PyTorch student and {one['teacher'] / one['student']:.1f}x as fast as the ONNX Runtime teacher. "
+        "A 280x280 drawing to both the teacher's "
+        f"and the student's probabilities, preprocessing included: {drawing['p50_ms']:.1f} ms p50, "
+        f"{drawing['p95_ms']:.1f} ms p95.",
+        "",
+        f"Measured by `python -m kd report` on {time.strftime('%Y-%m-%d')}: {platform.machine()}, "
+        f"{os.cpu_count()} cores, torch {torch.__version__}, MNIST test set (10,000 images).",
+    ]
+    return "\n".join(lines)
+
+
+def results_table(directory: Path) -> dict[str, Any]:
+    measured = measure(directory)
+    table = markdown(measured)
+    checkpoint.atomic_write_json(
+        directory / "results.json", {"command": "python -m kd report", **measured, "markdown": table}
+    )
+    return {"markdown": table, "results": str(directory / "results.json")}
+
+
+def write_into_readme(readme: Path, table: str, begin: str = BEGIN, end: str = END) -> None:
+    """Replace what stands between two markers in the README (by default the results markers)."""
+    text = readme.read_text()
+    pattern = re.compile(re.escape(begin) + ".*?" + re.escape(end), re.DOTALL)
+    if not pattern.search(text):
+        raise ValueError(f"{readme} has no {begin} ... {end} markers")
+    checkpoint.atomic_write(readme, pattern.sub(lambda _: f"{begin}\n{table}\n{end}", text).encode())

@@ -1,0 +1,182 @@
+"""The command line of sweeps: `python -m kd sweep` and `python -m kd sweep-report` (wired in kd/cli/main.py).
+
+kd.sweep.cell (scikit-learn through kd.pipeline) and kd.sweep.stats (scipy) are imported when a command
+runs, not when the parser is built: every `python -m kd` command builds this parser.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from kd.flags import add_dataclass_flags, from_args
+from kd.status import DONE
+from kd.sweep.results import (
+    GRID_FIELDS,
+    RESULTS_FILE,
+    SWEEP_FILE,
+    CellResult,
+    SweepGrid,
+    parse_numbers,
+    read_results,
+    read_sweep_record,
+)
+from kd.train import TrainConfig
+
+BEGIN, END = "<!-- sweep:begin -->", "<!-- sweep:end -->"
+
+
+def number_list(kind: type, minimum: float | None = None):
+    """An argparse type for comma-separated numbers (argparse shows an ArgumentTypeError's message)."""
+
+    def parse(text: str) -> tuple:
+        try:
+            return parse_numbers(text, kind, minimum)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    parse.__name__ = f"list of {kind.__name__}"
+    return parse
+
+
+def at_least_one(text: str) -> int:
+    (value,) = number_list(int, 1)(text)
+    return value
+
+
+def add_sweep_flags(parser: argparse.ArgumentParser, default_teacher: str) -> None:
+    grid = SweepGrid()
+
+    def listed(values: tuple) -> str:
+        return ",".join(f"{v:g}" for v in values)
+
+    parser.add_argument(
+        "--temperatures", type=number_list(float), default=grid.temperatures, help=listed(grid.temperatures)
+    )
+    parser.add_argument(
+        "--alphas", type=number_list(float), default=grid.alphas,
+        help=f"{listed(grid.alphas)}; 0 = labels only, the scratch baseline each KD cell is compared with",
+    )  # fmt: skip
+    parser.add_argument("--seeds", type=number_list(int), default=grid.seeds, help=listed(grid.seeds))
+    parser.add_argument(
+        "--limits",
+        type=number_list(int, 1),
+        default=grid.limits,
+        help=f"training images per cell ({listed(grid.limits)})",
+    )
+    parser.add_argument(
+        "--epochs",
+        dest="epoch_counts",
+        type=number_list(int, 1),
+        default=grid.epochs,
+        help=f"per cell ({listed(grid.epochs)})",
+    )
+    parser.add_argument("--out", required=True, help="folder for results.csv and sweep.json (a rerun resumes)")
+    parser.add_argument("--teacher", default=default_teacher)
+    parser.add_argument("--backend", choices=("local", "ray"), default="local")
+    parser.add_argument("--address", default=None, help="ray: `auto` or ray://host:10001 joins a running cluster")
+    parser.add_argument(
+        "--workers", type=at_least_one, default=None, help="ray: CPUs of the local cluster (default: all)"
+    )
+    parser.add_argument(
+        "--keep-checkpoints", action="store_true", help="keep each cell's checkpoint in OUT/checkpoints"
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    recipe = parser.add_argument_group("recipe", "training settings shared by every cell")
+    add_dataclass_flags(recipe, TrainConfig, defaults={"augment": False}, exclude=GRID_FIELDS)
+
+
+def cell_reporter(description: str = "sweep"):
+    """(on_start, on_result, close): a tqdm bar over cells on a terminal, else one stderr line per cell."""
+    state: dict[str, Any] = {"bar": None, "started": time.perf_counter()}
+
+    def on_start(total: int) -> None:
+        if sys.stderr.isatty():
+            from tqdm import tqdm
+
+            state["bar"] = tqdm(total=total, desc=description, unit="cell", file=sys.stderr)
+        elif total == 0:
+            print(f"{description}: every cell is done already", file=sys.stderr)
+
+    def on_result(result: CellResult, finished: int, total: int) -> None:
+        if state["bar"] is not None:
+            state["bar"].update(1)
+            return
+        elapsed = time.perf_counter() - state["started"]
+        left = elapsed / finished * (total - finished)
+        outcome = f"accuracy {result.accuracy:.2%}" if result.status == DONE else f"FAILED ({result.error})"
+        print(
+            f"{description}: cell {finished}/{total} T={result.temperature:g} alpha={result.alpha:g} "
+            f"limit={result.limit} epochs={result.epochs} seed={result.seed}: {outcome}; "
+            f"{elapsed:.0f} s so far, about {left:.0f} s left",
+            file=sys.stderr,
+        )
+
+    def close() -> None:
+        if state["bar"] is not None:
+            state["bar"].close()
+
+    return on_start, on_result, close
+
+
+def run_sweep_command(args: argparse.Namespace) -> dict[str, Any]:
+    from kd.sweep.run import run_sweep
+
+    grid = SweepGrid(args.temperatures, args.alphas, args.seeds, args.limits, args.epoch_counts)
+    recipe = from_args(TrainConfig, args)  # the grid's fields have no flag here: each cell sets them
+    on_start, on_result, close = cell_reporter()
+    try:
+        return run_sweep(
+            grid,
+            recipe,
+            args.out,
+            teacher_path=args.teacher,
+            backend=args.backend,
+            address=args.address,
+            workers=args.workers,
+            keep_checkpoints=args.keep_checkpoints,
+            command="python -m kd " + shlex.join(args.argv),
+            on_start=on_start,
+            on_result=on_result,
+        )
+    finally:
+        close()
+
+
+def add_sweep_report_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("folder", help="a sweep's --out folder (results.csv and sweep.json)")
+    parser.add_argument("--readme", default=None, help=f"also write the table between {BEGIN} and {END}")
+    parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+
+
+def run_sweep_report(args: argparse.Namespace) -> dict[str, Any]:
+    from kd.cli.report import write_into_readme
+    from kd.sweep.stats import gains, markdown, summary
+
+    folder = Path(args.folder)
+    if not (folder / RESULTS_FILE).is_file() or not (folder / SWEEP_FILE).is_file():
+        raise ValueError(f"{folder} is not a sweep folder: it needs {RESULTS_FILE} and {SWEEP_FILE}")
+    results = read_results(folder / RESULTS_FILE)
+    sweep = read_sweep_record(folder)
+    stats = gains(results)
+    done = sum(row.status == DONE for row in results)
+    recipe = " ".join(f"{key}={value}" for key, value in sweep["recipe"].items())
+    table = "\n".join(
+        [
+            summary(stats) if stats else "No distilled cell has its scratch baseline yet.",
+            "",
+            markdown(stats),
+            "",
+            f"{done} of {sweep['cells']} cells done ({len(results) - done} failed). Gains are paired with the scratch "
+            "student (alpha = 0) of the same seed and budget; the CI is Student t over the seeds. "
+            f"Sweep: `{sweep['command']}`; recipe: {recipe}. Table: `python -m kd sweep-report {folder}`.",
+        ]
+    )
+    if args.readme:
+        write_into_readme(Path(args.readme), table, begin=BEGIN, end=END)
+    return {"markdown": table, "rows": [asdict(stat) for stat in stats], "cells": sweep["cells"], "done": done}

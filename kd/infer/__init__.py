@@ -1,0 +1,1 @@
+"""Inference beyond the core: ONNX export and runtime, latency benchmarks, drawn-digit checks."""

@@ -1,0 +1,137 @@
+"""Inference latency and throughput, measured on this host after warm-up.
+
+Models run under torch.inference_mode() with BatchNorm folded into the convolutions, as a
+deployed model would, or as the same folded graph exported to ONNX and run by ONNX Runtime
+(sequential execution, as many intra-op threads as torch uses), side by side in one process.
+Each batch size is timed `repeats` times (PyTorch's models taking turns call by call); latency
+is reported as p50 / p95 in milliseconds and throughput as images per second at the median.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import numpy as np
+import torch
+
+from kd.models import count_parameters, fuse_for_inference
+from kd.predict import predict_proba
+from kd.preprocess import canvas_to_mnist
+
+RUNTIMES = {"torch": "PyTorch", "onnx": "ONNX Runtime"}  # the runtimes benchmark() can time, and their names
+
+
+def time_in_turns(calls: list[Callable[[], object]], repeats: int, warmup: int) -> list[np.ndarray]:
+    """Seconds per call of each of `calls`, `repeats` times after `warmup` untimed rounds.
+
+    The calls take turns, one each per round, so a slow spell of the host (a busy neighbour on
+    a shared VM) falls on all of them alike instead of on whichever was being timed then: timed
+    one after the other, in blocks of a few dozen milliseconds each, the student's speed-up at
+    batch 1 ranged from 1.9x to 3.7x between runs of `python -m kd report` on one quiet VM.
+    """
+    times: list[list[float]] = [[] for _ in calls]
+    for index in range(warmup + repeats):
+        for call, seconds in zip(calls, times, strict=True):
+            start = time.perf_counter()
+            call()
+            if index >= warmup:
+                seconds.append(time.perf_counter() - start)
+    return [np.array(seconds) for seconds in times]
+
+
+def batch_call(model: torch.nn.Module, batch_size: int, runtime: str) -> Callable[[], object]:
+    """One forward pass of a random batch, by PyTorch (call it under inference_mode) or by ONNX Runtime.
+
+    ONNX Runtime runs the model exported to ONNX on torch's thread count.
+    """
+    if runtime == "torch":
+        images = torch.rand(batch_size, 1, 28, 28).contiguous(memory_format=torch.channels_last)
+        return lambda: model(images)
+    from kd.infer.export import onnx_bytes
+    from kd.infer.sessions import OnnxModel
+
+    runner = OnnxModel(onnx_bytes(model), threads=torch.get_num_threads())
+    images = np.random.default_rng(0).random((batch_size, 1, 28, 28), dtype=np.float32)
+    return lambda: runner.logits(images)
+
+
+def benchmark(
+    models: dict[str, torch.nn.Module],
+    batch_sizes: tuple[int, ...] = (1, 1000),
+    repeats: int = 50,
+    warmup: int = 10,
+    threads: int | None = None,
+    runtimes: tuple[str, ...] = ("torch",),
+) -> list[dict]:
+    """One row per (batch size, model, runtime): p50/p95 latency in ms and throughput in images/s.
+
+    For each batch size PyTorch's models take turns call by call, so that all see the same
+    machine state (see time_in_turns); ONNX Runtime's sessions are timed one after another.
+    `threads` sets torch's (and ONNX Runtime's) intra-op threads for the measurement (default: as
+    configured). `runtimes` picks from RUNTIMES; each row says which one it measured.
+    """
+    unknown = sorted(set(runtimes) - set(RUNTIMES))
+    if unknown or not runtimes:
+        raise ValueError(
+            f"unknown runtime(s) {', '.join(unknown) or '(none given)'}; choose from {', '.join(RUNTIMES)}"
+        )
+    previous = torch.get_num_threads()
+    if threads is not None:
+        torch.set_num_threads(threads)
+    try:
+        return [
+            row for batch_size in batch_sizes for row in _benchmark_batch(models, batch_size, repeats, warmup, runtimes)
+        ]
+    finally:
+        torch.set_num_threads(previous)
+
+
+def _benchmark_batch(
+    models: dict[str, torch.nn.Module], batch_size: int, repeats: int, warmup: int, runtimes: tuple[str, ...]
+) -> list[dict]:
+    # large batches take long: fewer repeats keep the total time bounded
+    batch_repeats = max(5, min(repeats, repeats * 64 // batch_size))
+    fused = {name: fuse_for_inference(model).to(memory_format=torch.channels_last) for name, model in models.items()}
+    pairs, timings = [], []
+    for runtime in runtimes:
+        calls = [batch_call(model, batch_size, runtime) for model in fused.values()]
+        # Thread pools must not take turns: after a call a pool's threads spin for a while and
+        # slow the next pool down. Torch's models share one pool and take turns call by call;
+        # each ONNX Runtime session has its own, so those are timed one after another.
+        groups = [calls] if runtime == "torch" else [[call] for call in calls]
+        with torch.inference_mode():
+            for group in groups:
+                timings += time_in_turns(group, batch_repeats, warmup=min(warmup, batch_repeats))
+        pairs += [(name, runtime) for name in fused]
+    rows = []
+    for (name, runtime), seconds in zip(pairs, timings, strict=True):
+        p50, p95 = np.percentile(seconds, [50, 95])
+        rows.append(
+            {
+                "model": name,
+                "runtime": runtime,
+                "batch_size": batch_size,
+                "p50_ms": float(p50 * 1e3),
+                "p95_ms": float(p95 * 1e3),
+                "throughput": float(batch_size / p50),
+                "repeats": int(batch_repeats),
+                "parameters": count_parameters(fused[name]),
+                "threads": torch.get_num_threads(),
+            }
+        )
+    return rows
+
+
+def canvas_latency(models: dict[str, torch.nn.Module], canvas: np.ndarray, repeats: int = 50) -> dict[str, float]:
+    """What a drawing costs: canvas_to_mnist plus predict_proba of every model, p50/p95 in ms."""
+    times = []
+    for index in range(repeats + 5):  # the first 5 are warm-up
+        start = time.perf_counter()
+        image = canvas_to_mnist(canvas)
+        for model in models.values():
+            predict_proba(model, image)
+        if index >= 5:
+            times.append(time.perf_counter() - start)
+    p50, p95 = np.percentile(times, [50, 95])
+    return {"p50_ms": float(p50 * 1e3), "p95_ms": float(p95 * 1e3), "models": list(models)}

@@ -1,0 +1,307 @@
+"""The dashboard's run queue: distillation runs trained one at a time on a single worker thread.
+
+Every visitor of a public dashboard shares one process and its CPUs, so one worker (a
+`ThreadPoolExecutor` with one thread, one Future per run) trains the queued runs in turn, and
+other heavy work (a latency measurement) queues behind them on the same worker. Launches are
+capped (`kd.lab.limits.Limits`): epochs, images, runs waiting, and runs per visitor session (an
+`owner` token). A finished run is saved by `kd.pipeline.train_and_save` (atomic writes) into
+the runs folder, which `kd.lab.store.RunStore` lists, bounds and sweeps. The worker never
+touches the UI: it only updates `Run` objects, which the dashboard polls.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+from kd import checkpoint
+from kd.baselines import baseline_metrics
+from kd.data import MNIST, TRAIN_SIZE, load_mnist
+from kd.lab.limits import Limits
+from kd.lab.records import CANCELLED, DONE, FAILED, QUEUED, RUNNING, Run, Status, command_for
+from kd.lab.store import RUN_ID, RunStore
+from kd.models import PRESETS
+from kd.pipeline import train_and_save
+from kd.recipes import role
+from kd.train import Cancelled, Progress, TrainConfig, torch_threads
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+DEFAULTS = Limits()
+MAX_EPOCHS, MAX_LIMIT, MAX_QUEUED = DEFAULTS.max_epochs, DEFAULTS.max_images, DEFAULTS.max_queued
+SERVER_TRAIN_THREADS = 1  # torch threads for a run on a shared server: the other core answers visitors
+KEEP_ENDED = 100  # ended runs remembered in memory (their progress); saved runs stay on disk regardless
+__all__ = [  # the records live in kd.lab.records; importable from here as they always were
+    "CANCELLED", "DONE", "FAILED", "QUEUED", "RUNNING", "RUN_ID",
+    "NotYours", "Run", "RunManager", "Status", "command_for",
+]  # fmt: skip
+
+
+class NotYours(ValueError):
+    """A visitor tried to delete a run launched by someone else."""
+
+
+class RunManager:
+    """A queue of distillation runs with one worker thread, and the store of finished runs."""
+
+    def __init__(
+        self,
+        runs_dir: str | Path,
+        teacher_path: str | Path,
+        load_data: Callable[[], MNIST] = load_mnist,
+        max_epochs: int | None = None,
+        max_limit: int | None = None,
+        max_queued: int | None = None,
+        limits: Limits | None = None,
+    ):
+        """`limits` (default: `Limits()`); max_epochs, max_limit, max_queued override single fields of it."""
+        overrides = {"max_epochs": max_epochs, "max_images": max_limit, "max_queued": max_queued}
+        self.limits = dataclasses.replace(
+            limits or DEFAULTS, **{name: value for name, value in overrides.items() if value is not None}
+        )
+        self.runs_dir = Path(runs_dir)
+        self.teacher_path = Path(teacher_path)
+        self.store = RunStore(self.runs_dir)
+        self._load_data = load_data
+        self._data: MNIST | None = None
+        self._runs: dict[str, Run] = {}
+        self._owners: dict[str, str | None] = {}  # run id -> owner, for saved runs too, while this process lives
+        self._lock = threading.Lock()
+        self._executor: ThreadPoolExecutor | None = None
+        self.store.sweep_orphans()
+        self.store.prune(self.limits.max_saved_runs, self.limits.max_saved_bytes)
+
+    @property
+    def max_epochs(self) -> int:
+        return self.limits.max_epochs
+
+    @property
+    def max_limit(self) -> int:
+        return self.limits.max_images
+
+    @property
+    def max_queued(self) -> int:
+        return self.limits.max_queued
+
+    # --- launching and watching -------------------------------------------------------
+
+    def check(self, settings: TrainConfig) -> None:
+        """Raise ValueError with a readable message if these settings may not run here.
+
+        TrainConfig itself refused bad values when it was built (temperature > 0, 0 <= alpha <= 1,
+        epochs and limit >= 1); this adds the server's caps. No limit means the whole training set.
+        """
+        if settings.epochs > self.max_epochs:
+            raise ValueError(f"epochs must be between 1 and {self.max_epochs} on this server")
+        if (settings.limit or TRAIN_SIZE) > self.max_limit:
+            raise ValueError(f"the training subset must be between 1 and {self.max_limit:,} images on this server")
+        if not self.teacher_path.is_file():
+            raise ValueError(f"no teacher checkpoint at {self.teacher_path.name}: a run needs the teacher")
+
+    def launch(self, settings: TrainConfig, owner: str | None = None) -> Run:
+        """Queue a run for `owner` (a visitor session's token); the worker starts it after the runs before it."""
+        self.check(settings)
+        with self._lock:
+            mine = [run for run in self._runs.values() if run.active and owner is not None and run.owner == owner]
+            if len(mine) >= self.limits.runs_per_visitor:
+                raise ValueError(
+                    "you already have a run waiting or training: wait for it to finish or cancel it first"
+                    if self.limits.runs_per_visitor == 1
+                    else f"you already have {len(mine)} runs waiting or training, the most one visitor may have"
+                )
+            if sum(run.status == QUEUED for run in self._runs.values()) >= self.max_queued:
+                raise ValueError(f"{self.max_queued} runs are already waiting; try again in a few minutes")
+            run_id = f"run-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}"
+            run = Run(run_id, settings, self.runs_dir / f"{run_id}.safetensors", owner=owner)
+            self._forget_old_runs()
+            self._runs[run_id] = run
+            self._owners[run_id] = owner
+            run.future = self._worker().submit(self._execute, run)
+        return run
+
+    def submit(self, task: Callable[[], T]) -> Future[T]:
+        """Queue other heavy work (a latency measurement) on the same worker: it never shares the CPUs with a run."""
+        with self._lock:
+            return self._worker().submit(task)
+
+    def _worker(self) -> ThreadPoolExecutor:
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kd-run-worker")
+        return self._executor
+
+    def _forget_old_runs(self) -> None:
+        ended = sorted((run for run in self._runs.values() if not run.active), key=lambda run: run.created)
+        for run in ended[: max(0, len(ended) - KEEP_ENDED + 1)]:
+            del self._runs[run.id]
+
+    def get(self, run_id: str) -> Run | None:
+        with self._lock:
+            return self._runs.get(run_id)
+
+    def queued(self) -> list[Run]:
+        """Runs waiting to start, oldest first."""
+        with self._lock:
+            waiting = [run for run in self._runs.values() if run.status == QUEUED]
+        return sorted(waiting, key=lambda run: run.created)
+
+    def running(self) -> Run | None:
+        with self._lock:
+            return next((run for run in self._runs.values() if run.status == RUNNING), None)
+
+    def position(self, run_id: str) -> int | None:
+        """1 for the next run to start, 2 for the one after it ...; None if not waiting."""
+        ids = [run.id for run in self.queued()]
+        return ids.index(run_id) + 1 if run_id in ids else None
+
+    def cancel(self, run_id: str) -> bool:
+        """Stop a running run at its next step, or drop a queued one.
+
+        False if it was not active, or has passed its last step (it is being saved: it will be done).
+        """
+        with self._lock:
+            run = self._runs.get(run_id)
+            if run is None or not run.active or run.committed:
+                return False
+            run.cancel_event.set()
+            if run.status == QUEUED:
+                run.future.cancel()  # if the worker picks it up anyway, _execute sees the status and skips it
+                self._end(run, CANCELLED)
+            return True
+
+    def wait(self, run_id: str, timeout: float | None = None) -> Run:
+        """Block until a run is no longer active (for tests and scripts)."""
+        run = self.get(run_id)
+        if run is None:
+            raise KeyError(run_id)
+        if not run.ended.wait(timeout):
+            raise TimeoutError(f"run {run_id} still {run.status} after {timeout} s")
+        return run
+
+    def shutdown(self, timeout: float = 10.0) -> None:
+        """Cancel everything and stop the worker (waiting up to `timeout` for a run to stop)."""
+        with self._lock:
+            active = [run for run in self._runs.values() if run.active]
+        for run in active:
+            self.cancel(run.id)
+        with self._lock:
+            executor, self._executor = self._executor, None  # a later launch starts a fresh worker
+        if executor is not None:
+            executor.shutdown(wait=False, cancel_futures=True)
+        for run in active:
+            run.ended.wait(timeout)
+
+    # --- the worker -------------------------------------------------------------------
+
+    def _end(self, run: Run, status: Status, error: str | None = None) -> None:
+        """Under the lock: record how a run ended."""
+        run.status, run.error, run.finished = status, error, time.time()
+        if status != DONE:
+            self._owners.pop(run.id, None)  # nothing saved, nothing to own
+        run.ended.set()
+
+    def _execute(self, run: Run) -> None:
+        with self._lock:
+            if run.status != QUEUED:  # cancelled while it waited
+                return
+            run.status, run.started = RUNNING, time.time()
+        metadata, error = None, None
+        try:
+            metadata = self._train(run)
+            status = DONE
+        except Cancelled:
+            status = CANCELLED
+        except Exception as exc:  # a failed run must never take the worker down
+            log.exception("run %s failed", run.id)
+            status, error = FAILED, f"{type(exc).__name__}: {exc}"
+        if status == DONE:
+            self._prune(keep=run.id)  # before the run is seen ended: whoever waits sees the bounded folder
+        with self._lock:
+            run.metadata = metadata
+            self._end(run, status, error)
+
+    def _on_progress(self, run: Run, progress: Progress) -> None:
+        with self._lock:
+            if progress.step == progress.total_steps:
+                if run.cancel_event.is_set():  # asked during the last step: honour it, save nothing
+                    raise Cancelled()
+                run.committed = True
+            run.progress.append(progress)
+
+    def _train(self, run: Run) -> dict[str, Any]:
+        # one thread: the server's other core stays free for visitors' predictions (kd.train.torch_threads)
+        with torch_threads(SERVER_TRAIN_THREADS):
+            return self._train_on_this_thread(run)
+
+    def data(self) -> MNIST:
+        """The training data, loaded once on first use; called on the worker, where runs and sweep cells train."""
+        if self._data is None:
+            self._data = self._load_data()
+        return self._data
+
+    def _train_on_this_thread(self, run: Run) -> dict[str, Any]:
+        teacher = checkpoint.load(self.teacher_path)
+        out = run.path.with_suffix("")
+        train_and_save(
+            role(run.settings),
+            PRESETS["student"],
+            run.settings,
+            self.data(),
+            out,
+            command_for(run.settings, self.teacher_path, out, threads=SERVER_TRAIN_THREADS),
+            teacher=teacher,  # also the reference for the agreement metric of a scratch run
+            teacher_path=self.teacher_path,
+            on_progress=lambda progress: self._on_progress(run, progress),
+            cancel=run.cancel_event,
+        )
+        metadata = checkpoint.read_metadata(run.path)  # as saved, with versions and the weights' checksum
+        # the fair comparison: a scratch student of the same budget and seed, trained once and cached
+        metadata["baseline"] = baseline_metrics(run.settings, self.data(), teacher, self.runs_dir / "baselines")
+        return metadata
+
+    def _prune(self, keep: str) -> None:
+        try:
+            removed = self.store.prune(self.limits.max_saved_runs, self.limits.max_saved_bytes, keep=keep)
+        except OSError:
+            log.exception("could not remove old runs from %s", self.runs_dir)
+            return
+        with self._lock:
+            for run_id in removed:
+                self._owners.pop(run_id, None)
+                self._runs.pop(run_id, None)
+
+    # --- the store of finished runs ---------------------------------------------------
+
+    def finished(self) -> list[dict[str, Any]]:
+        """Saved runs, newest first: {id, path, metadata} for each readable pair of files."""
+        return self.store.entries()
+
+    def may_delete(self, run_id: str, owner: str | None = None) -> bool:
+        """Whether `owner` may delete this saved run: their own, or any where the server allows it."""
+        with self._lock:
+            return self.limits.allow_delete_any or self._owners.get(run_id) == owner
+
+    def delete(self, run_id: str, owner: str | None = None) -> bool:
+        """Remove a saved run's two files. False if there was nothing to delete.
+
+        Raises NotYours (a ValueError) unless `owner` launched the run or the limits allow deleting any.
+        """
+        if not RUN_ID.match(run_id):
+            raise ValueError(f"not a run id: {run_id!r}")
+        if not self.may_delete(run_id, owner):
+            raise NotYours("only the visitor who launched a run may delete it")
+        with self._lock:
+            run = self._runs.get(run_id)
+            if run is not None and run.active:
+                raise ValueError(f"run {run_id} is still {run.status}; cancel it first")
+            removed = self.store.delete(run_id)
+            self._runs.pop(run_id, None)
+            self._owners.pop(run_id, None)
+        return removed

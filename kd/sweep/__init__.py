@@ -1,0 +1,1 @@
+"""Sweeps over temperature x alpha x budget x seed: cells, their Ray backend, result files and statistics."""

@@ -1,0 +1,139 @@
+"""A sweep's grid and its two files: sweep.json (grid, command, recipe) and results.csv (one row per cell).
+
+results.csv is rewritten atomically as each cell finishes: the whole file goes to a temporary
+file renamed over the old one, so a reader (the dashboard, `sweep-report`, a second terminal)
+never sees half a row, and an interrupted sweep loses at most the cells in flight. A rerun keys
+rows by their cell: a cell that is done is skipped, a failed one is trained again and its row
+replaced.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kd.checkpoint import atomic_write
+from kd.train import TrainConfig
+
+RESULTS_FILE, SWEEP_FILE = "results.csv", "sweep.json"
+GRID_FIELDS = ("temperature", "alpha", "seed", "limit", "epochs")  # set per cell, not by the recipe
+
+
+@dataclass(frozen=True)
+class SweepGrid:
+    temperatures: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0)
+    alphas: tuple[float, ...] = (0.0, 0.5, 0.9, 1.0)  # 0 adds the scratch baselines, 1 is the teacher alone
+    seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
+    limits: tuple[int, ...] = (1000, 5000, 60000)  # training images
+    epochs: tuple[int, ...] = (3,)
+
+
+@dataclass(frozen=True)
+class CellResult:
+    temperature: float  # for a baseline (alpha = 0) it is the recipe's and plays no part
+    alpha: float  # share of the soft-target term: 0 = labels only (the scratch baseline)
+    seed: int
+    limit: int  # training images
+    epochs: int
+    augment: bool
+    accuracy: float | None  # on the test set; None when the cell failed
+    errors: int | None
+    ece: float | None
+    agreement: float | None  # with the teacher's predictions
+    train_seconds: float | None
+    status: str  # DONE or FAILED
+    error: str  # why it failed, "" when done
+    command: str  # `python -m kd distill ...` that reproduces the cell
+    versions: str  # JSON of the library versions the cell ran with
+
+    @property
+    def key(self) -> tuple:
+        return cell_key(self)
+
+    @classmethod
+    def from_row(cls, row: dict[str, str]) -> CellResult:
+        """A CSV row back into a typed result; a missing column or a bad number raises ValueError."""
+        values: dict[str, Any] = {}
+        for field in dataclasses.fields(cls):
+            if field.name not in row:
+                raise ValueError(f"results.csv has no column {field.name!r}")
+            text = row[field.name]
+            kind = field.type.split(" | ")[0]
+            if kind == "str":
+                values[field.name] = text
+            elif text == "" and field.type.endswith("| None"):
+                values[field.name] = None
+            elif kind == "bool":
+                values[field.name] = {"True": True, "False": False}[text]
+            else:
+                values[field.name] = {"int": int, "float": float}[kind](text)
+        return cls(**values)
+
+
+COLUMNS = [field.name for field in dataclasses.fields(CellResult)]
+
+
+def parse_numbers(text: str, kind: type, minimum: float | None = None) -> tuple:
+    """Comma-separated numbers, e.g. `1,2,4,8`, without repeats; ValueError says what is wrong.
+
+    One parser for the command line's lists and the Sweeps page's form.
+    """
+    try:
+        values = tuple(dict.fromkeys(kind(part) for part in text.split(",")))
+    except ValueError:
+        raise ValueError(f"expected comma-separated {kind.__name__}s, got {text!r}") from None
+    if minimum is not None and min(values) < minimum:
+        raise ValueError(f"values must be at least {minimum}, got {text!r}")
+    return values
+
+
+def cell_key(cell: TrainConfig | CellResult) -> tuple:
+    """What identifies a cell: a baseline's temperature plays no part, so it is left out."""
+    temperature = None if cell.alpha == 0 else float(cell.temperature)
+    return (temperature, float(cell.alpha), cell.seed, cell.limit, cell.epochs, cell.augment)
+
+
+def read_results(path: str | Path) -> list[CellResult]:
+    """The rows of a results.csv (an empty list if the file does not exist yet)."""
+    path = Path(path)
+    if not path.is_file():
+        return []
+    with path.open(newline="") as handle:
+        try:
+            return [CellResult.from_row(row) for row in csv.DictReader(handle)]
+        except (KeyError, ValueError, TypeError) as exc:
+            raise ValueError(f"{path} is not a sweep's results.csv: {exc}") from None
+
+
+def to_csv(results: list[CellResult]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for result in results:
+        writer.writerow({k: "" if v is None else v for k, v in dataclasses.asdict(result).items()})
+    return buffer.getvalue()
+
+
+def record(path: str | Path, result: CellResult) -> None:
+    """Add one cell's row to results.csv, replacing an earlier row of the same cell, atomically."""
+    path = Path(path)
+    rows = [row for row in read_results(path) if row.key != result.key]
+    atomic_write(path, to_csv([*rows, result]).encode())
+
+
+def read_sweep_record(folder: str | Path) -> dict[str, Any]:
+    """A sweep folder's sweep.json (grid, command, recipe, number of cells); ValueError if it is not one."""
+    path = Path(folder) / SWEEP_FILE
+    try:
+        sweep = json.loads(path.read_text())
+        missing = {"command", "recipe", "cells"} - set(sweep)
+    except (OSError, ValueError, TypeError) as exc:
+        raise ValueError(f"{path} is not readable: {exc}") from None
+    if missing:
+        raise ValueError(f"{path} lacks {', '.join(sorted(missing))}")
+    return sweep

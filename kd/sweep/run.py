@@ -1,0 +1,135 @@
+"""A whole sweep: the grid's cells not done yet, trained here or on Ray, each recorded as it finishes.
+
+DIR/sweep.json says what the folder measures (grid, recipe, teacher); a rerun resumes, skipping
+the cells recorded as done, and refuses a folder made with another recipe or teacher.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from kd import checkpoint
+from kd.data import MNIST, load_mnist
+from kd.status import DONE, FAILED
+from kd.sweep.cell import CELL_THREADS, CellInputs, expand, failed_cell, run_cell
+from kd.sweep.results import (
+    GRID_FIELDS,
+    RESULTS_FILE,
+    SWEEP_FILE,
+    CellResult,
+    SweepGrid,
+    cell_key,
+    read_results,
+    record,
+)
+from kd.train import TrainConfig
+
+
+def run_local(cells: list[TrainConfig], inputs: CellInputs, on_result: Callable[[CellResult], None]) -> None:
+    """Train the cells in this process, one after another; a failed cell is recorded and the sweep goes on."""
+    for config in cells:
+        try:
+            result = run_cell(config, inputs.data, inputs.teacher, inputs.teacher_path, inputs.checkpoint_dir)
+        except Exception as exc:  # any failure of one cell must not end the sweep
+            result = failed_cell(config, inputs.teacher_path, exc)
+        on_result(result)
+
+
+@contextlib.contextmanager
+def locked(out: Path) -> Iterator[None]:
+    """Hold DIR/.lock for the sweep: a second sweep into the same folder would overwrite its rows."""
+    out.mkdir(parents=True, exist_ok=True)
+    with (out / ".lock").open("w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ValueError(f"another sweep is writing to {out}") from None
+        yield
+
+
+def write_sweep_record(out: Path, grid: SweepGrid, recipe: TrainConfig, teacher_path: Path, command: str, cells: int):
+    """DIR/sweep.json: the grid, the command and the recipe; a folder never mixes two recipes or teachers."""
+    record_path = out / SWEEP_FILE
+    sweep = {
+        "command": command,
+        "grid": asdict(grid),
+        "recipe": {k: v for k, v in asdict(recipe).items() if k not in GRID_FIELDS},
+        "teacher": str(teacher_path),
+        "teacher_sha256": checkpoint.read_metadata(teacher_path)["weights_sha256"],
+        "cells": cells,
+        "torch_threads": CELL_THREADS,
+        "versions": checkpoint.library_versions(),
+        "updated": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    if record_path.is_file():
+        earlier = json.loads(record_path.read_text())
+        for key in ("recipe", "teacher_sha256"):
+            if earlier.get(key) != sweep[key]:
+                raise ValueError(f"{out} holds a sweep with another {key.split('_')[0]}; choose another --out")
+    checkpoint.atomic_write_json(record_path, sweep)
+
+
+def run_sweep(
+    grid: SweepGrid,
+    recipe: TrainConfig,
+    out: str | Path,
+    teacher_path: str | Path,
+    data: MNIST | None = None,
+    backend: str = "local",
+    address: str | None = None,
+    workers: int | None = None,
+    keep_checkpoints: bool = False,
+    command: str = "",
+    on_start: Callable[[int], None] | None = None,
+    on_result: Callable[[CellResult, int, int], None] | None = None,
+) -> dict[str, Any]:
+    """Train the grid's cells that are not done yet into `out`; returns counts and where the results are.
+
+    on_start(cells to train) is called once, on_result(result, cells finished, cells to train) per cell.
+    """
+    if backend not in ("local", "ray"):
+        raise ValueError(f"backend must be local or ray, got {backend!r}")
+    out, teacher_path = Path(out), Path(teacher_path)
+    cells = expand(grid, recipe)
+    teacher = checkpoint.load(teacher_path)
+    with locked(out):
+        write_sweep_record(out, grid, recipe, teacher_path, command, len(cells))
+        results_path = out / RESULTS_FILE
+        done = {row.key for row in read_results(results_path) if row.status == DONE}
+        todo = [cell for cell in cells if cell_key(cell) not in done]
+        counts = {DONE: 0, FAILED: 0}
+        started = time.perf_counter()
+        if on_start is not None:
+            on_start(len(todo))
+
+        def finished(result: CellResult) -> None:
+            record(results_path, result)
+            counts[result.status] += 1
+            if on_result is not None:
+                on_result(result, counts[DONE] + counts[FAILED], len(todo))
+
+        if todo:  # a finished sweep's rerun does not even load MNIST
+            data = data if data is not None else load_mnist()
+            inputs = CellInputs(data, teacher, teacher_path, out / "checkpoints" if keep_checkpoints else None)
+            if backend == "ray":
+                from kd.sweep.on_ray import run_ray  # Ray is imported only when asked for
+
+                run_ray(todo, inputs, finished, address=address, workers=workers)
+            else:
+                run_local(todo, inputs, finished)
+    return {
+        "out": str(out),
+        "results": str(results_path),
+        "cells": len(cells),
+        "skipped": len(cells) - len(todo),
+        "done": counts[DONE],
+        "failed": counts[FAILED],
+        "seconds": time.perf_counter() - started,
+    }
