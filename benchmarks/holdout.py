@@ -1,13 +1,13 @@
 """Student architectures compared without the test set: `python -m benchmarks.holdout [--stages 12,20/28 12,20/34]`.
 
-Each run trains a student with the shipped distilled student's recipe (`python -m kd distill
---alpha 0.9 --temperature 4 --augment --epochs 30`, the command line's own defaults otherwise)
-on the first 50,000 training images and scores it on the last 10,000, which it never sees.
+Each run trains a student with the shipped distilled student's recipe (kd.recipes.DISTILLED_STUDENT, what
+`python -m kd distill --recipe distilled-student` trains) on the first 50,000 training images and
+scores it on the last 10,000, which it never sees.
 Choosing a design by its test-set score would tune on the test set; this is how the shipped
 student's width was chosen (README, "How its width was chosen"). The shipped teacher was trained on all
 60,000 images, so it has seen the held-out ones: fine for comparing students with each other,
-not for judging distillation against scratch. One JSON line per run (one torch thread, as
-`make students` trains), then the mean held-out errors per architecture.
+not for judging distillation against scratch. One JSON line per run with the settings it trained with
+(one torch thread, as `make students` trains), then the mean held-out errors per architecture.
 """
 
 from __future__ import annotations
@@ -18,14 +18,13 @@ import json
 import statistics
 
 from kd import checkpoint
-from kd.cli.main import DEFAULT_TEACHER, build_parser
+from kd.cli.main import DEFAULT_TEACHER
 from kd.data import MNIST, load_mnist
-from kd.flags import from_args
 from kd.models import STUDENT, build_model, count_parameters
+from kd.recipes import DISTILLED_STUDENT
 from kd.train import TrainConfig, seeded, train
 
 HELD_OUT = 10_000  # the last images of the training set, MNIST's usual validation split
-RECIPE = ["distill", "--alpha", "0.9", "--temperature", "4", "--augment"]  # the Makefile's distilled-student
 
 
 def held_out_split(data: MNIST) -> MNIST:
@@ -46,15 +45,17 @@ def parse_stages(text: str) -> tuple[tuple[int, ...], ...]:
 
 
 def recipe_config(epochs: int, seed: int) -> TrainConfig:
-    """The TrainConfig of the shipped distilled student's command, with these epochs and seed."""
-    return from_args(TrainConfig, build_parser().parse_args([*RECIPE, "--epochs", str(epochs), "--seed", str(seed)]))
+    """The shipped distilled student's recipe with these epochs and seed."""
+    return dataclasses.replace(DISTILLED_STUDENT, epochs=epochs, seed=seed)
 
 
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stages", nargs="+", default=["12,20/28", "12,20/34"], help="student stages to compare")
     parser.add_argument("--seeds", default="0,1", help="comma-separated seeds")
-    parser.add_argument("--epochs", type=int, default=30, help="the shipped students' 30 by default")
+    parser.add_argument(
+        "--epochs", type=int, default=DISTILLED_STUDENT.epochs, help="the shipped students' recipe's by default"
+    )
     args = parser.parse_args(argv)
     data, teacher = held_out_split(load_mnist()), checkpoint.load(DEFAULT_TEACHER)
     errors: dict[str, list[int]] = {}
@@ -68,6 +69,7 @@ def main(argv: list[str] | None = None) -> dict:
             accuracy = result.history[-1]["test_accuracy"]
             errors.setdefault(stages, []).append(round((1 - accuracy) * HELD_OUT))
             row = {"stages": stages, "parameters": count_parameters(student), "seed": seed}
+            row["recipe"] = dataclasses.asdict(config)
             row |= {"held_out_accuracy": accuracy, "held_out_errors": errors[stages][-1]}
             print(json.dumps(row | {"train_seconds": round(result.elapsed, 1)}), flush=True)
     summary = {stages: {"errors": runs, "mean_errors": statistics.fmean(runs)} for stages, runs in errors.items()}

@@ -14,7 +14,7 @@ import json
 from collections import defaultdict
 
 from kd import checkpoint
-from kd.cli.main import DEFAULT_TEACHER, build_parser
+from kd.cli.main import DEFAULT_TEACHER, parse_args
 from kd.data import load_mnist
 from kd.flags import from_args
 from kd.models import PRESETS, build_model
@@ -27,7 +27,7 @@ ALPHAS = (0.9, 0.0)
 def cli_config(limit: int, epochs: int, alpha: float, seed: int) -> TrainConfig:
     """The TrainConfig `python -m kd distill --limit ... --epochs ... --alpha ... --seed ...` builds."""
     argv = ["distill", "--limit", str(limit), "--epochs", str(epochs), "--alpha", str(alpha), "--seed", str(seed)]
-    return from_args(TrainConfig, build_parser().parse_args(argv))
+    return from_args(TrainConfig, parse_args(argv))
 
 
 def main(argv: list[str] | None = None) -> dict:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import plotly.graph_objects as go
@@ -71,17 +72,28 @@ def accuracy_curves(histories: dict[str, list[dict]]) -> go.Figure:
     return _layout(figure, height=340)
 
 
-def live_curves(steps: list[int], losses: list[float], epochs: list[int], accuracies: list[float]) -> go.Figure:
-    """A run in progress: training loss per step and test accuracy at each epoch's end."""
+def live_curves(progress: Sequence) -> go.Figure:
+    """A run in progress (kd.train.Progress rows): loss over each stretch of steps, accuracy at each epoch's end.
+
+    The accuracy axis spans what the run has reached, not 0 to 1 (a run at 97 % would sit under the
+    top edge), with ticks every few points.
+    """
+    ends = [row for row in progress if row.test_accuracy is not None]
     figure = go.Figure()
-    figure.add_scatter(x=steps, y=losses, mode="lines", name="training loss", line_color=STUDENT_COLOUR)
     figure.add_scatter(
-        x=epochs, y=accuracies, mode="lines+markers", name="test accuracy", yaxis="y2", line_color=TEACHER_COLOUR
-    )
+        x=[row.step for row in progress], y=[row.loss for row in progress], mode="lines",
+        name="training loss", line_color=STUDENT_COLOUR,
+    )  # fmt: skip
+    figure.add_scatter(
+        x=[row.step for row in ends], y=[row.test_accuracy for row in ends], mode="lines+markers",
+        name="test accuracy", yaxis="y2", line_color=TEACHER_COLOUR,
+    )  # fmt: skip
+    low = min((row.test_accuracy for row in ends), default=0.9)
+    bottom = max(0.0, math.floor(low * 20) / 20 - 0.05)  # a round number a little under the lowest point
     figure.update_layout(
         xaxis=dict(title="optimiser step"),
-        yaxis=dict(title="loss"),
-        yaxis2=dict(title="test accuracy", overlaying="y", side="right", range=[0, 1], tickformat=".0%"),
+        yaxis=dict(title="loss", rangemode="tozero"),
+        yaxis2=dict(title="test accuracy", overlaying="y", side="right", range=[bottom, 1.0], tickformat=".0%"),
     )
     return _layout(figure, height=300)
 

@@ -1,4 +1,4 @@
-"""pandas tables for the dashboard, built from the metrics dicts that kd.evaluate returns."""
+"""pandas tables for the apps, built from typed model records (kd.metadata) and kd.evaluate's metrics dicts."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from typing import Any
 
 import pandas as pd
 
+from kd.lab.card import ResultCard
 from kd.lab.catalog import ModelEntry
 
 
@@ -25,7 +26,8 @@ def per_class_comparison(a: dict[str, Any], b: dict[str, Any]) -> pd.DataFrame:
     for name in ("precision", "recall", "f1"):
         columns[f"{name} A"] = left[name]
         columns[f"{name} B"] = right[name]
-        columns[f"Δ {name}"] = right[name] - left[name]
+        # rounded to what is shown, and + 0.0 turns -0.0 into 0.0: no "-0.0000" where the two are equal
+        columns[f"Δ {name}"] = (right[name] - left[name]).round(4) + 0.0
     columns["support"] = left["support"]
     return pd.DataFrame(columns)
 
@@ -64,31 +66,30 @@ def human_bytes(size: int | None) -> str:
 
 
 def setup(choices: list[ModelEntry], latency_ms: dict[str, float]) -> pd.DataFrame:
-    """The experiment's setup table: one column per model."""
+    """The experiment's setup table: one column per model; `latency_ms` by model key."""
     columns = {}
     for choice in choices:
-        meta, metrics = choice.metadata, choice.metadata.get("metrics", {})
-        config = meta.get("train_config", {})
-        agreement = metrics.get("agreement")
-        distilled = config.get("alpha", 0) > 0
-        stages = meta.get("model_config", {}).get("stages", [])
+        info, metrics = choice.info, choice.info.metrics
+        config = info.train_config
+        student = choice.key != "teacher" and info.role != "teacher"
+        stages = info.raw.get("model_config", {}).get("stages", [])
         columns[choice.label] = {
-            "role": meta.get("role", "?"),
+            "role": info.role,
             "conv widths per stage": " / ".join("-".join(map(str, s)) for s in stages),
-            "parameters": f"{metrics.get('parameters', 0):,}",
+            "parameters": f"{metrics.parameters:,}" if metrics.parameters is not None else "—",
             "size on disk": human_bytes(choice.size_bytes),
-            "latency, 1 image (p50)": f"{latency_ms[choice.path]:.2f} ms" if choice.path in latency_ms else "…",
-            "test accuracy": f"{metrics.get('accuracy', 0):.2%}",
-            "test errors": f"{metrics.get('errors', 0)} / {metrics.get('test_size', 0)}",
-            "macro F1": f"{metrics.get('macro', {}).get('f1', 0):.4f}",
-            "ECE": f"{metrics.get('ece', 0):.4f}",
-            "agreement with teacher": f"{agreement:.2%}" if agreement is not None else "—",
-            "epochs": str(config.get("epochs", "?")),
-            "training images": f"{meta.get('data', {}).get('train_images', 0):,}",
-            "augmentation": "yes" if config.get("augment") else "no",
-            "temperature T": f"{config.get('temperature'):g}" if distilled else "—",
-            "alpha (soft-target share)": f"{config.get('alpha', 0):g}",
-            "training time": f"{meta.get('train_seconds', 0):.0f} s",
+            "latency, 1 image (p50)": f"{latency_ms[choice.key]:.3f} ms" if choice.key in latency_ms else "…",
+            "test accuracy": f"{metrics.accuracy:.2%}",
+            "test errors": f"{metrics.errors} / {metrics.test_size}",
+            "macro F1": f"{metrics.macro_f1:.4f}",
+            "ECE": f"{metrics.ece:.4f}",
+            "agreement with teacher": f"{metrics.agreement:.2%}" if metrics.agreement is not None else "—",
+            "epochs": str(config["epochs"]),
+            "training images": f"{info.train_images:,}",
+            "augmentation": "yes" if config["augment"] else "no",
+            "temperature T": f"{config['temperature']:g}" if student and config["alpha"] > 0 else "—",
+            "alpha (soft-target share)": f"{config['alpha']:g}" if student else "— (trained on labels)",
+            "training time": f"{info.train_seconds:.0f} s",
         }
     return pd.DataFrame(columns)
 
@@ -97,21 +98,33 @@ def runs(choices: list[ModelEntry]) -> pd.DataFrame:
     """The finished runs, newest first."""
     rows = []
     for choice in choices:
-        meta, metrics = choice.metadata, choice.metadata.get("metrics", {})
-        config = meta.get("train_config", {})
+        info, config = choice.info, choice.info.train_config
         rows.append(
             {
                 "run": choice.key,
-                "T": config.get("temperature"),
-                "alpha": config.get("alpha"),
-                "epochs": config.get("epochs"),
-                "images": meta.get("data", {}).get("train_images"),
-                "seed": config.get("seed"),
-                "accuracy": metrics.get("accuracy"),
-                "agreement": metrics.get("agreement"),
-                "ECE": metrics.get("ece"),
-                "time (s)": round(meta.get("train_seconds", 0), 1),
-                "created (UTC)": meta.get("created", ""),
+                "T": config["temperature"],
+                "alpha": config["alpha"],
+                "epochs": config["epochs"],
+                "images": info.train_images,
+                "seed": config["seed"],
+                "accuracy": info.metrics.accuracy,
+                "agreement": info.metrics.agreement,
+                "ECE": info.metrics.ece,
+                "time (s)": round(info.train_seconds, 1),
+                "created (UTC)": info.raw.get("created", ""),
             }
         )
     return pd.DataFrame(rows)
+
+
+def card_rows(card: ResultCard) -> dict[str, dict[str, str]]:
+    """A run's result card (kd.lab.card) as a table: this run, the teacher and the scratch twin."""
+    return {
+        row.name: {
+            "test accuracy": f"{row.metrics.accuracy:.2%}",
+            "agreement with the teacher": f"{row.metrics.agreement:.2%}" if row.metrics.agreement is not None else "—",
+            "ECE": f"{row.metrics.ece:.4f}",
+            "macro F1": f"{row.metrics.macro_f1:.4f}",
+        }
+        for row in card.rows
+    }

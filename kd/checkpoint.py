@@ -60,8 +60,14 @@ def library_versions() -> dict[str, str]:
     return {"python": platform.python_version(), "torch": torch.__version__, "numpy": numpy.__version__}
 
 
+def weights_path(path: str | Path) -> Path:
+    """NAME.safetensors for NAME or NAME.safetensors: no other suffix is an extension (runs/alpha-0.9 keeps its .9)."""
+    path = Path(path)
+    return path if path.suffix == ".safetensors" else path.with_name(path.name + ".safetensors")
+
+
 def metadata_path(path: str | Path) -> Path:
-    return Path(path).with_suffix(".json")
+    return weights_path(path).with_suffix(".json")
 
 
 def atomic_write(path: Path, content: bytes) -> None:
@@ -98,7 +104,7 @@ def atomic_write_json(path: Path, data: Any) -> None:
 
 def save(path: str | Path, model: torch.nn.Module, metadata: dict[str, Any]) -> Path:
     """Write NAME.safetensors and NAME.json; metadata must include architecture and model_config."""
-    path = Path(path).with_suffix(".safetensors")
+    path = weights_path(path)
     state = {name: tensor.detach().cpu().contiguous() for name, tensor in model.state_dict().items()}
     full = {
         "format": FORMAT,

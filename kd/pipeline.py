@@ -54,7 +54,7 @@ def train_and_save(
         "teacher_seconds": result.teacher_seconds,
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
     }
-    path = Path(out).with_suffix(".safetensors")
+    path = checkpoint.weights_path(out)
     reference = teacher.cpu() if teacher is not None else None
     metadata["metrics"] = evaluate(model.cpu(), data, reference=reference, model_logits=result.test_logits)
     checkpoint.save(path, model, metadata)

@@ -13,11 +13,12 @@ TEACHER = TrainConfig(epochs=12, augment=True, seed=0)  # the shipped teacher (a
 # the shipped students: the same 30 augmented epochs, labels only or mostly the teacher's soft targets
 SCRATCH_STUDENT = TrainConfig(epochs=30, augment=True, alpha=0.0, seed=0)
 DISTILLED_STUDENT = TrainConfig(epochs=30, augment=True, alpha=0.9, temperature=4.0, seed=0)
-RECIPES: dict[str, TrainConfig] = {
-    "teacher": TEACHER,
+TEACHER_RECIPES: dict[str, TrainConfig] = {"teacher": TEACHER}  # what `train-teacher --recipe` accepts
+STUDENT_RECIPES: dict[str, TrainConfig] = {  # ... and `distill --recipe`
     "scratch-student": SCRATCH_STUDENT,
     "distilled-student": DISTILLED_STUDENT,
 }
+RECIPES: dict[str, TrainConfig] = {**TEACHER_RECIPES, **STUDENT_RECIPES}
 
 # The run the dashboards offer first, and the budget their widgets start from. It states every value the
 # widgets set, since TrainConfig's own defaults are the full-budget recipe's (10 epochs, alpha 0, all

@@ -109,7 +109,7 @@ class Progress:
     step: int  # optimiser steps done
     total_steps: int
     epoch: int  # 1-based epoch the step belongs to
-    loss: float  # running mean of the training loss in this epoch
+    loss: float  # mean training loss over the steps since the previous report (the history has epoch means)
     elapsed: float  # seconds since training started
     test_accuracy: float | None = None  # set on the last step of each epoch
 
@@ -224,8 +224,9 @@ def _train(
     result, start, step = TrainResult(config), time.perf_counter(), 0
     for epoch in range(1, config.epochs + 1):
         order = torch.randperm(len(images), generator=generator).to(device)
-        loss_sum = torch.zeros((), device=device)
-        for batch_index in range(steps_per_epoch):
+        loss_sum = torch.zeros((), device=device)  # this epoch's, for its history row
+        window_sum, window_start = torch.zeros((), device=device), 0  # since the last report: a curve with no
+        for batch_index in range(steps_per_epoch):  # step down at each epoch's start, as a running mean would have
             if cancel is not None and cancel.is_set():
                 raise Cancelled()
             index = order[batch_index * batch_size : (batch_index + 1) * batch_size]
@@ -247,20 +248,13 @@ def _train(
             schedule.step()
             step += 1
             loss_sum += loss.detach()
+            window_sum += loss.detach()
             last = batch_index == steps_per_epoch - 1
             if last or step % PROGRESS_EVERY == 0:
-                _report(
-                    result,
-                    model,
-                    data,
-                    epoch,
-                    step,
-                    total_steps,
-                    loss_sum / (batch_index + 1),
-                    start,
-                    last,
-                    on_progress,
-                )
+                window = window_sum / (batch_index + 1 - window_start)
+                epoch_mean = loss_sum / (batch_index + 1) if last else None
+                _report(result, model, data, epoch, step, total_steps, window, epoch_mean, start, on_progress)
+                window_sum, window_start = torch.zeros((), device=device), batch_index + 1
     model.eval()
     result.elapsed = time.perf_counter() - start
     return result
@@ -273,13 +267,14 @@ def _report(
     epoch: int,
     step: int,
     total_steps: int,
-    mean_loss: torch.Tensor,
+    window_loss: torch.Tensor,
+    epoch_loss: torch.Tensor | None,
     start: float,
-    epoch_end: bool,
     on_progress: Callable[[Progress], None] | None,
 ) -> None:
-    """Read the running loss (the only host sync), stop a diverged run, test at each epoch's end."""
-    loss = mean_loss.item()
+    """Read the loss (the only host sync), stop a diverged run, test at each epoch's end (epoch_loss given)."""
+    epoch_end = epoch_loss is not None
+    loss = window_loss.item()
     if not math.isfinite(loss):
         raise TrainingDiverged(
             f"the training loss became {loss} at step {step} (epoch {epoch}); try a lower learning rate"
@@ -291,7 +286,7 @@ def _report(
     progress = Progress(step, total_steps, epoch, loss, time.perf_counter() - start, test_accuracy)
     if epoch_end:
         result.history.append(
-            {"epoch": epoch, "loss": loss, "test_accuracy": test_accuracy, "elapsed": progress.elapsed}
+            {"epoch": epoch, "loss": epoch_loss.item(), "test_accuracy": test_accuracy, "elapsed": progress.elapsed}
         )
     if on_progress is not None:
         on_progress(progress)

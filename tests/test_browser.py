@@ -48,18 +48,23 @@ def server(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def page(server):
+def browser(server):
     from playwright.sync_api import sync_playwright
 
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": 2200})
-            page.set_default_timeout(60_000)
-            yield page
+            yield browser
         finally:
             browser.close()
+
+
+@pytest.fixture(scope="module")
+def page(browser):
+    page = browser.new_page(viewport={"width": 1400, "height": 2200})
+    page.set_default_timeout(60_000)
+    return page
 
 
 def screenshot(page, name: str) -> None:
@@ -116,9 +121,49 @@ def test_dashboard_in_a_browser(server, page):
     screenshot(page, "metrics")
 
     open_page(page, f"{server}/latency", "Latency")
+    page.get_by_role("button", name="Measure on this server").click()
     page.get_by_text("Measured with").wait_for(timeout=120_000)
     screenshot(page, "latency")
 
     open_page(page, f"{server}/sweeps", "Sweeps: when does distillation help?")
     page.get_by_text(re.compile(r"No sweep yet|cells done")).first.wait_for()
     screenshot(page, "sweeps")
+
+
+def test_one_browser_holds_one_run_and_one_sweep_across_reloads_and_tabs(server, browser):
+    """A visitor is a browser (its cookie), not a page load: a reload or a new tab is the same visitor."""
+    long_run = f"{server}/distill?epochs=5&images=10000"
+    context = browser.new_context(viewport={"width": 1400, "height": 1600})
+    context.set_default_timeout(60_000)
+    first = context.new_page()
+    open_page(first, long_run, "Distill a student")
+    first.get_by_role("button", name="Launch run").click()
+    first.get_by_text("Your run").wait_for()
+    first.reload()
+    first.get_by_text("Your run").wait_for()  # the run is still this visitor's after a reload
+
+    second = context.new_page()  # a new tab of the same browser
+    open_page(second, long_run, "Distill a student")
+    second.get_by_text("Your run").wait_for()
+    second.get_by_role("button", name="Launch run").click()
+    second.get_by_text("you already have a run waiting or training").wait_for()
+
+    sweeps = f"{server}/sweeps"
+    open_page(first, sweeps, "Sweeps: when does distillation help?")
+    first.get_by_text("Launch a small sweep").click()
+    first.get_by_role("button", name="Launch sweep").click()
+    first.get_by_text("Launched").wait_for()
+    open_page(second, sweeps, "Sweeps: when does distillation help?")
+    second.get_by_text("Launch a small sweep").click()
+    second.get_by_role("button", name="Launch sweep").click()
+    second.get_by_text("you already have a sweep in flight").wait_for()
+    second.get_by_role("button", name="Stop my sweep").click()  # the tab may stop the browser's sweep
+
+    other = browser.new_context().new_page()  # another browser: another visitor, who may launch
+    open_page(other, f"{server}/distill?epochs=1&images=300", "Distill a student")
+    other.get_by_role("button", name="Launch run").click()
+    other.get_by_text(re.compile("Queued, position|Epoch 1 of 1|finished and was saved")).first.wait_for()
+    for tab in (other, second):
+        open_page(tab, f"{server}/distill", "Distill a student")
+        if tab.get_by_role("button", name="Cancel run").count():
+            tab.get_by_role("button", name="Cancel run").click()

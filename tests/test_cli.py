@@ -1,12 +1,13 @@
+"""`python -m kd`: each command's JSON and help, --out and --recipe, one error line for bad input, before any work."""
+
+import dataclasses
 import json
 import subprocess
 import sys
 
 import pytest
 
-from kd.cli.main import main
-
-COMMANDS = ["data", "train-teacher", "distill", "evaluate", "bench", "report"]
+from kd.cli.main import RUNNERS, main
 
 
 def run(capsys, *argv):
@@ -22,11 +23,11 @@ def test_data_json(capsys):
     assert result["test_class_counts"][:3] == [980, 1135, 1032] and len(result["sha256"]) == 64
 
 
-@pytest.mark.parametrize("command", COMMANDS)
-def test_help(command):
+@pytest.mark.parametrize("argv", [["--help"]] + [[command, "--help"] for command in RUNNERS])
+def test_help(argv, capsys):
     with pytest.raises(SystemExit) as exit_info:
-        main([command, "--help"])
-    assert exit_info.value.code == 0
+        main(argv)
+    assert exit_info.value.code == 0 and "usage: python -m kd" in capsys.readouterr().out
 
 
 def test_distill_tiny_run_json(capsys, tiny_checkpoints, tmp_path):
@@ -167,3 +168,56 @@ def test_devices_this_machine_has_are_accepted():
     check_device("cpu")
     if torch.cuda.is_available():
         check_device("cuda:0")
+
+
+def test_out_with_a_dot_keeps_it_and_only_safetensors_is_an_extension(capsys, tiny_checkpoints, tmp_path, monkeypatch):
+    import kd.cli.main
+
+    tiny = ["--teacher", str(tiny_checkpoints["teacher"]), "--epochs", "1", "--limit", "300", "--batch-size", "100"]
+    code, out, err = run(capsys, "distill", "--alpha", "0.9", *tiny, "--out", str(tmp_path / "alpha-0.9"), "--json")
+    assert code == 0, err
+    assert json.loads(out)["checkpoint"] == str(tmp_path / "alpha-0.9.safetensors")
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["alpha-0.9.json", "alpha-0.9.safetensors"]
+    monkeypatch.setattr(kd.cli.main, "run_training", lambda *args: {"trained": True})  # the checks are what is tested
+    code, out, err = run(capsys, "distill", "--alpha", "0", "--out", str(tmp_path / "alpha-0"), "--json")
+    assert code == 0 and json.loads(out) == {"trained": True}, err  # alpha-0 is another run, not alpha-0.9
+    for given in ("alpha-0.9", "alpha-0.9.safetensors"):
+        code, _, err = run(capsys, "distill", "--out", str(tmp_path / given))
+        assert code == 2 and f"{tmp_path / 'alpha-0.9.safetensors'} already exists" in err
+
+
+def test_recipe_sets_the_defaults_and_flags_given_override_it(capsys, monkeypatch):
+    import kd.cli.main
+    from kd.flags import from_args
+    from kd.recipes import DISTILLED_STUDENT, SCRATCH_STUDENT, TEACHER
+    from kd.train import TrainConfig
+
+    def config(*argv):
+        return from_args(TrainConfig, kd.cli.main.parse_args(list(argv)))
+
+    assert config("train-teacher", "--recipe", "teacher") == TEACHER == config("train-teacher")
+    assert config("distill", "--recipe", "distilled-student") == DISTILLED_STUDENT
+    assert config("distill", "--recipe", "scratch-student") == SCRATCH_STUDENT
+    assert config("distill", "--epochs", "3", "--recipe", "distilled-student", "--no-augment", "--seed", "4") == (
+        dataclasses.replace(DISTILLED_STUDENT, epochs=3, augment=False, seed=4)
+    )
+    # without a recipe, distill's own defaults: a quicker run than the shipped students'
+    assert config("distill") == TrainConfig(epochs=12, augment=False, alpha=0.9)
+    recorded = []
+    monkeypatch.setattr(kd.cli.main, "run_training", lambda args, *rest: recorded.append(args.argv) or {})
+    argv = ["distill", "--recipe", "distilled-student", "--epochs", "2", "--json"]
+    assert run(capsys, *argv)[0] == 0 and recorded == [argv]  # the command as typed, recipe and all
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["distill", "--recipe", "teacher"], "invalid choice: 'teacher'"),
+        (["train-teacher", "--recipe", "distilled-student"], "invalid choice: 'distilled-student'"),
+        (["distill", "--recipe"], "expected one argument"),
+        (["distill", "--recipe", "distilled-student", "--alpha", "2"], "alpha"),
+    ],
+)
+def test_a_bad_recipe_gives_one_error_line(capsys, no_work, argv, message):
+    code, out, err = run(capsys, *argv, "--json")
+    assert code != 0 and out == "" and err.startswith("error: ") and err.count("\n") == 1 and message in err

@@ -33,6 +33,24 @@ def test_site_holds_everything_it_loads(tiny_checkpoints, tmp_path):
         assert summary["accuracy"] == metrics["accuracy"] and summary["parameters"] == metrics["parameters"]
         assert summary["per_class_f1"] == [row["f1"] for row in metrics["per_class"]]
     assert all(gap <= 1e-5 for gap in result["parity_max_abs_diff"].values())
+    assert '<span id="lab-line" hidden>' in html  # shown by app.js only when site.json has a lab_url
+
+
+@needs_runtime
+def test_without_a_lab_url_the_page_links_nowhere(tiny_checkpoints, tmp_path, capsys):
+    out = tmp_path / "site"
+    code = main(["site", "--out", str(out), "--checkpoints", str(tiny_checkpoints["teacher"].parent), "--json"])
+    assert code == 0 and json.loads(capsys.readouterr().out)["lab_url"] is None
+    assert json.loads((out / "site.json").read_text())["lab_url"] is None
+    assert "YOUR-USER" not in "".join(path.read_text() for path in out.glob("*.*"))  # no placeholder anywhere
+
+
+def test_a_lab_url_that_is_not_a_web_address_is_refused(tiny_checkpoints, tmp_path, capsys):
+    folder = str(tiny_checkpoints["teacher"].parent)
+    code = main(["site", "--out", str(tmp_path / "site"), "--checkpoints", folder, "--lab-url", "javascript:alert(1)"])
+    out, err = capsys.readouterr()
+    assert code == 1 and out == "" and err.count("\n") == 1 and err.startswith("error: --lab-url must be an http")
+    assert not (tmp_path / "site").exists()
 
 
 def test_site_without_the_runtime_is_a_one_line_error(tiny_checkpoints, tmp_path, monkeypatch, capsys):

@@ -1,4 +1,4 @@
-"""Sweeps (kd/sweep/cell.py, kd/sweep/run.py, kd/sweep/results.py, kd/sweep/on_ray.py): grid, results file, resume, failures, backends."""
+"""Sweeps (kd/sweep/cell.py, run.py, results.py, on_ray.py): grid, results file, resume, failures, backends."""
 
 from __future__ import annotations
 

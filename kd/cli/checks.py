@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 import tempfile
-from pathlib import Path
+
+from kd.checkpoint import metadata_path, weights_path
 
 DEVICE = re.compile(r"^(auto|cpu|mps|cuda(:\d{1,3})?)$")
 MAX_BENCH_BATCH = 10_000  # images per benchmarked batch: the test set's size
@@ -52,7 +53,7 @@ def check_out(out: str, force: bool) -> None:
 
     Done before any data is loaded or any step trained: a bad --out must not cost a training run.
     """
-    targets = [Path(out).with_suffix(suffix) for suffix in (".safetensors", ".json")]
+    targets = [weights_path(out), metadata_path(out)]  # only .safetensors is an extension: runs/alpha-0.9
     for target in targets:
         if target.is_dir():
             raise UsageError(f"--out {out}: {target} is a folder")

@@ -2,7 +2,8 @@
 | sweep | sweep-report.
 
 Every command takes --json (one JSON object on stdout). Bad input ends with one line
-`error: ...` on stderr and a non-zero exit, never a traceback.
+`error: ...` on stderr and a non-zero exit, never a traceback. Installed (`pip install -e .`), the
+same command line is the `kd` command: main() returns the exit code.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import json
 import shlex
 import sys
 import time
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,7 @@ from kd.cli.sweep import add_sweep_flags, add_sweep_report_flags, run_sweep_comm
 from kd.data import DataError, load_mnist
 from kd.flags import add_dataclass_flags, from_args
 from kd.models import PRESETS
+from kd.recipes import RECIPES, STUDENT_RECIPES, TEACHER, TEACHER_RECIPES, role
 from kd.train import Cancelled, TrainConfig
 
 DEFAULT_TEACHER = "checkpoints/teacher.safetensors"
@@ -68,9 +71,18 @@ def progress_reporter(description: str):
 
 
 def add_training_flags(
-    parser: argparse.ArgumentParser, defaults: dict[str, Any], exclude: tuple[str, ...] = ()
+    parser: argparse.ArgumentParser,
+    defaults: dict[str, Any],
+    recipes: dict[str, TrainConfig],
+    exclude: tuple[str, ...] = (),
 ) -> None:
-    """One flag per TrainConfig field (its comment is the help), then the flags that are not settings."""
+    """--recipe, one flag per TrainConfig field (its comment is the help), then the flags that are not settings."""
+    parser.add_argument(
+        "--recipe",
+        choices=list(recipes),
+        default=None,
+        help="start from a shipped recipe (kd/recipes.py): its settings become the defaults, flags given override them",
+    )
     add_dataclass_flags(parser, TrainConfig, defaults=defaults, exclude=exclude)
     parser.add_argument(
         "--threads",
@@ -81,7 +93,9 @@ def add_training_flags(
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
 
 
-def build_parser() -> Parser:
+def build_parser(recipe: TrainConfig | None = None) -> Parser:
+    """The whole command line; `recipe`, when given, supplies the training flags' defaults (see parse_args)."""
+    recipe_defaults = asdict(recipe) if recipe is not None else None
     parser = Parser(prog="python -m kd", description="KD Lab: knowledge distillation on MNIST.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
 
@@ -89,13 +103,13 @@ def build_parser() -> Parser:
     data.add_argument("--json", action="store_true")
 
     teacher = commands.add_parser("train-teacher", help="train the teacher CNN")
-    add_training_flags(teacher, {"epochs": 12, "augment": True}, exclude=("temperature", "alpha"))
+    add_training_flags(teacher, recipe_defaults or asdict(TEACHER), TEACHER_RECIPES, exclude=("temperature", "alpha"))
     teacher.add_argument("--out", default="checkpoints/teacher")
     teacher.add_argument("--force", action="store_true", help="replace an existing checkpoint at --out")
 
     distill = commands.add_parser("distill", help="train a student from the teacher (alpha=0: scratch baseline)")
     distill.add_argument("--teacher", default=DEFAULT_TEACHER)
-    add_training_flags(distill, {"epochs": 12, "augment": False, "alpha": 0.9})
+    add_training_flags(distill, recipe_defaults or {"epochs": 12, "augment": False, "alpha": 0.9}, STUDENT_RECIPES)
     distill.add_argument("--out", default=None, help="checkpoint path (default: runs/distill-<time>)")
     distill.add_argument("--force", action="store_true", help="replace an existing checkpoint at --out")
 
@@ -125,12 +139,27 @@ def build_parser() -> Parser:
     site = commands.add_parser("site", help="the static page that runs teacher and student in the browser")
     site.add_argument("--out", required=True, help="site folder (created if needed; other files kept)")
     site.add_argument("--checkpoints", default="checkpoints", help="folder with the shipped teacher and student")
-    site.add_argument("--lab-url", default=None, help="where the link to the full lab points")
+    site.add_argument(
+        "--lab-url", default=None, help="address of the full lab (your Space) to link to; without it, no link"
+    )
     site.add_argument("--json", action="store_true")
     sweep = commands.add_parser("sweep", help="students over a grid of T, alpha, data budget and seed")
     add_sweep_flags(sweep, default_teacher=DEFAULT_TEACHER)
-    add_sweep_report_flags(commands.add_parser("sweep-report", help="a sweep's paired KD gains with 95 % CIs"))
+    add_sweep_report_flags(commands.add_parser("sweep-report", help="a sweep's paired KD gains with 95 %% CIs"))
     return parser
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    """The parsed command line; with --recipe NAME, parsed again with the recipe's fields as the flags' defaults.
+
+    argparse cannot tell a flag given explicitly from its default afterwards, so the recipe goes in as the
+    defaults of a second parse: any flag on the command line then still overrides its field.
+    """
+    args = build_parser().parse_args(argv)
+    if getattr(args, "recipe", None) is not None:
+        args = build_parser(RECIPES[args.recipe]).parse_args(argv)
+    args.argv = argv
+    return args
 
 
 def run_data(args) -> dict[str, Any]:
@@ -170,7 +199,7 @@ def run_training(args, role: str, preset: str, config: TrainConfig, out: str, te
             bar.close()
     metrics = metadata["metrics"]
     return {
-        "checkpoint": str(Path(out).with_suffix(".safetensors")),
+        "checkpoint": str(checkpoint.weights_path(out)),
         "role": role,
         "config": metadata["train_config"],
         "accuracy": metrics["accuracy"],
@@ -191,9 +220,8 @@ def run_train_teacher(args) -> dict[str, Any]:
 def run_distill(args) -> dict[str, Any]:
     config = from_args(TrainConfig, args)
     out = args.out or f"runs/distill-{time.strftime('%Y%m%d-%H%M%S')}"
-    role = "scratch student" if config.alpha == 0 else "distilled student"
     teacher_path = args.teacher if Path(args.teacher).exists() or config.alpha > 0 else None
-    return run_training(args, role, "student", config, out, teacher_path)
+    return run_training(args, role(config), "student", config, out, teacher_path)
 
 
 def run_evaluate(args) -> dict[str, Any]:
@@ -237,9 +265,9 @@ def run_export(args) -> dict[str, Any]:
 
 
 def run_site(args) -> dict[str, Any]:
-    from kd.site.builder import DEFAULT_LAB_URL, build_site
+    from kd.site.builder import build_site
 
-    return build_site(Path(args.out), Path(args.checkpoints), args.lab_url or DEFAULT_LAB_URL)
+    return build_site(Path(args.out), Path(args.checkpoints), args.lab_url)
 
 
 def print_text(result: dict[str, Any]) -> None:
@@ -268,8 +296,7 @@ RUNNERS = {
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     try:
-        args = build_parser().parse_args(argv)
-        args.argv = argv
+        args = parse_args(argv)
         check_before_work(args)
         result = RUNNERS[args.command](args)
     except (UsageError, ValueError, DataError, checkpoint.CheckpointError, OSError) as exc:

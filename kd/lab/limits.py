@@ -16,6 +16,8 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 
+from kd.preprocess import MAX_DRAWING_PIXELS
+
 log = logging.getLogger(__name__)
 
 TRUE, FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off", ""}
@@ -38,16 +40,25 @@ class Limits:
     max_saved_runs: int = _bounded(100, 1, 100_000)  # finished runs kept in the runs folder
     max_saved_megabytes: int = _bounded(100, 1, 1_000_000)  # total size of the runs folder's run files
     # drawings: a forged data URL can declare any size; anything larger is refused before decoding
-    max_drawing_pixels: int = _bounded(1_500_000, 10_000, 50_000_000)  # width x height (280 px at DPR 4 is 1.25 M)
+    max_drawing_pixels: int = _bounded(MAX_DRAWING_PIXELS, 10_000, 50_000_000)  # width x height, refused undecoded
     # latency: a measurement takes seconds of every core, so it is queued like a run and spaced out
     measure_interval_seconds: int = _bounded(60, 0, 86_400)  # least time between two "Measure again"
     # deleting: visitors delete only the runs they launched; the owner of a private instance may unlock it
     allow_delete_any: bool = False
+    # visitors: behind this many trusted proxies the address they saw tells visitors apart (kd.lab.visitors);
+    # 0 trusts no X-Forwarded-For. On a Hugging Face Space (SPACE_ID set) it defaults to 1, its own proxy.
+    proxy_hops: int = _bounded(0, 0, 5)
+    # uploads: the Gradio app refuses larger files before they reach the disk
+    max_upload_megabytes: int = _bounded(5, 1, 100)
+    # sessions: a Gradio server forgets the oldest sessions' state beyond this many
+    max_sessions: int = _bounded(500, 10, 10_000)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Limits:
         """Limits from KD_<FIELD> variables; a bad value means the default, with a warning."""
         values = {}
+        if "SPACE_ID" in environ:  # behind the Space's proxy unless told otherwise
+            values["proxy_hops"] = 1
         for spec in fields(cls):
             name = f"KD_{spec.name.upper()}"
             text = environ.get(name)

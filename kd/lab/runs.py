@@ -156,6 +156,12 @@ class RunManager:
         with self._lock:
             return next((run for run in self._runs.values() if run.status == RUNNING), None)
 
+    def latest_of(self, owner: str) -> Run | None:
+        """The newest run `owner` launched that this process remembers (waiting, training or ended)."""
+        with self._lock:
+            mine = [run for run in self._runs.values() if run.owner == owner]
+        return max(mine, key=lambda run: run.created, default=None)
+
     def position(self, run_id: str) -> int | None:
         """1 for the next run to start, 2 for the one after it ...; None if not waiting."""
         ids = [run.id for run in self.queued()]

@@ -4,8 +4,9 @@ The page (static/: HTML, CSS, JavaScript) preprocesses a drawing exactly as kd.p
 both models with ONNX Runtime Web. The folder holds everything it loads: the checked ONNX exports, the
 runtime's files from node_modules (`make npm` installs them, pinned by package-lock.json; only the
 WebAssembly build the page uses), and `site.json` with the models' results from their checkpoints'
-metadata. Every file is written atomically, and only after both models exported and passed the parity
-check; other files in the folder (a Space's README, its .git) are left alone.
+metadata and the address of the full lab (`--lab-url`; without one the page shows no link to it). Every
+file is written atomically, and only after both models exported and passed the parity check; other
+files in the folder (a Space's README, its .git) are left alone.
 """
 
 from __future__ import annotations
@@ -25,8 +26,6 @@ SITE_FILES = ("index.html", "style.css", "preprocess.js", "app.js")
 # The classic-script build with WebAssembly only, and the module and binary it loads at run time.
 RUNTIME_FILES = ("ort.wasm.min.js", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm")
 MODELS = {"teacher": "Teacher", "student": "Student (distilled)"}
-# Replace with your own Space's address (README, "In the browser"), or pass --lab-url.
-DEFAULT_LAB_URL = "https://huggingface.co/spaces/YOUR-USER/kd-lab"
 
 
 class SiteError(ValueError):
@@ -63,8 +62,13 @@ def model_summary(metadata: dict[str, Any], label: str, onnx_file: str, onnx_byt
     }
 
 
-def build_site(out: Path, checkpoints: Path, lab_url: str = DEFAULT_LAB_URL) -> dict[str, Any]:
-    """Build the static site into `out` (created if needed); returns what was written."""
+def build_site(out: Path, checkpoints: Path, lab_url: str | None = None) -> dict[str, Any]:
+    """Build the static site into `out` (created if needed); returns what was written.
+
+    `lab_url` is where the page's "Open the full lab" link points (your Space); None leaves the link out.
+    """
+    if lab_url is not None and not lab_url.startswith(("https://", "http://")):
+        raise SiteError(f"--lab-url must be an http:// or https:// address, got {lab_url!r}")
     missing = [name for name in RUNTIME_FILES if not (runtime_dir() / name).is_file()]
     if missing:
         raise SiteError(f"onnxruntime-web is not installed in {runtime_dir()} (run `make npm`): missing {missing[0]}")

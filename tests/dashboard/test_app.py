@@ -47,14 +47,11 @@ def test_page_renders(dashboard_checkpoints, page):
     assert not at.warning and not at.error
 
 
-@pytest.mark.slow
-def test_latency_page_measures_and_measures_again(dashboard_checkpoints):
-    at = open_page("streamlit_ui/pages/latency.py", timeout=180)
+def test_latency_page_opens_at_once_and_says_what_is_not_measured_yet(dashboard_checkpoints):
+    at = open_page("streamlit_ui/pages/latency.py")
     assert [title.value for title in at.title] == [TITLES["streamlit_ui/pages/latency.py"]]
     assert at.multiselect(key="latency_models").value  # teacher and student by default
-    assert len(at.dataframe) == 1
-    at.button[0].click().run(timeout=180)  # "Measure again"
-    assert not at.exception and len(at.dataframe) == 1
+    assert "Not measured yet" in texts(at.info) and not at.dataframe  # nothing is timed on a page's first visit
 
 
 def test_blank_canvas_asks_for_a_drawing(dashboard_checkpoints):
@@ -71,7 +68,7 @@ def test_a_test_digit_gets_both_predictions_and_temperature_softens_them(dashboa
     assert all(metric.value in list("0123456789") for metric in at.metric)
     at.slider(key="draw_temperature").set_value(12.0).run()
     assert not at.exception
-    at.selectbox(key="draw_student").set_value(str(dashboard_checkpoints / "scratch.safetensors")).run()
+    at.selectbox(key="draw_student").set_value("scratch").run()  # models are named by key, never by path
     assert not at.exception and len(at.metric) == 2
 
 
@@ -103,8 +100,7 @@ def test_bad_url_settings_are_ignored(dashboard_checkpoints):
 def test_metrics_needs_two_different_models(dashboard_checkpoints):
     at = open_page("streamlit_ui/pages/metrics.py")
     assert len(at.dataframe) == 1  # the per-class comparison
-    teacher = str(dashboard_checkpoints / "teacher.safetensors")
-    at.selectbox(key="metrics_b_select").set_value(teacher).run()
+    at.selectbox(key="metrics_b_select").set_value("teacher").run()
     assert not at.exception and "two different models" in texts(at.info)
 
 
@@ -130,8 +126,7 @@ def test_a_tiny_run_is_launched_completed_listed_opened_and_deleted(dashboard_ch
     open_in_draw = next(button for button in at.button if button.label == "Open in Draw")
     open_in_draw.click().run()
     assert not at.exception and [title.value for title in at.title] == [TITLES["streamlit_ui/pages/draw.py"]]
-    assert at.selectbox(key="draw_student").value.endswith(".safetensors")
-    assert "run-" in at.selectbox(key="draw_student").value
+    assert at.selectbox(key="draw_student").value.startswith("run-")
 
     at.switch_page("streamlit_ui/pages/distill.py").run()
     next(button for button in at.button if button.label == "Open in Metrics").click().run()
@@ -148,7 +143,7 @@ def test_every_page_is_friendly_without_checkpoints(dashboard_checkpoints, tmp_p
     monkeypatch.setenv("KD_RUNS_DIR", str(tmp_path / "runs"))
     for page in TITLES:
         at = open_page(page)
-        assert "Not found (or unreadable) in" in texts(at.info), page
+        assert "Not found (or unreadable) on this server" in texts(at.info), page
 
 
 @pytest.mark.slow

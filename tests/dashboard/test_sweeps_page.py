@@ -102,8 +102,9 @@ def test_a_tiny_sweep_launched_from_the_page_records_its_cells_as_they_finish(tm
     fill_sweep_form(at, temperatures="4", alphas="0, 0.9", seeds="0", images=200, epochs=1)
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert "Launched 2 cells" in at.success[0].value
-    folder = at.selectbox(key="sweep_folder").value
-    assert folder.parent == Path(os.environ["KD_RUNS_DIR"]) and folder.name.startswith("sweep-")
+    name = at.selectbox(key="sweep_folder").value
+    assert name.startswith("runs/sweep-")
+    folder = Path(os.environ["KD_RUNS_DIR"]) / name.removeprefix("runs/")
     assert "python -m kd sweep --temperatures 4.0 --alphas 0.0,0.9 --seeds 0 --limits 200 --epochs 1" in " ".join(
         str(m.value) for m in at.markdown
     )
@@ -148,7 +149,7 @@ def test_the_owner_stops_a_sweep_and_keeps_the_cells_recorded_so_far(tmp_path, m
         time.sleep(0.2)
         at.run()
     assert not at.exception and not at.error
-    folder = at.selectbox(key="sweep_folder").value
+    folder = Path(os.environ["KD_RUNS_DIR"]) / at.selectbox(key="sweep_folder").value.removeprefix("runs/")
     assert len(read_results(folder / "results.csv")) < 9
     assert "of 9 cells done" in " ".join(str(m.value) for m in at.markdown)
 
@@ -170,4 +171,4 @@ def test_the_shipped_sweep_is_shown_first(tmp_path, monkeypatch):
         (results / name).mkdir(parents=True)
         write_sweep(results / name)
     at = open_sweeps(tmp_path, monkeypatch)
-    assert at.selectbox(key="sweep_folder").value == results / "sweep"
+    assert at.selectbox(key="sweep_folder").value == "results/sweep"  # a name, never a server path

@@ -6,15 +6,9 @@ from streamlit_drawable_canvas import st_canvas
 
 from dashboard import charts
 from dashboard.streamlit_ui.notices import guarded
-from dashboard.streamlit_ui.state import (
-    digit_from_canvas,
-    load_predictor,
-    missing_notice,
-    mnist,
-    model_choices,
-    shipped,
-)
+from dashboard.streamlit_ui.state import digit_from_canvas, lab, load_predictor, missing_notice
 from kd.infer.bench import RUNTIMES
+from kd.lab import widgets
 
 st.title("Draw a digit")
 st.write(
@@ -25,9 +19,9 @@ st.write(
 )
 missing_notice()
 
-teacher_choice = shipped("teacher")
-students = model_choices(teacher=False)
-labels = {choice.path: choice.label for choice in students}
+teacher_choice = lab().shipped("teacher")
+students = lab().models(teacher=False)
+labels = {choice.key: choice.label for choice in students}
 
 
 def remember_student() -> None:
@@ -37,18 +31,18 @@ def remember_student() -> None:
 picker, source_column = st.columns([3, 2], vertical_alignment="bottom")
 student_choice = None
 if students:
-    paths = list(labels)
+    keys = list(labels)
     wanted = st.session_state.get("selected_student")
-    student_path = picker.selectbox(
+    student_key = picker.selectbox(
         "Student",
-        paths,
-        index=paths.index(wanted) if wanted in paths else 0,
+        keys,
+        index=keys.index(wanted) if wanted in keys else 0,
         format_func=labels.get,
         key="draw_student",
         on_change=remember_student,
         help="The shipped students, or any finished run from the Distill page.",
     )
-    student_choice = next(choice for choice in students if choice.path == student_path)
+    student_choice = next(choice for choice in students if choice.key == student_key)
 
 # ONNX Runtime answers where it is faster than PyTorch (exported once per model into the cache folder)
 teacher, student = load_predictor(teacher_choice), load_predictor(student_choice)
@@ -69,17 +63,17 @@ def drawing_area() -> None:
     with canvas_column:
         if source == "MNIST test digit":
             index = st.number_input("Test digit number", 0, 9_999, 0, key="draw_index")
-            image = mnist().test_images[int(index)].numpy()
-            label = int(mnist().test_labels[int(index)])
+            image = lab().data().test_images[int(index)].numpy()
+            label = int(lab().data().test_labels[int(index)])
             st.image(np.kron(image, np.ones((10, 10), np.uint8)), caption=f"test digit {index}, labelled {label}")
             digit = image.astype(np.float32) / 255.0
         else:
             result = st_canvas(
-                stroke_width=18,
+                stroke_width=widgets.PEN_WIDTH,
                 stroke_color="#FFFFFF",
                 background_color="#000000",
-                height=280,
-                width=280,
+                height=widgets.CANVAS_PIXELS,
+                width=widgets.CANVAS_PIXELS,
                 drawing_mode="freedraw",
                 return_image_data=True,
                 key="draw_canvas",
@@ -103,13 +97,14 @@ def drawing_area() -> None:
     for column, (name, p) in zip(st.columns(2), probabilities.items(), strict=False):
         with column:
             top = int(p.argmax())
-            st.metric(f"{name} says", str(top), help=labels.get(student_choice.path) if name == "Student" else None)
+            st.metric(f"{name} says", str(top), help=labels.get(student_choice.key) if name == "Student" else None)
             st.caption(f"{p[top]:.1%} confident · run by {RUNTIMES[models[name].runtime]}")
             st.plotly_chart(charts.probability_bars(p, colours[name]), key=f"draw_bars_{name}")
 
     st.subheader("Softened by temperature")
+    shown = widgets.DRAW_TEMPERATURE
     temperature = st.slider(
-        "Temperature T", 1.0, 20.0, 4.0, 0.5, key="draw_temperature",
+        "Temperature T", shown.low, shown.high, shown.default, shown.step, key="draw_temperature",
         help="softmax(logits / T). T = 1 is the models' ordinary answer; distillation trains the student to match "
         "the teacher at a higher T, where the small probabilities of the other digits become visible.",
     )  # fmt: skip

@@ -4,15 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import charts, tables
-from dashboard.streamlit_ui.state import (
-    latency,
-    limits,
-    measure_again,
-    measurement_pending,
-    missing_notice,
-    model_choices,
-    training_busy,
-)
+from dashboard.streamlit_ui.state import lab, missing_notice
 from kd.infer.bench import RUNTIMES
 
 BATCH_SIZES = (1, 4, 16, 64, 256, 1024)
@@ -27,38 +19,45 @@ st.write(
 )
 missing_notice()
 
-choices = model_choices()
+choices = lab().models()
 if not choices:
     st.info("There is no model to time yet.")
     st.stop()
 
-by_path = {choice.path: choice for choice in choices}
-default = [choice.path for choice in choices if choice.key in ("teacher", "student")] or [choices[0].path]
+by_key = {choice.key: choice for choice in choices}
+default = [choice.key for choice in choices if choice.key in ("teacher", "student")] or [choices[0].key]
 picked = st.multiselect(
-    "Models", list(by_path), default=default, format_func=lambda p: by_path[p].label, key="latency_models"
+    "Models", list(by_key), default=default, format_func=lambda k: by_key[k].label, key="latency_models"
 )
 if not picked:
     st.info("Pick at least one model.")
     st.stop()
 
-if training_busy():
+if lab().busy():
     st.warning("A distillation run is training on this server right now: it shares the CPUs, so timings are slower.")
-models = [by_path[p] for p in picked]
-interval = limits().measure_interval_seconds
-if st.button("Measure again", help=f"Queued behind any training run; at most once in {interval} s for the server."):
-    refused = measure_again(models, BATCH_SIZES, runtimes=RUNTIMES_SHOWN)
+models = [by_key[key] for key in picked]
+interval = lab().limits.measure_interval_seconds
+if st.button("Measure on this server", help=f"Queued behind any training run; at most once in {interval} s."):
+    refused = lab().measure(models, BATCH_SIZES, RUNTIMES_SHOWN)
     if refused:
         st.info(refused)
-if measurement_pending(models, BATCH_SIZES, runtimes=RUNTIMES_SHOWN):
-    st.info("Measuring again once the runs before it have finished; these are the previous figures until then.")
+if lab().latency.pending():
+    st.info("Measuring once the runs before it have finished; these are the latest figures until then.")
 
     def reload_when_measured() -> None:
-        if not measurement_pending(models, BATCH_SIZES, runtimes=RUNTIMES_SHOWN):
+        if not lab().latency.pending():
             st.rerun()
 
     st.fragment(reload_when_measured, run_every=2.0)()
-with st.spinner("Timing the models (a few seconds, once; the result is cached)…"):
-    rows = latency(models, BATCH_SIZES, runtimes=RUNTIMES_SHOWN)
+
+figures = lab().latency_figures(models)
+unmeasured = [choice.label for choice in models if choice.key not in figures]
+if unmeasured:
+    st.info(f"Not measured yet: {', '.join(unmeasured)}. Press “Measure on this server” to time them.")
+if not figures:
+    st.stop()
+labels = {choice.key: choice.label for choice in models}
+rows = [{**row, "model": labels[key]} for key, figure in figures.items() for row in figure.rows]
 
 left, right = st.columns(2)
 with left:
@@ -71,33 +70,37 @@ with right:
     st.plotly_chart(charts.latency_lines(rows, "throughput", "images per second"), key="latency_throughput")
 
 summary = []
-for path, runtime in ((path, runtime) for path in picked for runtime in RUNTIMES):
-    choice = by_path[path]
-    mine = [row for row in rows if row["model"] == choice.label and row["runtime"] == runtime]
-    one, biggest = mine[0], mine[-1]
-    summary.append(
-        {
-            "model": choice.label,
-            "runtime": RUNTIMES[runtime],
-            "parameters": f"{choice.metadata.get('metrics', {}).get('parameters', one['parameters']):,}",
-            "size on disk": tables.human_bytes(choice.size_bytes),
-            "p50, 1 image (ms)": round(one["p50_ms"], 3),
-            "p95, 1 image (ms)": round(one["p95_ms"], 3),
-            f"p50, {biggest['batch_size']} images (ms)": round(biggest["p50_ms"], 2),
-            f"images/s at {biggest['batch_size']}": round(biggest["throughput"]),
-        }
-    )
+for key, figure in figures.items():
+    for runtime in RUNTIMES:
+        mine = [row for row in figure.rows if row["runtime"] == runtime]
+        if not mine:
+            continue
+        one, biggest = mine[0], mine[-1]
+        parameters = by_key[key].info.metrics.parameters
+        summary.append(
+            {
+                "model": labels[key],
+                "runtime": RUNTIMES[runtime],
+                "parameters": f"{parameters if parameters is not None else one['parameters']:,}",
+                "size on disk": tables.human_bytes(by_key[key].size_bytes),
+                "p50, 1 image (ms)": round(one["p50_ms"], 3),
+                "p95, 1 image (ms)": round(one["p95_ms"], 3),
+                f"p50, {biggest['batch_size']} images (ms)": round(biggest["p50_ms"], 2),
+                f"images/s at {biggest['batch_size']}": round(biggest["throughput"]),
+                "measured": f"{figure.where}, {figure.when}",
+            }
+        )
 st.dataframe(pd.DataFrame(summary), hide_index=True)
-keys = {by_path[path].key: by_path[path].label for path in picked}
-if "teacher" in keys and "student" in keys:
-    p50 = {(row["model"], row["runtime"], row["batch_size"]): row["p50_ms"] for row in rows}
-    first, last = BATCH_SIZES[0], BATCH_SIZES[-1]
-    ratios = [p50[(keys["teacher"], "torch", size)] / p50[(keys["student"], "torch", size)] for size in (first, last)]
-    onnx_student = p50[(keys["student"], "onnx", first)]
-    st.markdown(
-        f"In PyTorch, the distilled student answers **{ratios[0]:.1f}×** as fast as the teacher for one image "
-        f"and **{ratios[1]:.1f}×** for a batch of {last}. In ONNX Runtime, one image: the student answers "
-        f"**{p50[(keys['student'], 'torch', first)] / onnx_student:.1f}×** as fast as in PyTorch and "
-        f"**{p50[(keys['teacher'], 'onnx', first)] / onnx_student:.1f}×** as fast as the teacher in ONNX Runtime."
-    )
+teacher, student = figures.get("teacher"), figures.get("student")
+if teacher is not None and student is not None and teacher.measured_at == student.measured_at:
+    first = BATCH_SIZES[0]
+    ratio = teacher.p50_ms("torch", first) / student.p50_ms("torch", first)
+    line = f"In PyTorch, the distilled student answers **{ratio:.1f}×** as fast as the teacher for one image"
+    onnx_student, onnx_teacher = student.p50_ms("onnx", first), teacher.p50_ms("onnx", first)
+    if onnx_student and onnx_teacher:
+        line += (
+            f"; in ONNX Runtime, **{student.p50_ms('torch', first) / onnx_student:.1f}×** as fast as in PyTorch and "
+            f"**{onnx_teacher / onnx_student:.1f}×** as fast as the teacher in ONNX Runtime"
+        )
+    st.markdown(line + ".")
 st.caption(f"Measured with {rows[0]['threads']} CPU threads; each batch size timed after a few untimed warm-up passes.")

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from dashboard import charts, tables
-from dashboard.streamlit_ui.state import disagreement_gallery, load_model, missing_notice, mnist, model_choices
+from dashboard.streamlit_ui.state import disagreement_gallery, lab, load_model, missing_notice
 
 st.title("Compare two models")
 st.write(
@@ -13,40 +13,40 @@ st.write(
 )
 missing_notice()
 
-choices = model_choices()
+choices = lab().models()
 if len(choices) < 2:
     st.info("Comparing needs at least two models: the shipped checkpoints or finished runs from the Distill page.")
     st.stop()
 
-by_path = {choice.path: choice for choice in choices}
-paths = list(by_path)
+by_key = {choice.key: choice for choice in choices}
+keys = list(by_key)
 
 
 def pick(label: str, key: str, default: int) -> str:
     wanted = st.session_state.get(key)
-    index = paths.index(wanted) if wanted in paths else default
+    index = keys.index(wanted) if wanted in keys else default
     return st.selectbox(
-        label, paths, index=index, format_func=lambda p: by_path[p].label, key=f"{key}_select",
+        label, keys, index=index, format_func=lambda k: by_key[k].label, key=f"{key}_select",
         on_change=lambda: st.session_state.update({key: st.session_state[f"{key}_select"]}),
     )  # fmt: skip
 
 
 left, right = st.columns(2)
 with left:
-    a = by_path[pick("Model A", "metrics_a", 0)]
+    a = by_key[pick("Model A", "metrics_a", 0)]
 with right:
-    b = by_path[pick("Model B", "metrics_b", 1)]
-if a.path == b.path:
+    b = by_key[pick("Model B", "metrics_b", 1)]
+if a.key == b.key:
     st.info("Pick two different models to compare.")
     st.stop()
 
-metrics_a, metrics_b = a.metadata["metrics"], b.metadata["metrics"]
-for column, metrics in ((left, metrics_a), (right, metrics_b)):
+metrics_a, metrics_b = a.info.metrics.raw, b.info.metrics.raw
+for column, metrics in ((left, a.info.metrics), (right, b.info.metrics)):
     with column:
         cells = st.columns(3)
-        cells[0].metric("Accuracy", f"{metrics['accuracy']:.2%}")
-        cells[1].metric("Errors", f"{metrics['errors']}")
-        cells[2].metric("ECE", f"{metrics['ece']:.4f}")
+        cells[0].metric("Accuracy", f"{metrics.accuracy:.2%}")
+        cells[1].metric("Errors", f"{metrics.errors}")
+        cells[2].metric("ECE", f"{metrics.ece:.4f}")
 
 st.subheader("Per-class precision, recall and F1")
 st.caption("Δ = B − A: green where B is better, red where it is worse.")
@@ -81,7 +81,7 @@ if model_a is not None and model_b is not None:
     if not found:
         st.success("They agree on every test digit and are never both wrong.")
     else:
-        images = mnist().test_images
+        images = lab().data().test_images
         st.image(
             [images[row["index"]].numpy() for row in found],
             caption=[f"#{r['index']} true {r['label']} · A {r['prediction_a']} · B {r['prediction_b']}" for r in found],

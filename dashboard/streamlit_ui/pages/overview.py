@@ -3,7 +3,7 @@
 import streamlit as st
 
 from dashboard import charts, tables
-from dashboard.streamlit_ui.state import latency, missing_notice, shipped
+from dashboard.streamlit_ui.state import lab, missing_notice
 
 st.title("KD Lab: knowledge distillation on MNIST")
 st.write(
@@ -14,24 +14,23 @@ st.write(
 )
 missing_notice()
 
-teacher, student, scratch = (shipped(name) for name in ("teacher", "student", "scratch"))
+teacher, student, scratch = (lab().shipped(name) for name in ("teacher", "student", "scratch"))
 choices = [choice for choice in (teacher, student, scratch) if choice is not None]
 if not choices:
     st.stop()
 
 if student is not None and scratch is not None:
-    gain = student.metadata["metrics"]["accuracy"] - scratch.metadata["metrics"]["accuracy"]
+    gain = student.info.metrics.accuracy - scratch.info.metrics.accuracy
     line = (
-        f"On the 10,000 test digits the distilled student scores **{student.metadata['metrics']['accuracy']:.2%}** "
-        f"against **{scratch.metadata['metrics']['accuracy']:.2%}** for the scratch student "
+        f"On the 10,000 test digits the distilled student scores **{student.info.metrics.accuracy:.2%}** "
+        f"against **{scratch.info.metrics.accuracy:.2%}** for the scratch student "
         f"({gain * 100:+.2f} points)"
     )
     if teacher is not None:
-        ratio = teacher.metadata["metrics"]["parameters"] / max(student.metadata["metrics"]["parameters"], 1)
-        accuracy = teacher.metadata["metrics"]["accuracy"]
-        line += f"; the teacher scores **{accuracy:.2%}** with {ratio:.0f}× the parameters"
+        ratio = (teacher.info.metrics.parameters or 0) / max(student.info.metrics.parameters or 1, 1)
+        line += f"; the teacher scores **{teacher.info.metrics.accuracy:.2%}** with {ratio:.0f}× the parameters"
     keys = ("epochs", "limit", "augment", "seed")
-    budgets = [{key: c.metadata.get("train_config", {}).get(key) for key in keys} for c in (student, scratch)]
+    budgets = [{key: c.info.train_config.get(key) for key in keys} for c in (student, scratch)]
     if budgets[0] == budgets[1]:
         line += ". Both students had the same budget: epochs, training images, augmentation and seed"
     else:
@@ -39,15 +38,20 @@ if student is not None and scratch is not None:
     st.markdown(line + ".")
 
 st.subheader("Setup and results")
-setup_table = st.empty()  # shown at once; the latency row is filled in at the end of the page
-setup_table.table(tables.setup(choices, {}))
-st.caption("Latency: median time of one forward pass of a single image on this server, BatchNorm folded in.")
+figures = lab().latency_figures(choices)  # one source for every page: this server's latest, or `kd report`'s
+st.table(tables.setup(choices, {key: figure.p50_ms() for key, figure in figures.items()}))
+if figures:
+    sources = "; ".join(sorted({f"{figure.where}, {figure.when}" for figure in figures.values()}))
+    st.caption(
+        "Latency: median time of one forward pass of a single image in PyTorch, BatchNorm folded in. "
+        f"Measured on {sources}. The Latency page measures again on this server, in both runtimes."
+    )
 
 st.subheader("Per-class precision, recall and F1 on the test set")
 for column, choice in zip(st.columns(len(choices)), choices, strict=True):
     with column:
         st.markdown(f"**{choice.label}**")
-        frame = tables.per_class(choice.metadata["metrics"])
+        frame = tables.per_class(choice.info.metrics.raw)
         st.dataframe(
             frame.style.format(precision=3),
             width="stretch",
@@ -56,10 +60,6 @@ for column, choice in zip(st.columns(len(choices)), choices, strict=True):
         )
 
 st.subheader("Training curves")
-histories = {choice.label: choice.metadata.get("history", []) for choice in choices}
+histories = {choice.label: list(choice.info.history) for choice in choices}
 st.plotly_chart(charts.accuracy_curves(histories), key="overview_curves")
 st.caption("Test accuracy after each epoch, from the history stored in each checkpoint.")
-
-rows = latency(choices, batch_sizes=(1,), repeats=30)  # measured once per server, then cached
-latency_ms = {choice.path: row["p50_ms"] for choice, row in zip(choices, rows, strict=True)}
-setup_table.table(tables.setup(choices, latency_ms))

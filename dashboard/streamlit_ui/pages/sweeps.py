@@ -6,7 +6,6 @@ folder under the runs folder and queues its cells one at a time on the run queue
 
 from __future__ import annotations
 
-import os
 from dataclasses import asdict
 from pathlib import Path
 
@@ -14,31 +13,17 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import charts
-from dashboard.streamlit_ui.state import limits, sweep_queue, visitor
-from kd.lab.catalog import ROOT, Settings
+from dashboard.streamlit_ui.state import lab, visitor
+from kd.lab.settings import shown_command
 from kd.lab.sweeps import QueuedSweep, grid_from_form
 from kd.recipes import DASHBOARD_RUN
 from kd.status import DONE
 from kd.sweep.results import RESULTS_FILE, SWEEP_FILE, read_results, read_sweep_record
 from kd.sweep.stats import GainStat, gains
 
-SHIPPED_SWEEP = "sweep"  # results/sweep: made by `make sweep`
+SHIPPED_SWEEP = "results/sweep"  # made by `make sweep`: the one the README reads, shown first
 REFRESH_SECONDS = 10  # how often the page looks for new cells while a sweep is still running
 MAX_LIST_CHARS = 200  # per list in the launch form
-
-
-def results_dir() -> Path:
-    return Path(os.environ.get("KD_RESULTS_DIR", ROOT / "results"))
-
-
-def sweep_folders() -> list[Path]:
-    """Every folder under results/ and runs/ (or the folders themselves) that holds a sweep."""
-    found = []
-    for parent in (results_dir(), Settings.from_env().runs_dir):
-        for folder in (parent, *sorted(parent.glob("*/"))):
-            if (folder / RESULTS_FILE).is_file() and (folder / SWEEP_FILE).is_file():
-                found.append(folder)
-    return found
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -48,13 +33,13 @@ def _load(folder: str, stamp: tuple) -> tuple[dict, list[dict], list[GainStat]]:
     return sweep, [asdict(row) for row in results], gains(results)
 
 
-def load(folder: Path) -> tuple[dict, list[dict], list[GainStat]] | None:
+def load(name: str, folder: Path) -> tuple[dict, list[dict], list[GainStat]] | None:
     """(sweep.json, result rows, gains), reread when either file changes; None if they cannot be read."""
     try:
-        stamp = tuple((folder / name).stat().st_mtime_ns for name in (RESULTS_FILE, SWEEP_FILE))
+        stamp = tuple((folder / file).stat().st_mtime_ns for file in (RESULTS_FILE, SWEEP_FILE))
         return _load(str(folder), stamp)
     except (OSError, ValueError, KeyError) as exc:
-        st.warning(f"{folder} could not be read: {exc}")
+        st.warning(f"The sweep {name} could not be read: {type(exc).__name__}.")
         return None
 
 
@@ -80,7 +65,7 @@ st.caption(
 
 def launch_form(expanded: bool) -> None:
     """A small sweep within this server's caps; launching it selects its folder below."""
-    caps = limits()
+    caps = lab().limits
     with st.expander("Launch a small sweep", expanded=expanded), st.form("sweep_form", border=False):
         left, right = st.columns(2)
         lists = {  # comma-separated, like the command line's; max_chars keeps a huge paste out of the parser
@@ -104,16 +89,16 @@ def launch_form(expanded: bool) -> None:
     if launched:
         try:
             grid = grid_from_form(**lists, images=images, epochs=epochs)
-            sweep = sweep_queue().launch(grid, owner=visitor())
+            sweep = lab().launch_sweep(visitor(), grid)
         except ValueError as exc:
             st.error(f"This sweep was not launched: {exc}.")
         else:
-            st.session_state["sweep_folder"] = sweep.folder  # the selector below shows it
+            st.session_state["sweep_folder"] = f"runs/{sweep.folder.name}"  # the selector below shows it
             st.success(f"Launched {len(sweep.cells)} cells; their results appear below as they finish.")
 
 
-launch_form(expanded=not sweep_folders())
-folders = sweep_folders()
+launch_form(expanded=not lab().sweep_folders())
+folders = lab().sweep_folders()
 if not folders:
     st.info(
         "No sweep yet. Launch a small one above, or run a larger one from a terminal, for example "
@@ -122,26 +107,27 @@ if not folders:
         "that holds a `results.csv` and a `sweep.json`)."
     )
     st.stop()
-shipped = results_dir() / SHIPPED_SWEEP  # the one the README reads, shown first
-folder = st.selectbox(
-    "Sweep", folders, index=folders.index(shipped) if shipped in folders else 0, format_func=str, key="sweep_folder"
-)
+names = list(folders)
+if st.session_state.get("sweep_folder") not in names:  # first visit, or a folder pruned since: the shipped sweep
+    st.session_state["sweep_folder"] = SHIPPED_SWEEP if SHIPPED_SWEEP in names else names[0]
+name = st.selectbox("Sweep", names, key="sweep_folder")  # names a visitor may see, never a server path
+folder = folders[name]
 
 
 def stop_control(sweep: QueuedSweep) -> None:
     """The visitor's own sweep in flight: what it waits for, and a way to stop it."""
     left, right = st.columns([3, 1], vertical_alignment="center")
     left.caption(
-        "Your sweep: its cells train one at a time, each after the runs launched before it. Stopping keeps the "
-        "cells recorded so far; its command (above) run from a terminal would train the rest."
+        f"Your sweep (runs/{sweep.folder.name}): its cells train one at a time, each after the runs launched "
+        "before it. Stopping keeps the cells recorded so far; its command run from a terminal would train the rest."
     )
     if right.button("Stop my sweep", key="sweep_stop"):
-        sweep_queue().cancel(sweep.id, owner=visitor())
+        lab().stop_sweep(visitor())
         st.rerun()
 
 
-def show(folder: Path) -> None:
-    loaded = load(folder)
+def show(name: str, folder: Path) -> None:
+    loaded = load(name, folder)
     if loaded is None:
         return
     sweep, rows, stats = loaded
@@ -149,12 +135,12 @@ def show(folder: Path) -> None:
     failed = len(rows) - done
     st.markdown(
         f"**{done} of {sweep['cells']} cells done**" + (f", {failed} failed" if failed else "")
-        + f". Command: `{sweep['command']}`"
+        + f". Command: `{shown_command(sweep['command'])}`"
     )  # fmt: skip
     with st.expander("Recipe (training settings shared by every cell)"):
         st.json(sweep["recipe"])
-    mine = sweep_queue().mine(visitor())
-    if mine is not None and mine.folder == folder:
+    mine = lab().sweep_of(visitor())
+    if mine is not None:  # whichever sweep is shown: a visitor can always stop theirs
         stop_control(mine)
     if not stats:
         st.info("No distilled cell has its scratch baseline yet: the gains appear once both have finished.")
@@ -207,8 +193,8 @@ def show(folder: Path) -> None:
         st.dataframe(frame.style.format(precision=4), hide_index=True, width="stretch")
 
 
-loaded = load(folder)
+loaded = load(name, folder)
 if loaded is None:
     st.stop()
 unfinished = len(loaded[1]) < loaded[0]["cells"]  # still running (or interrupted): look again for new cells
-st.fragment(show, run_every=REFRESH_SECONDS if unfinished else None)(folder)
+st.fragment(show, run_every=REFRESH_SECONDS if unfinished else None)(name, folder)

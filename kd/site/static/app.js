@@ -7,7 +7,6 @@
 
   const MODELS = ["teacher", "student"];
   const PEN_WIDTH = 18; // px on the 280x280 pad, as the Streamlit lab's canvas
-  const LOG_FLOOR = 1e-6; // the softened bars' log scale starts here
 
   const pad = document.getElementById("pad");
   const padContext = pad.getContext("2d", { willReadFrequently: true });
@@ -246,12 +245,21 @@
       const pair = document.createElement("div");
       pair.className = "pair";
       for (const name of MODELS) {
+        // a linear 0..1 scale, the value written beside the bar: how far T flattens the answer shows as it is
         const value = softened[name][d];
-        const share = Math.max(0, 1 + Math.log10(Math.max(value, LOG_FLOOR)) / -Math.log10(LOG_FLOOR));
         const line = document.createElement("div");
         line.className = `line ${name}`;
-        line.style.width = `${(100 * share).toFixed(2)}%`;
         line.title = `${name}, digit ${d}: ${value.toExponential(2)}`;
+        const track = document.createElement("div");
+        track.className = "track";
+        const fill = document.createElement("div");
+        fill.className = "fill";
+        fill.style.width = `${(100 * value).toFixed(2)}%`;
+        track.append(fill);
+        const text = document.createElement("span");
+        text.className = "value";
+        text.textContent = value.toFixed(3);
+        line.append(track, text);
         pair.append(line);
       }
       children.push(label, pair);
@@ -296,7 +304,10 @@
     showSeen(null);
     try {
       const site = await (await fetch("site.json")).json();
-      document.getElementById("lab-link").href = site.lab_url;
+      if (site.lab_url) {
+        document.getElementById("lab-link").href = site.lab_url;
+        document.getElementById("lab-line").hidden = false;
+      }
       fillTables(site.models);
       ort.env.logLevel = "error";
       ort.env.wasm.wasmPaths = new URL("ort/", document.baseURI).href; // the runtime ships with the page

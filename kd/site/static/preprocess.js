@@ -2,7 +2,14 @@
 // models what the Python lab feeds them: ink map, crop to the ink, longer side to 20 px with PIL's
 // Lanczos resampling (same kernel, support and normalisation), contrast restored, then pasted into
 // 28x28 with the centre of mass at the centre. Python's round() rounds halves to even; so does this.
-(function (global) {
+// A classic script in the page (window.kdPreprocess), a CommonJS module under node, where
+// tests/test_preprocess_js.py compares it with the Python on every `make test`.
+(function (root, factory) {
+  "use strict";
+  const api = factory();
+  if (typeof module === "object" && module.exports) module.exports = api;
+  else root.kdPreprocess = api;
+})(typeof self !== "undefined" ? self : globalThis, function () {
   "use strict";
 
   const INK_THRESHOLD = 0.1; // ink level (0..1) that counts as drawn
@@ -160,5 +167,5 @@
     return pasteCentred(digit, newWidth, newHeight);
   }
 
-  global.kdPreprocess = { canvasToMnist, roundHalfEven, SIZE };
-})(typeof window !== "undefined" ? window : globalThis);
+  return { canvasToMnist, roundHalfEven, SIZE };
+});

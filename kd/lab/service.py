@@ -1,0 +1,262 @@
+"""The lab service: everything a visitor can trigger, with every rule a public server needs, for any front end.
+
+The Streamlit app, the Gradio app and any third front end hold one `Lab` per server process
+and only translate widgets into its calls: they enforce no rule and do no tensor maths. A
+visitor is an opaque id (kd.lab.visitors); models are named by key (kd.lab.catalog); runs and
+sweeps are queued with their owner and the server's caps (kd.lab.runs, kd.lab.sweeps);
+latency is measured once per interval for the whole server (kd.lab.measure); drawings are
+checked before they are decoded (kd.lab.drawing); a finished run's card is data (kd.lab.card).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import os
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from kd import checkpoint
+from kd.data import MNIST, load_mnist
+from kd.evaluate import disagreements
+from kd.infer.runtime import load_predictor
+from kd.infer.sessions import Predictor
+from kd.lab import catalog
+from kd.lab.card import ResultCard, result_card
+from kd.lab.catalog import ModelEntry
+from kd.lab.drawing import digit_from_array, digit_from_bytes, refuse_large_images
+from kd.lab.limits import Limits
+from kd.lab.measure import LatencyBoard, Measurement, reference_figures
+from kd.lab.records import CANCELLED, DONE, FAILED, QUEUED, Run
+from kd.lab.runs import RunManager
+from kd.lab.settings import Settings
+from kd.lab.sweeps import QueuedSweep, SweepQueue
+from kd.metadata import MetadataError, ModelInfo
+from kd.predict import predict_proba
+from kd.recipes import DASHBOARD_RUN
+from kd.sweep.results import RESULTS_FILE, SWEEP_FILE, SweepGrid
+from kd.train import TrainConfig
+
+CACHED_MODELS = 32  # loaded models kept in memory (each a few hundred KB), by path and weights checksum
+
+
+class Lab:
+    """One lab server: its models, its run and sweep queue, its latency board, and the rules over them."""
+
+    def __init__(self, settings: Settings, limits: Limits, load_data: Callable[[], MNIST] = load_mnist):
+        self.settings, self.limits = settings, limits
+        refuse_large_images(limits.max_drawing_pixels)  # every decoder in the process, the frameworks' included
+        self.runs = RunManager(settings.runs_dir, settings.teacher_path, load_data=load_data, limits=limits)
+        self.sweeps = SweepQueue(self.runs, DASHBOARD_RUN)  # every cell is the Distill page's run with its values
+        self.latency = LatencyBoard(self.runs.submit, limits.measure_interval_seconds)
+        self.latency.seed(reference_figures(settings.checkpoints_dir / "results.json"))  # until measured here
+        self._model = functools.lru_cache(maxsize=CACHED_MODELS)(catalog.load_model)
+        self._predictor = functools.lru_cache(maxsize=CACHED_MODELS)(self._load_predictor)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> Lab:
+        """The lab that KD_* variables describe (folders and limits), read once, when a server starts."""
+        return cls(Settings.from_env(), Limits.from_env(environ))
+
+    def shutdown(self) -> None:
+        self.sweeps.shutdown()
+        self.runs.shutdown()
+
+    # --- models -------------------------------------------------------------------------
+
+    def shipped(self, name: str) -> ModelEntry | None:
+        return catalog.shipped(name, self.settings)
+
+    def missing(self) -> list[str]:
+        """Labels of the shipped models that are not there (or unreadable)."""
+        return catalog.missing_shipped(self.settings)
+
+    def finished_runs(self) -> list[ModelEntry]:
+        """Saved runs, newest first."""
+        found = (catalog.run_entry(row["id"], row["path"], row["metadata"]) for row in self.runs.finished())
+        return [entry for entry in found if entry is not None]
+
+    def models(self, teacher: bool = True) -> list[ModelEntry]:
+        """Every model there is to pick: the shipped ones that are there, then the finished runs."""
+        names = [name for name in catalog.SHIPPED if teacher or name != "teacher"]
+        found = [self.shipped(name) for name in names]
+        return [entry for entry in found if entry is not None] + self.finished_runs()
+
+    def entry(self, key: str | None) -> ModelEntry | None:
+        """The model a key names, or None for an unknown key (whatever a client sent)."""
+        return catalog.entry_for(key, self.settings) if key else None
+
+    def default_student(self) -> ModelEntry | None:
+        """The shipped distilled student, or the first student there is."""
+        return self.shipped(catalog.DEFAULT_STUDENT) or next(iter(self.models(teacher=False)), None)
+
+    def model(self, entry: ModelEntry) -> torch.nn.Module:
+        """The loaded model (cached); CheckpointError if its file changed since it was listed."""
+        return self._model(entry.path, entry.sha)
+
+    def predictor(self, entry: ModelEntry) -> Predictor:
+        """What answers a drawing for this model: ONNX Runtime where it is faster, else PyTorch (cached)."""
+        return self._predictor(entry.path, entry.sha)
+
+    def _load_predictor(self, path, sha) -> Predictor:
+        return load_predictor(path, self._model(path, sha))
+
+    def data(self) -> MNIST:
+        """MNIST, loaded once per server and shared with the run worker."""
+        return self.runs.data()
+
+    def disagreements(self, a: ModelEntry, b: ModelEntry, limit: int = 40) -> list[dict]:
+        """Test digits where two models disagree or are both wrong, in test-set order (kd.evaluate)."""
+        return disagreements(self.model(a), self.model(b), self.data(), limit=limit)
+
+    # --- drawings ----------------------------------------------------------------------
+
+    def digit_from_bytes(self, raw: bytes) -> np.ndarray | None:
+        """A PNG or JPEG from a client -> the 28x28 digit, None if blank; ValueError (in words) if refused."""
+        return digit_from_bytes(raw, self.limits.max_drawing_pixels)
+
+    def digit_from_array(self, image: np.ndarray | None) -> np.ndarray | None:
+        """A drawing already decoded (a sketchpad's array) -> the 28x28 digit; the same limits apply."""
+        return digit_from_array(image, self.limits.max_drawing_pixels)
+
+    def probabilities(self, entry: ModelEntry, digit: np.ndarray, temperature: float = 1.0) -> np.ndarray:
+        """softmax(logits / T) of one 28x28 digit as a (10,) array, from the model's fastest runtime."""
+        return self.predictor(entry).predict_proba(digit, temperature=temperature)[0]
+
+    def answer(self, digit: np.ndarray) -> dict[str, dict]:
+        """The shipped teacher's and default student's answer, as /predict returns it; ValueError if one is missing."""
+        teacher, student = self.shipped("teacher"), self.default_student()
+        if teacher is None or student is None:
+            raise ValueError("the shipped teacher or student is missing on this server")
+        answers = {}
+        for name, entry in (("teacher", teacher), ("student", student)):
+            p = predict_proba(self.model(entry), digit)[0]
+            answers[name] = {"digit": int(p.argmax()), "probabilities": [float(x) for x in p]}
+        return answers
+
+    # --- runs --------------------------------------------------------------------------
+
+    def run_settings(self, temperature: float, alpha: float, epochs: float, images: float, seed: float) -> TrainConfig:
+        """The Distill page's run with a visitor's values; ValueError, in words, for a bad value or one over the caps.
+
+        Values come from widgets or straight from an API client, so anything may arrive: numbers as
+        floats or strings, NaN, 10^6 epochs. TrainConfig refuses what is invalid, the run queue what is over a cap.
+        """
+        try:
+            numbers = [float(value) for value in (temperature, alpha, epochs, images, seed)]
+        except (TypeError, ValueError):
+            raise ValueError("temperature, alpha, epochs, images and seed must be numbers") from None
+        temperature, alpha, epochs, images, seed = numbers
+        for name, value in (("epochs", epochs), ("images", images), ("seed", seed)):
+            if not value.is_integer():
+                raise ValueError(f"{name} must be a whole number, got {value:g}")
+        settings = dataclasses.replace(
+            DASHBOARD_RUN, temperature=temperature, alpha=alpha, epochs=int(epochs), limit=int(images), seed=int(seed)
+        )
+        self.runs.check(settings)
+        return settings
+
+    def launch(self, visitor: str, settings: TrainConfig) -> Run:
+        """Queue a run for this visitor; ValueError (in words) over a cap: one run per visitor, queue length."""
+        return self.runs.launch(settings, owner=visitor)
+
+    def run_of(self, visitor: str) -> Run | None:
+        """The visitor's latest run in this server's memory: what their page shows, after a reload too."""
+        return self.runs.latest_of(visitor)
+
+    def cancel(self, visitor: str, run_id: str) -> bool:
+        """Stop the visitor's own run; False if it is not theirs or no longer active."""
+        run = self.runs.get(run_id)
+        return run is not None and run.owner == visitor and self.runs.cancel(run_id)
+
+    def may_delete(self, visitor: str, run_id: str) -> bool:
+        return self.runs.may_delete(run_id, visitor)
+
+    def delete(self, visitor: str, run_id: str) -> bool:
+        """Delete a saved run the visitor launched (any run where the server allows it); ValueError if not."""
+        return self.runs.delete(run_id, owner=visitor)
+
+    def run_status(self, run: Run) -> str:
+        """Where a run stands, in words: the same sentence on every front end."""
+        if run.status == QUEUED:
+            position = self.runs.position(run.id) or 1
+            busy = "another run or a sweep's cell is training" if self.busy() else "the worker is about to start it"
+            return f"Queued, position {position}: {busy}. Yours starts when the work before it is done."
+        if run.status == DONE:
+            return "The run finished and was saved."
+        if run.status == FAILED:
+            return f"The run failed: {run.error}"
+        if run.status == CANCELLED:
+            return "The run was cancelled; nothing was saved."
+        last, remaining = run.latest(), run.remaining_seconds()
+        if last is None:
+            return "Starting: loading the data and the teacher…"
+        if last.step == last.total_steps:
+            return "Trained: evaluating on the test digits and saving…"
+        elapsed = time.time() - (run.started or time.time())
+        text = f"Epoch {last.epoch} of {run.settings.epochs} · step {last.step} of {last.total_steps} "
+        text += f"({last.step / last.total_steps:.0%}) · {elapsed:.0f} s elapsed"
+        return text + (f", about {remaining:.0f} s left" if remaining is not None else "")
+
+    def result_card(self, run: Run) -> ResultCard | None:
+        """The card of a finished run, or None if it is not done (or its record lacks what the card shows)."""
+        if run.metadata is None or not run.path.is_file():
+            return None
+        teacher = self.shipped("teacher")
+        try:
+            info = ModelInfo.from_dict(run.metadata, run.id)
+        except MetadataError:
+            return None
+        return result_card(run.id, info, teacher.info.metrics if teacher is not None else None)
+
+    def busy(self) -> bool:
+        """True while a run or a sweep's cell trains: CPU timings taken now are slower."""
+        return self.runs.running() is not None or self.sweeps.training()
+
+    # --- sweeps ------------------------------------------------------------------------
+
+    def sweep_folders(self) -> dict[str, Path]:
+        """Every sweep there is to show, by a name a visitor may see ("results/sweep", "runs/sweep-..."), shipped first.
+
+        A sweep is a folder holding results.csv and sweep.json, or the results or runs folder itself.
+        """
+        found = {}
+        for role, parent in (("results", self.settings.results_dir), ("runs", self.settings.runs_dir)):
+            for folder in (parent, *sorted(parent.glob("*/"))):
+                if (folder / RESULTS_FILE).is_file() and (folder / SWEEP_FILE).is_file():
+                    found.setdefault(role if folder == parent else f"{role}/{folder.name}", folder)
+        return found
+
+    def launch_sweep(self, visitor: str, grid: SweepGrid) -> QueuedSweep:
+        """Queue a small sweep for this visitor; ValueError (in words) over a cap: one sweep per visitor, cells."""
+        return self.sweeps.launch(grid, owner=visitor)
+
+    def sweep_of(self, visitor: str) -> QueuedSweep | None:
+        return self.sweeps.mine(visitor)
+
+    def stop_sweep(self, visitor: str) -> bool:
+        sweep = self.sweeps.mine(visitor)
+        return sweep is not None and self.sweeps.cancel(sweep.id, owner=visitor)
+
+    # --- latency -----------------------------------------------------------------------
+
+    def measure(self, entries: list[ModelEntry], batch_sizes: tuple[int, ...], runtimes: tuple[str, ...]) -> str | None:
+        """Queue a latency measurement of these models; None if queued, else why not (at most once per interval)."""
+        loaders = {entry.key: functools.partial(self.model, entry) for entry in entries}
+        return self.latency.request(loaders, batch_sizes, runtimes)
+
+    def latency_figures(self, entries: list[ModelEntry]) -> dict[str, Measurement]:
+        """The latest figures of each of these models that has been measured, by key."""
+        return self.latency.figures([entry.key for entry in entries])
+
+    def check_teacher(self) -> str | None:
+        """Why runs cannot start on this server (no readable teacher), or None."""
+        try:
+            checkpoint.read_metadata(self.settings.teacher_path)
+        except checkpoint.CheckpointError:
+            return "A run needs the teacher checkpoint, which is not there."
+        return None

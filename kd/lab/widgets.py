@@ -1,0 +1,43 @@
+"""What every front end's widgets offer, written once: ranges, steps and defaults, the canvas and the pen.
+
+The Streamlit app, the Gradio app and the static page build their widgets from these (the
+static page gets them written into its config by kd.site), so a range changed here changes
+everywhere. Caps that depend on the server (most epochs, most images) come from `Limits`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kd.lab.limits import Limits
+from kd.recipes import DASHBOARD_RUN
+
+CANVAS_PIXELS = 280  # side of the drawing pad, in CSS pixels: ten times MNIST's 28
+PEN_WIDTH = 18  # stroke width on that pad: about MNIST's stroke once scaled to 20 px
+PEN_RADIUS = PEN_WIDTH // 2  # what a brush that is sized by its radius (Gradio's) takes
+
+
+@dataclass(frozen=True)
+class Range:
+    low: float
+    high: float
+    default: float
+    step: float
+
+
+TEMPERATURE = Range(0.5, 20.0, DASHBOARD_RUN.temperature, 0.5)  # a run's T
+ALPHA = Range(0.0, 1.0, DASHBOARD_RUN.alpha, 0.05)  # a run's share of the soft-target term
+SEED = Range(0, 9_999, DASHBOARD_RUN.seed, 1)
+DRAW_TEMPERATURE = Range(1.0, 20.0, 4.0, 0.5)  # the Draw pages' softening of the answers
+ALPHA_MEANING = (
+    "Alpha is the share of the soft-target term: **0 = labels only** (a scratch student), **1 = teacher only**. "
+    "Loss = α·T²·KL(softmax(teacher/T) ‖ softmax(student/T)) + (1 − α)·cross-entropy(student, labels)."
+)
+
+
+def epochs(limits: Limits) -> Range:
+    return Range(1, limits.max_epochs, min(DASHBOARD_RUN.epochs, limits.max_epochs), 1)
+
+
+def images(limits: Limits) -> Range:
+    return Range(100, limits.max_images, min(DASHBOARD_RUN.limit, limits.max_images), 100)
