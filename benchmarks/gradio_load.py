@@ -7,7 +7,7 @@ folder, then reports (a measurement, not a test: the figures depend on the machi
   each): errors, p50 / p95 / max; with --baseline, the same against a Gradio endpoint that does nothing,
   which shows what Gradio and the clients cost on this machine;
 - with --browser, how long headless Chromium takes from opening the page to a usable sketchpad;
-- one run launched through /distill, and /predict answer times while it trains.
+- one run launched through /distill (and watched through /run), and /predict answer times while it trains.
 Prints one JSON object.
 """
 
@@ -43,9 +43,9 @@ def free_port() -> int:
 BASELINE_APP = """
 import gradio as gr
 with gr.Blocks() as demo:
-    upload, result = gr.File(visible=False), gr.JSON(visible=False)
-    gr.Button(visible=False).click(lambda path: {}, upload, result, api_name="predict", concurrency_limit=4)
-demo.queue(max_size=64).launch()
+    upload, result = gr.File(visible=False, type="binary"), gr.JSON(visible=False)
+    gr.Button(visible=False).click(lambda image: {}, upload, result, api_name="predict", concurrency_limit=4)
+demo.queue(max_size=256, api_open=False).launch()
 """
 
 
@@ -112,15 +112,21 @@ def load(url: str, image, clients: int, calls: int) -> dict:
 
 
 def while_training(url: str, image) -> dict:
-    """Launch one run (1 epoch, 5,000 images) and time /predict, one call after another, until it ends."""
+    """Launch one run (1 epoch, 5,000 images) and time /predict, one call after another, until it ends.
+
+    /distill only queues the run; /run is the caller's run as the page polls it (its status sentence
+    first, its result card third once it is saved).
+    """
     from gradio_client import Client
 
     client = Client(url, verbose=False)
-    job = client.submit(4.0, 0.9, 1, 5000, 0, api_name="/distill")
+    client.predict(4.0, 0.9, 1, 5000, 0, api_name="/distill")
     seconds = []
-    while not job.done():
+    while True:
+        status, _, card, *_ = client.predict(api_name="/run")
+        if card or not status.startswith(("Queued", "Starting", "Epoch", "Trained")):
+            break
         seconds.append(timed_predict(client, image))
-    status = job.result()[0]
     return {"run": status, **percentiles(seconds)}
 
 

@@ -15,7 +15,7 @@ import streamlit as st  # noqa: E402
 
 from dashboard.streamlit_ui.notices import guarded  # noqa: E402
 
-st.set_page_config(page_title="KD Lab", page_icon=":material/science:", layout="wide")
+st.set_page_config(page_title="KD Lab", layout="wide")  # no page_icon: a Material favicon comes from a font CDN
 
 PAGES = [
     st.Page("streamlit_ui/pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),

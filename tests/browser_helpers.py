@@ -2,7 +2,7 @@
 
 A server on a free port (`streamlit_server`), pages opened and waited for, digits drawn on the
 canvas with the mouse the way a hand would, and both models' answers read and timed inside the
-page. Needs Debian's chromium at /usr/bin/chromium (see DESIGN.md) and Playwright for Python.
+page. Needs Debian's chromium at /usr/bin/chromium (.ci/run installs it) and Playwright for Python.
 """
 
 from __future__ import annotations
@@ -99,6 +99,24 @@ def streamlit_server(log_path: Path, **env: str) -> Iterator[tuple[str, subproce
         try:
             url = f"http://127.0.0.1:{port}"
             wait_answering(f"{url}/_stcore/health", process)
+            yield url, process
+        finally:
+            stop(process)
+
+
+@contextlib.contextmanager
+def gradio_server(log_path: Path, **env: str) -> Iterator[tuple[str, subprocess.Popen]]:
+    """`python dashboard/gradio_app.py` on a free port of 127.0.0.1 with extra environment; (url, process)."""
+    port = free_port()
+    settings = {"GRADIO_SERVER_PORT": str(port), "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_ANALYTICS_ENABLED": "False"}
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "dashboard/gradio_app.py"], cwd=ROOT, env={**os.environ, **settings, **env},
+            stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        try:
+            url = f"http://127.0.0.1:{port}"
+            wait_answering(f"{url}/gradio_api/info", process, timeout=120)
             yield url, process
         finally:
             stop(process)

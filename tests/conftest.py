@@ -20,7 +20,10 @@ def mnist():
 
 @pytest.fixture(scope="session")
 def tiny_checkpoints(tmp_path_factory, mnist) -> dict[str, Path]:
-    """A teacher, a distilled and a scratch student, each trained for one epoch on 1,000 images."""
+    """The session's one trained teacher, with a distilled and a scratch student: one epoch on 1,000 images each.
+
+    Every test that needs a teacher (the run queue's, the dashboards', the command line's) uses this one.
+    """
     directory = tmp_path_factory.mktemp("checkpoints")
     config = TrainConfig(epochs=1, limit=1000, augment=False)
     train_and_save("teacher", PRESETS["teacher"], config, mnist, directory / "teacher", "test fixture")
@@ -47,9 +50,6 @@ def small_mnist(mnist):
 
 
 @pytest.fixture(scope="session")
-def small_teacher(tmp_path_factory, small_mnist) -> Path:
-    """A 'teacher' with the student's small architecture, trained on 256 images: fast, and any teacher will do."""
-    out = tmp_path_factory.mktemp("small-teacher") / "teacher"
-    config = TrainConfig(epochs=1, limit=256, augment=False)
-    train_and_save("teacher", PRESETS["student"], config, small_mnist, out, "test fixture")
-    return out.with_suffix(".safetensors")
+def small_teacher(tiny_checkpoints) -> Path:
+    """The session's teacher, for tests that only need some teacher to learn from."""
+    return tiny_checkpoints["teacher"]

@@ -2,7 +2,7 @@
 
 Starts `streamlit run dashboard/app.py` on a free port with the shipped checkpoints (it checks that clearly
 drawn digits are recognised, which tiny test models cannot do) and a temporary runs folder. Screenshots of
-each page go to test-artifacts/. Needs Debian's chromium at /usr/bin/chromium (see DESIGN.md).
+each page go to test-artifacts/. Needs Debian's chromium at /usr/bin/chromium (.ci/run installs it).
 """
 
 from __future__ import annotations
@@ -130,6 +130,37 @@ def test_dashboard_in_a_browser(server, page):
     screenshot(page, "sweeps")
 
 
+def test_no_page_shows_a_server_path(server, browser):
+    page = browser.new_page(viewport={"width": 1400, "height": 1600})
+    for path, title in (("", "KD Lab: knowledge distillation on MNIST"), ("/draw", "Draw a digit"),
+                        ("/distill", "Distill a student"), ("/metrics", "Compare two models"),
+                        ("/latency", "Latency"), ("/sweeps", "Sweeps: when does distillation help?")):  # fmt: skip
+        open_page(page, f"{server}{path}", title)
+        html = page.content()
+        for secret in (str(ROOT), str(CHECKPOINTS.resolve()), "/tmp/"):
+            assert secret not in html, f"{path or '/'} shows {secret}"
+    page.close()
+
+
+def test_on_a_phone_the_drawing_pad_is_on_the_first_screen(server, browser):
+    phone = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    open_page(phone, f"{server}/draw", "Draw a digit")
+    phone.wait_for_selector(CANVAS)
+    top = phone.locator(CANVAS).bounding_box()["y"]
+    assert top + 100 < 844, f"the pad starts {top:.0f} px down, below the fold of a 844 px screen"
+    assert "finger" in phone.content()  # the caption does not speak of a mouse only
+    phone.screenshot(path=ARTIFACTS / "draw-phone.png")
+    phone.close()
+
+
+def launch_sweep(page) -> None:
+    """Open the Sweeps page's form and submit it with its defaults, once the page has stopped running."""
+    page.get_by_text("Launch a small sweep").click()
+    page.get_by_role("button", name="Launch sweep").wait_for()
+    page.wait_for_selector("[data-testid=stStatusWidget]", state="detached")
+    page.get_by_role("button", name="Launch sweep").click()
+
+
 def test_one_browser_holds_one_run_and_one_sweep_across_reloads_and_tabs(server, browser):
     """A visitor is a browser (its cookie), not a page load: a reload or a new tab is the same visitor."""
     long_run = f"{server}/distill?epochs=5&images=10000"
@@ -150,13 +181,14 @@ def test_one_browser_holds_one_run_and_one_sweep_across_reloads_and_tabs(server,
 
     sweeps = f"{server}/sweeps"
     open_page(first, sweeps, "Sweeps: when does distillation help?")
-    first.get_by_text("Launch a small sweep").click()
-    first.get_by_role("button", name="Launch sweep").click()
-    first.get_by_text("Launched").wait_for()
+    launch_sweep(first)
+    first.get_by_text(re.compile(r"^Launched \d+ cells")).wait_for()
     open_page(second, sweeps, "Sweeps: when does distillation help?")
-    second.get_by_text("Launch a small sweep").click()
-    second.get_by_role("button", name="Launch sweep").click()
-    second.get_by_text("you already have a sweep in flight").wait_for()
+    launch_sweep(second)
+    answer = second.get_by_text(re.compile("^This sweep was not launched|^Launched \\d+ cells"))
+    answer.wait_for(timeout=120_000)
+    second.screenshot(path=ARTIFACTS / "sweeps-second-tab.png", full_page=True)
+    assert "you already have a sweep in flight" in answer.inner_text(), answer.inner_text()
     second.get_by_role("button", name="Stop my sweep").click()  # the tab may stop the browser's sweep
 
     other = browser.new_context().new_page()  # another browser: another visitor, who may launch

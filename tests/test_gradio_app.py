@@ -1,61 +1,158 @@
-"""The Gradio app's handlers called directly, without a server: what a visitor sees when things are missing."""
+"""The Gradio app's handlers called directly, without a server: missing models, bad settings, whose run is whose,
+and the sketchpad's bounded store of uploaded drawings."""
 
 from __future__ import annotations
 
-import dataclasses
+import io
+import shutil
 from types import SimpleNamespace
 
 import gradio as gr
+import numpy as np
 import pytest
 from drawing import draw_digit
+from fastapi import HTTPException
 from PIL import Image
 
 from dashboard import gradio_app
 from dashboard.gradio_ui import distill as gradio_distill
 from dashboard.gradio_ui import draw as gradio_draw
-from dashboard.gradio_ui import state as models
-from kd.recipes import DASHBOARD_RUN
+from dashboard.gradio_ui import sketchpad, state
+
+
+def request(session: str, forwarded_for: str | None = None) -> SimpleNamespace:
+    """What the handlers read of Gradio's request: the peer, the headers and the session."""
+    headers = {"x-forwarded-for": forwarded_for} if forwarded_for else {}
+    return SimpleNamespace(client=SimpleNamespace(host="127.0.0.1"), headers=headers, session_hash=session)
+
+
+def png(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(array).save(buffer, format="PNG")
+    return buffer.getvalue()
 
 
 @pytest.fixture
-def empty_server(tmp_path, monkeypatch):
-    """The app's process-wide caches pointed at an empty checkpoints folder, and cleared again after."""
-    caches = (models.settings, models.run_manager)
+def lab_in(tmp_path, monkeypatch):
+    """Point the app's one lab at a checkpoints folder (empty unless filled) and a runs folder; stop it after."""
+
+    def point(**environ: str):
+        for name, value in environ.items():
+            monkeypatch.setenv(name, value)
+        state.lab.cache_clear()
+        return state.lab()
+
     monkeypatch.setenv("KD_CHECKPOINTS_DIR", str(tmp_path / "checkpoints"))
     monkeypatch.setenv("KD_RUNS_DIR", str(tmp_path / "runs"))
-    for cache in caches:
-        cache.cache_clear()
-    yield tmp_path
-    for cache in caches:
-        cache.cache_clear()
+    state.lab.cache_clear()
+    yield point
+    state.lab().shutdown()
+    state.lab.cache_clear()
 
 
-def test_the_app_builds_and_says_what_is_missing(empty_server):
+def test_the_app_builds_and_says_what_is_missing(lab_in):
+    lab_in()
     assert isinstance(gradio_app.build(), gr.Blocks)
-    assert "Not found (or unreadable)" in models.missing_notice() and "Teacher" in models.missing_notice()
+    notice = state.missing_notice()
+    assert (
+        "Not found (or unreadable)" in notice
+        and "Teacher" in notice
+        and str(lab_in().settings.checkpoints_dir) not in notice
+    )
     seen, note, teacher_line, teacher_bars, student_line, *_ = gradio_draw.view({"composite": draw_digit(7)}, None, 4.0)
     assert "not available" in teacher_line and "not available" in student_line and teacher_bars is None
-    assert seen is not None and note == ""  # what the models would see is still shown
+    assert "<img" in seen and note == ""  # what the models would see is still shown
 
 
-def test_predict_without_models_is_a_clear_error(empty_server):
-    path = empty_server / "seven.png"
-    Image.fromarray(draw_digit(7)).save(path)
+def test_predict_without_models_is_a_clear_error(lab_in):
+    lab_in()
     with pytest.raises(gr.Error, match="teacher or student is missing"):
-        gradio_draw.predict(str(path))
+        gradio_draw.predict(png(draw_digit(7)))
 
 
-def test_a_blank_sketchpad_asks_for_a_drawing(empty_server):
+def test_a_blank_or_forged_sketchpad_gets_a_sentence(lab_in):
+    lab_in()
     seen, note, *_ = gradio_draw.view({"composite": gradio_draw.blank_canvas()}, None, 4.0)
-    assert seen is None and note == gradio_draw.ASK
+    assert seen == "" and note == gradio_draw.ASK
+    huge = np.zeros((2_000, 2_000, 4), np.uint8)  # over KD_MAX_DRAWING_PIXELS
+    seen, note, *_ = gradio_draw.view({"composite": huge}, "student", 4.0)
+    assert seen == "" and note.startswith("Cannot read this drawing") and "pixels" in note
 
 
-def test_a_run_without_a_teacher_is_refused_with_a_reason(empty_server):
-    with pytest.raises(gr.Error, match="no teacher checkpoint"):
-        next(gradio_distill.watch(dataclasses.replace(DASHBOARD_RUN, epochs=1, limit=100), "visitor"))
+def test_clearing_gives_the_blank_black_canvas_back(lab_in):
+    lab_in()
+    value, seen, note, *_ = gradio_draw.cleared("student", 4.0)
+    assert value["layers"] == [] and value["composite"] is None
+    assert np.array_equal(value["background"], gradio_draw.blank_canvas()) and note == gradio_draw.ASK
 
 
-def test_bad_settings_from_the_api_are_refused_with_a_reason(empty_server):
-    request = SimpleNamespace(session_hash="visitor")  # what the handler reads of Gradio's request
-    with pytest.raises(gr.Error, match="alpha"):
-        next(gradio_distill.launch(4.0, 1.5, 1, 100, 0, request))
+def test_a_run_without_a_teacher_is_refused_with_a_reason(lab_in):
+    lab_in()
+    with pytest.raises(gr.Error, match="teacher"):
+        gradio_distill.launch(4.0, 0.5, 1, 100, 0, request("visitor"))
+
+
+@pytest.mark.parametrize(
+    ("values", "reason"),
+    [
+        ((4.0, 1.5, 1, 100, 0), "alpha"),
+        (("hot", 0.5, 1, 100, 0), "must be numbers"),
+        ((4.0, 0.5, 1.5, 100, 0), "whole number"),
+        ((4.0, 0.5, 10**6, 100, 0), "epochs must be between"),
+        ((4.0, 0.5, 1, 20_000, 0), "10,000 images"),
+    ],
+)
+def test_bad_settings_from_the_api_are_refused_with_a_reason(lab_in, values, reason):
+    lab_in()
+    with pytest.raises(gr.Error, match=reason):
+        gradio_distill.launch(*values, request("visitor"))
+
+
+def test_a_visitor_is_their_address_behind_the_proxy_and_their_session_here(lab_in):
+    lab_in(KD_PROXY_HOPS="1")
+    behind = [state.visitor(request(session, "203.0.113.9")) for session in ("a", "b")]
+    assert behind[0] == behind[1]  # a reload (a new session) is the same visitor
+    assert state.visitor(request("a", "203.0.113.10")) != behind[0]
+    lab_in(KD_PROXY_HOPS="0")  # no trusted proxy: a forged header changes nothing, the session tells them apart
+    assert state.visitor(request("a", "203.0.113.9")) == state.visitor(request("a", "198.51.100.1"))
+    assert state.visitor(request("a")) != state.visitor(request("b"))
+
+
+def test_cancel_stops_only_the_callers_own_run(lab_in, tmp_path, small_teacher):
+    (tmp_path / "checkpoints").mkdir()
+    shutil.copy(small_teacher, tmp_path / "checkpoints" / "teacher.safetensors")
+    lab_in()
+    owner, other = request("owner"), request("someone else")
+    assert gradio_distill.launch(4.0, 0.5, 1, 100, 0, owner).startswith(("Queued", "Starting"))
+    with pytest.raises(gr.Error, match="already have a run"):
+        gradio_distill.launch(4.0, 0.5, 1, 100, 0, owner)
+    assert gradio_distill.cancel(other).startswith("You have no run")
+    assert state.lab().run_of(state.visitor(owner)).active  # untouched by someone else's Cancel
+    assert gradio_distill.cancel(owner).startswith(("The run was cancelled", "Stopping the run"))
+    state.lab().runs.wait(state.lab().run_of(state.visitor(owner)).id, timeout=60)
+    status, *_, timer = gradio_distill.watch(owner)
+    assert status == "The run was cancelled; nothing was saved." and timer.active is False
+
+
+def blobs(pad: sketchpad.BoundedSketchpad, blob: bytes, **fields: str) -> None:
+    pad.accept_blobs(SimpleNamespace(data=fields, files=[("blob.png", blob)]))
+
+
+def test_the_sketchpad_keeps_a_bounded_store_of_uploaded_drawings():
+    pad = sketchpad.BoundedSketchpad(layers=False, render=False)
+    with pytest.raises(HTTPException) as refused:
+        blobs(pad, b"x", type="layer", index="50000000", id="far")  # upstream made a list that long
+    assert refused.value.status_code == 400 and not pad.blob_storage
+    with pytest.raises(HTTPException) as refused:
+        blobs(pad, bytes(sketchpad.MAX_BLOB_BYTES + 1), type="composite", index="null", id="big")
+    assert refused.value.status_code == 413 and not pad.blob_storage
+    for n in range(3 * sketchpad.MAX_PENDING):  # ids no event ever reads
+        blobs(pad, b"x", type="composite", index="null", id=f"id{n}")
+    assert list(pad.blob_storage) == [f"id{n}" for n in range(2 * sketchpad.MAX_PENDING, 3 * sketchpad.MAX_PENDING)]
+    # a drawing as the editor uploads it, then read by its event
+    seven = draw_digit(7)
+    for kind, index in (("background", "null"), ("layer", "0"), ("composite", "null")):
+        blobs(pad, png(seven), type=kind, index=index, id="drawn")
+    value = pad.preprocess(pad.data_model(background=None, layers=[], composite=None, id="drawn"))
+    assert value["composite"].shape[:2] == seven.shape[:2] and len(value["layers"]) == 1
+    assert "drawn" not in pad.blob_storage

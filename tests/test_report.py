@@ -1,14 +1,19 @@
+"""The README's results table (kd/cli/report.py), measured from checkpoints, and its markers."""
+
+import json
 import re
 import shutil
 
 import pytest
 
+from kd.checkpoint import load
 from kd.cli import report
 from kd.cli.report import BEGIN, END, results_table, write_into_readme
 from kd.infer.bench import benchmark
+from kd.significance import compare_on_test_set
 
 
-def test_table_from_checkpoints(tiny_checkpoints, tmp_path, monkeypatch):
+def test_table_from_checkpoints(tiny_checkpoints, mnist, tmp_path, monkeypatch):
     # the table's layout is under test, not the timings: a few repeats keep this quick on a busy machine
     monkeypatch.setattr(report, "benchmark", lambda *args, **kwargs: benchmark(*args, **{**kwargs, "repeats": 5}))
     for name, path in tiny_checkpoints.items():
@@ -31,6 +36,14 @@ def test_table_from_checkpoints(tiny_checkpoints, tmp_path, monkeypatch):
     assert any("the ONNX Runtime student answers" in line for line in lines)
     assert any(line.startswith("Latency is the median") and "280x280 drawing" in line for line in lines)
     assert (tmp_path / "results.json").is_file()
+
+    # under the table, McNemar's test of distilled vs scratch and distilled vs teacher, on the same test digits
+    models = {name: load(path) for name, path in tiny_checkpoints.items()}
+    for a, b, label in (("student", "scratch", "scratch"), ("student", "teacher", "teacher")):
+        expected = compare_on_test_set(models[a], models[b], mnist).describe("distilled", label)
+        assert f"- distilled vs {label}: {expected}." in lines
+    stored = json.loads((tmp_path / "results.json").read_text())["mcnemar"]
+    assert [(row["a"], row["b"]) for row in stored] == [("student", "scratch"), ("student", "teacher")]
 
 
 def test_write_into_readme(tmp_path):

@@ -9,8 +9,6 @@ import pytest
 
 from kd.data import load_mnist
 from kd.lab.runs import CANCELLED, DONE, FAILED, QUEUED, RUNNING, RunManager
-from kd.models import PRESETS
-from kd.pipeline import train_and_save
 from kd.recipes import DASHBOARD_RUN, role
 from kd.train import TrainConfig
 
@@ -25,12 +23,8 @@ def small_data():
 
 
 @pytest.fixture(scope="module")
-def teacher_path(tmp_path_factory, small_data):
-    """A 'teacher' with the student's small architecture: the queue does not care, and it is fast."""
-    out = tmp_path_factory.mktemp("teacher") / "teacher"
-    config = TrainConfig(epochs=1, limit=256, augment=False)
-    train_and_save("teacher", PRESETS["student"], config, small_data, out, "test")
-    return out.with_suffix(".safetensors")
+def teacher_path(small_teacher):
+    return small_teacher
 
 
 def manager_for(tmp_path, teacher_path, small_data, load_data=None, **caps) -> RunManager:

@@ -1,14 +1,19 @@
-"""Paired gains of distillation over the scratch baseline, and their confidence intervals (kd/sweep/stats.py)."""
+"""Paired gains of distillation over the scratch baseline, their CIs and corrected p-values (kd/sweep/stats.py)."""
 
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
+from scipy import stats as scipy_stats
 
+from kd.significance import benjamini_hochberg, holm
 from kd.status import DONE, FAILED
-from kd.sweep.results import CellResult
-from kd.sweep.stats import gains, markdown, paired_ci, summary
+from kd.sweep.results import CellResult, read_results
+from kd.sweep.stats import gains, markdown, nearest, paired_ci, paired_p_value, summary
+
+SHIPPED_SWEEP = Path(__file__).resolve().parents[1] / "results" / "sweep" / "results.csv"
 
 T_975_DF3 = 3.182446  # Student t, 97.5 % quantile, 3 degrees of freedom (any printed t table)
 T_975_DF2 = 4.302653  # the same with 2 degrees of freedom
@@ -35,6 +40,15 @@ def test_paired_ci_needs_two_pairs():
     assert paired_ci([]) == (None, None)
 
 
+def test_paired_p_value_is_the_two_sided_t_test_of_the_same_differences():
+    differences = [0.010, 0.030, -0.010, 0.020]
+    t = 0.0125 / (math.sqrt(8.75e-4 / 3) / 2)  # mean over its standard error: 1.4639
+    assert paired_p_value(differences) == pytest.approx(2 * scipy_stats.t.sf(t, 3))
+    assert paired_p_value(differences) == pytest.approx(scipy_stats.ttest_1samp(differences, 0).pvalue)
+    assert paired_p_value([0.02]) is None
+    assert paired_p_value([0.01, 0.01]) == 0.0 and paired_p_value([0.0, 0.0]) == 1.0  # no spread at all
+
+
 def test_gains_pair_each_seed_with_its_own_baseline():
     baselines = [cell(0.0, seed, accuracy) for seed, accuracy in ((0, 0.90), (1, 0.95), (2, 0.80))]
     # the KD cells beat their own seed's baseline by 2, 3 and 2.5 points, though seed 1's KD is below seed 0's
@@ -51,6 +65,8 @@ def test_gains_pair_each_seed_with_its_own_baseline():
     assert stat.mean_gain == pytest.approx(0.025)
     half = T_975_DF2 * 0.005 / math.sqrt(3)  # the differences' standard deviation is 0.005
     assert (stat.ci_low, stat.ci_high) == pytest.approx((0.025 - half, 0.025 + half), abs=1e-6)
+    assert stat.p_value == pytest.approx(scipy_stats.ttest_1samp([0.02, 0.03, 0.025], 0).pvalue)
+    assert stat.p_holm == stat.p_bh == stat.p_value  # one cell is a family of one
     assert stat.significant
     assert stat.mean_accuracy == pytest.approx((0.92 + 0.98 + 0.825) / 3)
     assert stat.mean_baseline_accuracy == pytest.approx((0.90 + 0.95 + 0.80) / 3)
@@ -74,24 +90,69 @@ def test_one_baseline_serves_every_temperature_and_unpaired_or_failed_cells_are_
     assert by_temperature[2.0].n == 2 and by_temperature[2.0].mean_gain == pytest.approx(0.005)
     assert not by_temperature[2.0].significant  # -1 and +2 points: the CI straddles zero
     assert by_temperature[8.0].n == 1 and by_temperature[8.0].ci_low is None
-    assert not by_temperature[8.0].significant
+    assert by_temperature[8.0].p_value is by_temperature[8.0].p_holm is by_temperature[8.0].p_bh is None
+    assert not by_temperature[8.0].significant  # one seed: no test, never starred
 
 
-def test_markdown_says_where_the_ci_excludes_zero():
-    rows = [cell(0.0, s, 0.90) for s in range(3)] + [cell(0.5, s, 0.92 + s / 1000) for s in range(3)]
+def sweep_rows(cell_gains: dict[tuple[float, float], float], seeds=range(3)) -> list[CellResult]:
+    """Baselines at 90 % and, per (T, alpha), a KD cell that gains the given amount plus -0.2, 0, +0.2 points."""
+    rows = [cell(0.0, s, 0.90) for s in seeds]
+    for (temperature, alpha), gain in cell_gains.items():
+        rows += [cell(alpha, s, 0.90 + gain + (s - 1) * 0.002, temperature=temperature) for s in seeds]
+    return rows
+
+
+def test_p_values_are_adjusted_across_every_cell_of_the_sweep_and_only_holm_makes_a_claim():
+    # +2 points is clear after any correction; +0.6, +0.65 and +0.7 pass uncorrected tests (+0.6: t = 5.2,
+    # 2 df, p = 0.035) and Benjamini-Hochberg, not Holm
+    stats = gains(sweep_rows({(2.0, 0.5): 0.02, (4.0, 0.5): 0.006, (4.0, 0.9): 0.0065, (8.0, 0.9): 0.007}))
+    raw = [s.p_value for s in stats]
+    assert [s.p_holm for s in stats] == pytest.approx(holm(raw))
+    assert [s.p_bh for s in stats] == pytest.approx(benjamini_hochberg(raw))
+    by_setting = {(s.temperature, s.alpha): s for s in stats}
+    moderate = by_setting[4.0, 0.5]
+    assert moderate.ci_low > 0 and moderate.p_value < 0.05  # the uncorrected interval excludes zero
+    assert moderate.p_bh < 0.05 < moderate.p_holm and not moderate.significant
+    assert [key for key, s in by_setting.items() if s.significant] == [(2.0, 0.5)]
+
+
+def test_the_shipped_sweep_keeps_9_of_its_30_uncorrected_cells_after_holm_and_25_after_bh():
+    stats = gains(read_results(SHIPPED_SWEEP))
+    assert len(stats) == 60
+    assert sum(s.p_value < 0.05 for s in stats) == 30
+    assert sum(s.p_bh < 0.05 for s in stats) == 25
+    kept = {(s.limit, s.temperature, s.alpha) for s in stats if s.significant}
+    assert len(kept) == 9 and {limit for limit, _, _ in kept} == {1000, 5000}  # no 500-image cell survives
+
+
+def test_nearest_is_the_asked_cell_or_the_closest_one_never_the_best():
+    stats = gains(sweep_rows({(2.0, 0.5): 0.02, (4.0, 0.9): -0.01, (8.0, 1.0): 0.0}))
+    assert (nearest(stats, 4.0, 0.9).temperature, nearest(stats, 4.0, 0.9).alpha) == (4.0, 0.9)
+    assert (nearest(stats, 3.0, 0.5).temperature, nearest(stats, 3.0, 0.5).alpha) == (4.0, 0.9)  # ratio 4/3 < 3/2
+    assert (nearest(stats, 6.0, 0.9).temperature, nearest(stats, 6.0, 0.9).alpha) == (8.0, 1.0)
+
+
+def test_markdown_gives_the_raw_and_corrected_p_values_and_claims_only_what_holm_supports():
+    rows = sweep_rows({(4.0, 0.5): 0.021, (4.0, 0.9): 0.006, (8.0, 0.9): 0.0})
     table = markdown(gains(rows))
-    assert "| 1,000 | 1 | no | 4 | 0.5 | 3 | 92.10% | 90.00% | +2.10 |" in table
-    assert "**yes, KD helps**" in table
+    assert "| p | p (Holm) | p (BH) | KD (Holm, 5 %) |" in table.splitlines()[0]
+    assert "| 1,000 | 1 | no | 4 | 0.5 | 3 | 92.10% | 90.00% | +2.10 | +1.60 to +2.60 |" in table
+    helps, unshown, _ = table.splitlines()[2:]
+    assert helps.endswith("| **helps** |")
+    # 0.035 uncorrected, ranked 2nd of 3: Holm 2 x 0.035, Benjamini-Hochberg 3 / 2 x 0.035
+    assert "| +0.60 | +0.10 to +1.10 | 0.035 | 0.07 | 0.053 | not shown |" in unshown
 
 
-def test_summary_counts_where_kd_helps_and_hurts_per_budget_and_averages_by_setting():
-    rows = [cell(0.0, s, 0.90) for s in range(3)]
-    rows += [cell(0.5, s, 0.92 + s / 1000, temperature=2.0) for s in range(3)]  # +2.1 points, tight: helps
-    rows += [cell(0.5, s, 0.88 - s / 1000, temperature=4.0) for s in range(3)]  # -2.1 points, tight: hurts
-    rows += [cell(0.9, s, (0.89, 0.91, 0.905)[s], temperature=4.0) for s in range(3)]  # +0.17, wide: noise
+def test_summary_claims_only_what_holm_supports_and_says_not_shown_with_the_interval():
+    rows = sweep_rows({(2.0, 0.5): 0.021, (4.0, 0.5): -0.021, (4.0, 0.9): 0.006, (8.0, 0.9): 0.0017})
     text = summary(gains(rows))
+    assert "adjusted by Holm across the sweep's 4 tested cells, at 5 %: 2 pass" in text
+    assert "Benjamini-Hochberg would keep 3, no correction 3" in text
     assert "**1,000 images x 1 epoch** (scratch student 90.00%)" in text
-    assert "helps beyond noise in 1 of 3 (T, alpha) settings and hurts in 1" in text
-    assert "best +2.10 points at T = 2, alpha = 0.5" in text and "worst -2.10 points at T = 4, alpha = 0.5" in text
-    assert "by temperature, over every budget and the other setting: 2: +2.10, 4: -0.97." in text
-    assert "by alpha, over every budget and the other setting: 0.5: +0.00, 0.9: +0.17." in text
+    assert "KD is shown to help in 1 (+2.10 points at T = 2, alpha = 0.5, Holm p = " in text
+    assert "and to hurt in 1 (-2.10 points at T = 4, alpha = 0.5, Holm p = " in text
+    # +0.6 passes uncorrected but not Holm: "not shown", with its uncorrected interval, never "no effect"
+    assert "Not shown in the other 2, whose mean gains run from +0.60 points at T = 4, alpha = 0.9 (Holm p = " in text
+    assert "uncorrected 95 % CI +0.10 to +1.10) to +0.17 points at T = 8, alpha = 0.9" in text
+    assert "no effect" not in text.replace("not the same as no effect", "")
+    assert "by temperature, over every budget and the other setting (a description, not a test): 2: +2.10" in text

@@ -1,4 +1,5 @@
-"""Sweeps (kd/sweep/cell.py, run.py, results.py, on_ray.py): grid, results file, resume, failures, backends."""
+"""Sweeps (kd/sweep/cell.py, run.py, results.py, on_ray.py): grid, results file, provenance, resume, failures,
+backends."""
 
 from __future__ import annotations
 
@@ -10,11 +11,13 @@ import torch
 
 import kd.sweep.cell
 import kd.sweep.run
+from kd.checkpoint import read_metadata
 from kd.cli.main import main
+from kd.models import PRESETS, ConvNet, count_parameters
 from kd.status import DONE, FAILED
 from kd.sweep.cell import expand
-from kd.sweep.results import CellResult, SweepGrid, read_results, record
-from kd.sweep.run import run_sweep
+from kd.sweep.results import CellResult, SweepGrid, provenance, read_results, read_sweep_record, record
+from kd.sweep.run import run_sweep, write_sweep_record
 from kd.train import TrainConfig
 
 RECIPE = TrainConfig(augment=False)
@@ -107,6 +110,56 @@ def test_an_interrupted_sweep_resumes_without_retraining(tmp_path, small_teacher
     assert recorded["cells"] == 4 and recorded["recipe"]["batch_size"] == RECIPE.batch_size
     with pytest.raises(ValueError, match="another recipe"):
         run_sweep(TINY, dataclasses.replace(RECIPE, batch_size=64), tmp_path / "sweep", small_teacher, data=small_mnist)
+
+
+def rewrite_record(folder, change) -> None:
+    """Edit a folder's sweep.json as an older version of kd, or another student, would have left it."""
+    path = folder / "sweep.json"
+    recorded = json.loads(path.read_text())
+    change(recorded)
+    path.write_text(json.dumps(recorded))
+
+
+def test_sweep_json_records_the_student_teacher_and_data_split_and_refuses_another_student(
+    tmp_path, small_teacher, capsys
+):
+    out = tmp_path / "sweep"
+    out.mkdir()
+    write_sweep_record(out, TINY, RECIPE, small_teacher, "cmd", 4)
+    recorded = read_sweep_record(out)
+    assert recorded["student"]["architecture"] == "convnet"
+    assert recorded["student"]["model_config"]["stages"] == [list(stage) for stage in PRESETS["student"].stages]
+    assert recorded["student"]["parameters"] == count_parameters(ConvNet(PRESETS["student"]))
+    assert recorded["teacher_sha256"] == read_metadata(small_teacher)["weights_sha256"]
+    assert recorded["data"]["train"] == "the first `limit` of the 60,000 MNIST training images, in file order"
+    assert f"Student: {recorded['student']['parameters']:,}-parameter convnet (stages [[" in provenance(recorded)
+    write_sweep_record(out, TINY, RECIPE, small_teacher, "cmd", 4)  # the same student resumes
+
+    rewrite_record(out, lambda sweep: sweep["student"]["model_config"].update(stages=[[8], [16]]))
+    with pytest.raises(ValueError, match="another student architecture"):
+        write_sweep_record(out, TINY, RECIPE, small_teacher, "cmd", 4)
+    argv = ["sweep", "--temperatures", "4", "--alphas", "0,0.5", "--seeds", "0,1", "--limits", "128", "--epochs", "1"]
+    assert main([*argv, "--teacher", str(small_teacher), "--out", str(out)]) == 1
+    assert (
+        capsys.readouterr().err
+        == f"error: {out} holds a sweep with another student architecture; choose another --out\n"
+    )
+    assert read_sweep_record(out)["student"]["model_config"]["stages"] == [[8], [16]]  # left as it was
+
+
+def test_a_sweep_json_older_than_the_student_field_resumes_and_gets_it_filled_in(tmp_path, small_teacher):
+    out = tmp_path / "sweep"
+    out.mkdir()
+    write_sweep_record(out, TINY, RECIPE, small_teacher, "cmd", 4)
+    current = read_sweep_record(out)["student"]
+    rewrite_record(out, lambda sweep: [sweep.pop("student"), sweep.pop("data")])  # as the shipped results/ are
+    assert provenance(read_sweep_record(out)).startswith("Student architecture: not recorded")
+    write_sweep_record(out, TINY, RECIPE, small_teacher, "cmd", 4)
+    assert read_sweep_record(out)["student"] == current and "data" in read_sweep_record(out)
+
+    rewrite_record(out, lambda sweep: [sweep.pop("student"), sweep.update(teacher_sha256="0" * 64)])
+    with pytest.raises(ValueError, match="another teacher"):  # an unknown student does not excuse another teacher
+        write_sweep_record(out, TINY, RECIPE, small_teacher, "cmd", 4)
 
 
 def test_a_failed_cell_is_recorded_and_the_sweep_goes_on(tmp_path, small_teacher, small_mnist, monkeypatch):

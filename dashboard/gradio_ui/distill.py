@@ -1,131 +1,96 @@
-"""The Gradio app's Distill tab: launch a capped run through kd.lab.runs' queue, watch it, compare the result.
+"""The Gradio app's Distill tab: launch a capped run on the lab's queue, watch it, compare the result.
 
-Training happens in the RunManager's worker thread, never on Gradio's event loop; the launch
-handler is a generator that only polls the run and streams its progress, so predictions keep
-their own workers while a run trains. The launch event has a concurrency limit of 1 (one
-run at a time; Gradio shows later visitors their place in its queue). Where a ZeroGPU
-Space lends a GPU, `spaces.GPU` gives it to the whole launch handler and the run's
-device="auto" picks it up; elsewhere the decorator does nothing.
+The lab's run worker trains (kd.lab.runs); no event here waits for a run. Launching only queues
+the run (`Lab.launch`, with the visitor's caps) and returns its status at once; a 1 s gr.Timer,
+active only while the visitor has a run waiting or training, polls `Lab.run_of(visitor)` for
+the status sentence, the live curves and, once it is done, the result card. The visitor's run is
+found again after a page reload. These events skip Gradio's shared queue (queue=False), so one
+session firing them in a loop cannot fill it and predictions keep their room; an API client
+that joins the queue anyway shares a pool of two with them.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import time
-from collections.abc import Iterator
+from collections.abc import Callable
 
 import gradio as gr
-import spaces
 
-from dashboard import charts
-from dashboard.gradio_ui import state as models
-from kd.lab.runs import CANCELLED, DONE, FAILED, QUEUED, Run
-from kd.recipes import DASHBOARD_RUN
-from kd.train import TrainConfig
+from dashboard import charts, tables
+from dashboard.gradio_ui.outputs import plot
+from dashboard.gradio_ui.state import choices, lab, visitor
+from kd.lab import widgets
+from kd.lab.card import ResultCard
+from kd.lab.records import DONE, Run
 
-POLL_SECONDS = 0.5
-FORMULA = (
-    "Alpha is the share of the soft-target term: **0 = labels only** (a scratch student), **1 = teacher only**. "
-    "Loss = α·T²·KL(softmax(teacher/T) ‖ softmax(student/T)) + (1 − α)·cross-entropy(student, labels)."
-)
-_active: dict[str, str] = {}  # a visitor's session -> the run it launched, for its Cancel button
+POLL_SECONDS = 1.0
+# each returns within milliseconds; outside the queue, and a pool of their own for API clients that queue them
+RUN_EVENTS = dict(queue=False, concurrency_id="runs", concurrency_limit=2, show_progress="hidden")
+F1_TITLE = "Per-class F1 change vs the scratch student of the same budget and seed"
 
 
-def progress_text(run: Run) -> str:
-    if run.status == QUEUED:
-        return f"Queued, position {models.run_manager().position(run.id) or 1}: another run is training."
-    last, remaining = run.latest(), run.remaining_seconds()
-    if last is None:
-        return "Starting: loading the data and the teacher…"
-    if last.step == last.total_steps:
-        return "Trained: evaluating on the 10,000 test digits and saving…"
-    elapsed = time.time() - (run.started or time.time())
-    text = f"Epoch {last.epoch} of {run.settings.epochs} · step {last.step} of {last.total_steps} "
-    text += f"({last.step / last.total_steps:.0%}) · {elapsed:.0f} s elapsed"
-    return text + (f", about {remaining:.0f} s left" if remaining is not None else "")
+def live_curves(run: Run) -> gr.Plot:
+    """Training loss per step and test accuracy per epoch so far (hidden before the first step)."""
+    rows = list(run.progress)  # the worker appends; a copy is a consistent view
+    return plot(charts.live_curves(rows) if rows else None)
 
 
-def live_curves(run: Run):
-    rows = list(run.progress)
-    ends = [row for row in rows if row.test_accuracy is not None]
-    return charts.live_curves(
-        [row.step for row in rows], [row.loss for row in rows],
-        [row.step for row in ends], [row.test_accuracy for row in ends],
-    )  # fmt: skip
+def card_markdown(card: ResultCard) -> str:
+    """The card's headline and its table (the Streamlit lab's, tables.card_rows) in Markdown."""
+    rows = tables.card_rows(card)
+    columns = list(next(iter(rows.values())))
+    lines = [f"**{card.headline}**", "", f"| model | {' | '.join(columns)} |", "|:--|" + "--:|" * len(columns)]
+    lines += [f"| {name} | {' | '.join(cells.values())} |" for name, cells in rows.items()]
+    return "\n".join(lines)
 
 
-def result_card(run: Run) -> tuple[str, object]:
-    """A table of this run against the teacher and a scratch student, and its per-class F1 change."""
-    metadata = run.metadata or {}  # set by the worker before it marks the run done
-    # a scratch student (alpha = 0) of this run's budget and seed, trained once and cached (kd.baselines)
-    baseline = metadata.get("baseline")
-    teacher = models.shipped("teacher")
-    rows = {"this run": metadata["metrics"]}
-    if teacher is not None:
-        rows[teacher.label] = teacher.metrics
-    if baseline is not None:
-        rows["scratch, same budget and seed"] = baseline
-    lines = ["| model | test accuracy | agreement with the teacher | ECE | macro F1 |", "|:--|--:|--:|--:|--:|"]
-    for name, m in rows.items():
-        agreement = f"{m['agreement']:.2%}" if m.get("agreement") is not None else "—"
-        lines.append(f"| {name} | {m['accuracy']:.2%} | {agreement} | {m['ece']:.4f} | {m['macro']['f1']:.4f} |")
-    card = f"**Run {run.id} finished and was saved** ({metadata.get('train_seconds', 0):.0f} s of training).\n\n"
-    card += "\n".join(lines)
-    figure = None
-    if baseline is not None:
-        pairs = zip(rows["this run"]["per_class"], baseline["per_class"], strict=True)
-        deltas = [mine["f1"] - theirs["f1"] for mine, theirs in pairs]
-        figure = charts.f1_change(deltas, "Per-class F1 change vs the scratch student of the same budget and seed")
-    return card, figure
-
-
-def refreshed(teacher: bool) -> gr.Dropdown:
-    return gr.Dropdown(choices=models.choices(teacher))
-
-
-@spaces.GPU(duration=120)
-def watch(settings: TrainConfig, session: str) -> Iterator[tuple]:
-    """Launch a run and stream (status, curves, card, F1 chart, student choices) until it ends."""
-    manager = models.run_manager()
-    try:
-        run = manager.launch(settings)
+def launch(temperature: float, alpha: float, epochs: float, images: float, seed: float, request: gr.Request) -> str:
+    """Queue the visitor's run and say where it stands; gr.Error with the reason if it is refused."""
+    try:  # the API takes anything: the lab refuses bad values and values over the caps in words
+        settings = lab().run_settings(temperature, alpha, epochs, images, seed)
+        run = lab().launch(visitor(request), settings)
     except ValueError as exc:
         raise gr.Error(str(exc), print_exception=False) from None
-    _active[session] = run.id
-    while run.active:
-        curves = live_curves(run) if run.progress else None
-        yield progress_text(run), curves, "", None, gr.skip()
-        time.sleep(POLL_SECONDS)
-    _active.pop(session, None)
-    if run.status == DONE:
-        card, figure = result_card(run)
-        yield "Finished.", live_curves(run), card, figure, refreshed(teacher=False)
-    elif run.status == FAILED:
-        yield f"The run failed: {run.error}", gr.skip(), "", None, gr.skip()
-    elif run.status == CANCELLED:
-        yield "The run was cancelled; nothing was saved.", gr.skip(), "", None, gr.skip()
+    return lab().run_status(run)
 
 
-def launch(temperature: float, alpha: float, epochs: float, images: float, seed: float, request: gr.Request):
-    try:  # the API takes any numbers: TrainConfig refuses bad ones (alpha 1.5) with a readable message
-        settings = dataclasses.replace(
-            DASHBOARD_RUN, temperature=float(temperature), alpha=float(alpha), epochs=int(epochs),
-            limit=int(images), seed=int(seed),
-        )  # fmt: skip
-    except ValueError as exc:
-        raise gr.Error(str(exc), print_exception=False) from None
-    yield from watch(settings, request.session_hash or "")
+def watch(request: gr.Request) -> tuple:
+    """The visitor's latest run as the tab shows it: (status, curves, card, F1 change, 4 selectors, timer).
+
+    The selectors (the Draw tab's student, the Metrics tab's three) get the finished run once it is
+    done; the timer stays active while the run waits or trains.
+    """
+    run = lab().run_of(visitor(request))
+    keep = (gr.skip(),) * 4
+    if run is None:
+        return "", plot(None), "", plot(None), *keep, gr.Timer(active=False)
+    card = lab().result_card(run) if run.status == DONE else None
+    if card is None:  # waiting, training, failed or cancelled
+        return lab().run_status(run), live_curves(run), "", plot(None), *keep, gr.Timer(active=run.active)
+    figure = charts.f1_change(card.f1_changes, F1_TITLE) if card.f1_changes is not None else None
+    students, everything = choices(teacher=False), choices()
+    selectors = (gr.Dropdown(choices=students), *(gr.Dropdown(choices=everything) for _ in range(3)))
+    shown = lab().run_status(run), live_curves(run), card_markdown(card), plot(figure)
+    return *shown, *selectors, gr.Timer(active=False)
 
 
 def cancel(request: gr.Request) -> str:
-    run_id = _active.pop(request.session_hash or "", None)
-    if run_id is not None:
-        models.run_manager().cancel(run_id)
-    return "The run was cancelled; nothing was saved."
+    """Cancel the visitor's own run (nobody else's)."""
+    me = visitor(request)
+    run = lab().run_of(me)
+    if run is None or not lab().cancel(me, run.id):
+        return "You have no run waiting or training (a run that is being saved can no longer be cancelled)."
+    if run.active:  # training: the worker stops it at its next step
+        return "Stopping the run at its next step; nothing will be saved."
+    return lab().run_status(run)
 
 
-def build(student_selector: gr.Dropdown) -> None:
-    manager = models.run_manager()
+def build(demo: gr.Blocks) -> Callable[[list[gr.Dropdown]], None]:
+    """The tab's widgets; returns `connect`, which wires its events once every model selector exists.
+
+    `connect(selectors)` takes the selectors that get a finished run (the Draw tab's student first),
+    some of them built after this tab.
+    """
+    limits = lab().limits
     gr.Markdown(
         "Pick a temperature and alpha, then train a small student from the teacher on a subset of MNIST. Runs are "
         "short and capped because everyone using this server shares its CPUs: one run trains at a time and the "
@@ -133,26 +98,37 @@ def build(student_selector: gr.Dropdown) -> None:
     )
     with gr.Row():
         with gr.Column():
-            temperature = gr.Slider(0.5, 20.0, DASHBOARD_RUN.temperature, step=0.5, label="Temperature T")
-            alpha = gr.Slider(0.0, 1.0, DASHBOARD_RUN.alpha, step=0.05, label="Alpha")
-            gr.Markdown(FORMULA, elem_id="alpha-formula")
+            temperature = slider(widgets.TEMPERATURE, "Temperature T")
+            alpha = slider(widgets.ALPHA, "Alpha")
+            gr.Markdown(widgets.ALPHA_MEANING, elem_id="alpha-formula")
         with gr.Column():
-            epochs = gr.Slider(1, manager.max_epochs, DASHBOARD_RUN.epochs, step=1, label="Epochs")
-            images = gr.Slider(
-                100, manager.max_limit, min(DASHBOARD_RUN.limit, manager.max_limit), step=100, label="Training images",
-                info="The first N images of the 60,000 MNIST training set.",
-            )  # fmt: skip
-            seed = gr.Number(DASHBOARD_RUN.seed, label="Seed", precision=0, minimum=0, maximum=9_999)
+            epochs = slider(widgets.epochs(limits), "Epochs")
+            info = "The first N images of the 60,000 MNIST training set."
+            images = slider(widgets.images(limits), "Training images", info=info)
+            seed = gr.Number(
+                widgets.SEED.default, label="Seed", precision=0, minimum=widgets.SEED.low, maximum=widgets.SEED.high
+            )
     with gr.Row():
         start = gr.Button("Launch run", variant="primary")
         stop = gr.Button("Cancel run")
     status = gr.Markdown(elem_id="run-status")
-    curves = gr.Plot(show_label=False)
+    curves = gr.Plot(show_label=False, visible=False)
     card = gr.Markdown(elem_id="result-card")
-    f1 = gr.Plot(show_label=False)
-    launched = start.click(
-        launch, [temperature, alpha, epochs, images, seed], [status, curves, card, f1, student_selector],
-        concurrency_limit=1, concurrency_id="train", show_progress="minimal", show_progress_on=status,
-        api_name="distill",
-    )  # fmt: skip
-    stop.click(cancel, None, status, cancels=[launched], queue=False, api_visibility="private")
+    f1 = gr.Plot(show_label=False, visible=False)
+    timer = gr.Timer(POLL_SECONDS, active=False)
+
+    def connect(selectors: list[gr.Dropdown]) -> None:
+        shown = [status, curves, card, f1, *selectors, timer]
+        start.click(
+            launch, [temperature, alpha, epochs, images, seed], status, api_name="distill", **RUN_EVENTS
+        ).success(watch, None, shown, api_visibility="private", **RUN_EVENTS)
+        # "run": the caller's own run, for API clients that launched one with /distill (not in the API docs)
+        timer.tick(watch, None, shown, api_name="run", api_visibility="undocumented", **RUN_EVENTS)
+        stop.click(cancel, None, status, api_visibility="private", **RUN_EVENTS)
+        demo.load(watch, None, shown, api_visibility="private", **RUN_EVENTS)  # a reload finds the visitor's run
+
+    return connect
+
+
+def slider(values: widgets.Range, label: str, **kwargs) -> gr.Slider:
+    return gr.Slider(values.low, values.high, values.default, step=values.step, label=label, **kwargs)

@@ -1,62 +1,75 @@
 """The Gradio app's Metrics and latency tab: any two models class by class, and how fast models answer.
 
-The numbers come from the checkpoints' test-set metrics (kd.evaluate, stored at training
-time) and from kd.infer.bench on this server; the tables and figures are the Streamlit lab's own
-(dashboard/tables.py, dashboard/charts.py).
+The per-class numbers are the checkpoints' test-set metrics (kd.evaluate, stored at training
+time, typed by kd.metadata). Latency is the lab's board (kd.lab.measure): the Measure button
+asks `Lab.measure` (at most one measurement per interval for the whole server, queued behind any
+run, PyTorch and ONNX Runtime), and every visitor sees the latest figures of each model with
+when and where they were taken; a 2 s timer polls the board while a measurement is on its way.
 """
 
 from __future__ import annotations
-
-import functools
 
 import gradio as gr
 import pandas as pd
 
 from dashboard import charts, tables
-from dashboard.gradio_ui import state as models
-from kd.infer.bench import benchmark
+from dashboard.gradio_ui.outputs import plot, table
+from dashboard.gradio_ui.state import choices, entries, lab
+from kd.infer.bench import RUNTIMES
 
 BATCH_SIZES = (1, 4, 16, 64, 256, 1024)
+POLL_SECONDS = 2.0
+NOT_MEASURED = "Not measured on this server yet: {}. Press **Measure** to time them."
 
 
-def compare(path_a: str | None, path_b: str | None):
-    """A headline, the per-class comparison (B - A) and both confusion matrices."""
-    a, b = models.by_path(path_a), models.by_path(path_b)
-    if a is None or b is None:
-        return "Pick two models.", None, None, None
-    if a.path == b.path:
-        return "Pick two different models to compare.", None, None, None
+def compare(key_a: str | None, key_b: str | None) -> tuple:
+    """A headline, the per-class comparison (the Streamlit lab's, B - A beside each) and both confusion matrices."""
+    found = entries([key_a, key_b])
+    if len(found) < 2:
+        return "Pick two models.", table(None), plot(None), plot(None)
+    a, b = found
+    if a.key == b.key:
+        return "Pick two different models to compare.", table(None), plot(None), plot(None)
     headline = " · ".join(
-        f"**{side}: {entry.label}**: accuracy {entry.metrics['accuracy']:.2%}, {entry.metrics['errors']} errors, "
-        f"ECE {entry.metrics['ece']:.4f}"
+        f"**{side}: {entry.label}**: accuracy {entry.info.metrics.accuracy:.2%}, {entry.info.metrics.errors} errors, "
+        f"ECE {entry.info.metrics.ece:.4f}"
         for side, entry in (("A", a), ("B", b))
     )
-    frame = tables.per_class_comparison(a.metrics, b.metrics).round(4).reset_index()
     return (
         headline,
-        frame,
-        charts.confusion(a.metrics["confusion"], f"A: {a.label}"),
-        charts.confusion(b.metrics["confusion"], f"B: {b.label}"),
+        table(tables.per_class_comparison(a.info.metrics.raw, b.info.metrics.raw).round(4).reset_index()),
+        plot(charts.confusion(a.info.metrics.raw["confusion"], f"A: {a.label}")),
+        plot(charts.confusion(b.info.metrics.raw["confusion"], f"B: {b.label}")),
     )
 
 
-@functools.lru_cache(maxsize=16)
-def _latency(paths: tuple[str, ...], shas: tuple[str, ...]) -> tuple[dict, ...]:
-    entries = [models.by_path(path) for path in paths]
-    loaded = {entry.label: models.load_model(entry) for entry in entries if entry is not None}
-    return tuple(benchmark(loaded, batch_sizes=BATCH_SIZES, repeats=30, warmup=5))
-
-
-def latency(paths: list[str] | None):
-    """Latency and throughput charts and a summary table, measured once per set of models."""
-    entries = [entry for entry in map(models.by_path, paths or []) if entry is not None]
-    if not entries:
-        return "Pick at least one model.", None, None, None
-    rows = list(_latency(tuple(e.path for e in entries), tuple(e.sha for e in entries)))
-    busy = models.run_manager().running() is not None
+def board(keys: list[str] | None, notice: str | None = None) -> tuple:
+    """The latest figures of these models: (note, latency chart, throughput chart, table, timer)."""
+    chosen = entries(keys)
+    if not chosen:
+        return "Pick at least one model to time.", plot(None), plot(None), table(None), gr.Timer(active=False)
+    measuring = lab().latency.pending()
+    figures = lab().latency_figures(chosen)
+    lines = [notice] if notice else []
+    if measuring:
+        lines.append("Measuring on this server (after any run that is training); the figures show here when done.")
+    labels = {entry.key: entry.label for entry in chosen}
+    missing = [labels[key] for key in labels if key not in figures]
+    if missing and not measuring:
+        lines.append(NOT_MEASURED.format(", ".join(missing)))
+    by_time: dict[tuple[str, str], list[str]] = {}
+    for key, measurement in figures.items():
+        by_time.setdefault((measurement.where, measurement.when), []).append(labels[key])
+    for (where, when), names in by_time.items():
+        lines.append(f"{', '.join(names)}: measured on {where} at {when}.")
+    timer = gr.Timer(active=measuring)
+    if not figures:
+        return "\n\n".join(lines), plot(None), plot(None), table(None), timer
+    rows = [{**row, "model": labels[key]} for key, measurement in figures.items() for row in measurement.rows]
     summary = pd.DataFrame(
         {
             "model": row["model"],
+            "runtime": RUNTIMES[row["runtime"]],
             "batch size": row["batch_size"],
             "p50 (ms)": round(row["p50_ms"], 3),
             "p95 (ms)": round(row["p95_ms"], 3),
@@ -64,42 +77,52 @@ def latency(paths: list[str] | None):
         }
         for row in rows
     )
-    note = f"Measured with {rows[0]['threads']} CPU threads after a few untimed warm-up passes."
-    if busy:
-        note += " A run is training on this server right now: it shares the CPUs, so timings are slower."
+    lines.append(f"Timed with {rows[0]['threads']} CPU threads after a few untimed warm-up passes.")
     return (
-        note,
-        charts.latency_lines(rows, "p50_ms", "ms per batch (p50, bar up to p95)", p95_bars=True),
-        charts.latency_lines(rows, "throughput", "images per second"),
-        summary,
+        "\n\n".join(lines),
+        plot(charts.latency_lines(rows, "p50_ms", "ms per batch (p50, bar up to p95)", p95_bars=True)),
+        plot(charts.latency_lines(rows, "throughput", "images per second")),
+        table(summary),
+        timer,
     )
+
+
+def measure(keys: list[str] | None) -> tuple:
+    """Ask the lab to time these models (it may say no: once per interval for the whole server); then the board."""
+    chosen = entries(keys)
+    refused = lab().measure(chosen, BATCH_SIZES, tuple(RUNTIMES)) if chosen else None
+    return board(keys, refused)
 
 
 def build(demo: gr.Blocks) -> list[gr.Dropdown]:
     """The tab; returns its model selectors so that new runs can be added to them."""
-    everything = models.choices()
-    paths = [path for _, path in everything]
-    gr.Markdown("### Per-class precision, recall and F1 on the 10,000 test digits")
+    everything = choices()
+    keys = [key for _, key in everything]
+    gr.Markdown("### Per-class F1 on the 10,000 test digits")
     with gr.Row():
-        model_a = gr.Dropdown(everything, value=paths[0] if paths else None, label="Model A")
-        model_b = gr.Dropdown(everything, value=paths[1] if len(paths) > 1 else None, label="Model B")
+        model_a = gr.Dropdown(everything, value=keys[0] if keys else None, label="Model A")
+        model_b = gr.Dropdown(everything, value=keys[1] if len(keys) > 1 else None, label="Model B")
     headline = gr.Markdown(elem_id="metrics-headline")
     gr.Markdown("Δ = B − A: positive where B is better.")
-    comparison = gr.Dataframe(interactive=False, elem_id="metrics-table")
+    comparison = gr.Dataframe(interactive=False, visible=False, elem_id="metrics-table")
     with gr.Row():
-        confusion_a, confusion_b = gr.Plot(show_label=False), gr.Plot(show_label=False)
+        confusion_a, confusion_b = gr.Plot(show_label=False, visible=False), gr.Plot(show_label=False, visible=False)
     shown = [headline, comparison, confusion_a, confusion_b]
     for trigger in (demo.load, model_a.change, model_b.change):
-        trigger(compare, [model_a, model_b], shown, api_visibility="private")
+        trigger(compare, [model_a, model_b], shown, api_visibility="private", queue=False)
 
-    gr.Markdown("### Latency on this server, batch sizes 1 to 1024 (BatchNorm folded in)")
-    timed = gr.Dropdown(everything, value=paths[:2], multiselect=True, label="Models to time")
-    measure = gr.Button("Measure")
-    note = gr.Markdown()
+    first, last = BATCH_SIZES[0], BATCH_SIZES[-1]
+    gr.Markdown(f"### Latency on this server, batch sizes {first} to {last}, PyTorch and ONNX Runtime")
+    timed = gr.Dropdown(everything, value=keys[:2], multiselect=True, label="Models to time")
+    press = gr.Button("Measure")
+    note = gr.Markdown(elem_id="latency-note")
     with gr.Row():
-        latency_ms, throughput = gr.Plot(show_label=False), gr.Plot(show_label=False)
-    summary = gr.Dataframe(interactive=False)
-    measure.click(
-        latency, timed, [note, latency_ms, throughput, summary], concurrency_limit=1, api_visibility="private"
-    )
+        latency_ms, throughput = gr.Plot(show_label=False, visible=False), gr.Plot(show_label=False, visible=False)
+    summary = gr.Dataframe(interactive=False, visible=False, elem_id="latency-table")
+    poll = gr.Timer(POLL_SECONDS, active=False)
+    figures = [note, latency_ms, throughput, summary, poll]
+    # queue=False: each returns at once (the measurement itself is queued on the lab's worker)
+    press.click(measure, timed, figures, api_name="measure", api_visibility="undocumented", queue=False)
+    for trigger in (demo.load, timed.change, poll.tick):
+        trigger(board, timed, figures, api_visibility="private", show_progress="hidden", queue=False)
     return [model_a, model_b, timed]

@@ -1,94 +1,53 @@
-"""What the Gradio app shares between visitors: kd.lab.catalog with plain Python caches.
+"""What the Gradio app shares between visitors: one kd.lab.service.Lab per server process, and who is asking.
 
-The Streamlit lab caches with st.cache_resource (dashboard/streamlit_ui/state.py); here functools does
-the same job. Settings and caps are read when the server first needs them; models are
-cached by path and weights checksum, so a replaced checkpoint is loaded again.
+The Lab holds every rule of a public server (caps, owners, the latency board, drawing limits);
+the tabs only translate widgets into its calls. A visitor is known per request from what Gradio
+hands the handler (kd.lab.visitors): behind the Space's proxy its address, else the page's session.
 """
 
 from __future__ import annotations
 
 import functools
 
-import numpy as np
-import torch
+import gradio as gr
 
-from kd.data import MNIST, load_mnist
-from kd.lab import catalog
-from kd.lab.catalog import ModelEntry, Settings
-from kd.lab.limits import Limits
-from kd.lab.runs import RunManager
-from kd.predict import predict_proba
+from kd.lab.catalog import ModelEntry
+from kd.lab.service import Lab
+from kd.lab.visitors import client_address, visitor_id
 
 
 @functools.cache
-def settings() -> Settings:
-    return Settings.from_env()
+def lab() -> Lab:
+    """This server's lab, built from KD_* variables on first use (tests clear the cache to point it elsewhere)."""
+    return Lab.from_env()
 
 
-@functools.cache
-def limits() -> Limits:
-    """This server's limits (KD_* variables), the same as the Streamlit lab's."""
-    return Limits.from_env()
-
-
-@functools.cache
-def run_manager() -> RunManager:
-    """The one run queue of this server process, shared by every visitor."""
-    return catalog.new_run_manager(settings(), limits())
-
-
-@functools.lru_cache(maxsize=32)
-def _load_model(path: str, sha: str) -> torch.nn.Module:
-    return catalog.load_model(path, sha)
-
-
-def load_model(entry: ModelEntry) -> torch.nn.Module:
-    return _load_model(entry.path, entry.sha)
-
-
-@functools.cache
-def mnist() -> MNIST:
-    return load_mnist()
-
-
-def finished_runs() -> list[ModelEntry]:
-    return catalog.finished_runs(run_manager())
-
-
-def entries(teacher: bool = True) -> list[ModelEntry]:
-    """The shipped models that are there, then the finished runs, newest first."""
-    return catalog.model_entries(settings(), run_manager(), teacher)
+def visitor(request: gr.Request) -> str:
+    """The opaque id of whoever sent this request, for run ownership and the per-visitor caps."""
+    client = getattr(request, "client", None)
+    headers = getattr(request, "headers", None) or {}
+    address = client_address(getattr(client, "host", None), headers.get("x-forwarded-for"), lab().limits.proxy_hops)
+    return visitor_id(address, None, request.session_hash or "")
 
 
 def choices(teacher: bool = True) -> list[tuple[str, str]]:
-    """(label, path) pairs for a gr.Dropdown."""
-    return [(entry.label, entry.path) for entry in entries(teacher)]
+    """(label, key) pairs for a gr.Dropdown: visitors see labels, and only keys come back."""
+    return [(entry.label, entry.key) for entry in lab().models(teacher)]
 
 
-def by_path(path: str | None) -> ModelEntry | None:
-    return catalog.entry_for(path, settings()) if path else None
-
-
-def shipped(name: str) -> ModelEntry | None:
-    return catalog.shipped(name, settings())
-
-
-def default_student() -> ModelEntry | None:
-    """The shipped distilled student, or the first student there is."""
-    return shipped(catalog.DEFAULT_STUDENT) or next(iter(entries(teacher=False)), None)
-
-
-def probabilities(entry: ModelEntry, digit: np.ndarray, temperature: float = 1.0) -> np.ndarray:
-    """softmax(logits / T) of one 28x28 digit, as a (10,) array."""
-    return predict_proba(load_model(entry), digit, temperature=temperature)[0]
+def entries(keys: list[str] | str | None) -> list[ModelEntry]:
+    """The models some keys name, unknown keys (whatever a client sent) left out."""
+    keys = [keys] if isinstance(keys, str) else keys or []
+    found = (lab().entry(key) for key in keys if isinstance(key, str))
+    return [entry for entry in found if entry is not None]
 
 
 def missing_notice() -> str:
     """A friendly line about shipped checkpoints that are not there, or "" when all are."""
-    missing = catalog.missing_shipped(settings())
+    missing = lab().missing()
     if not missing:
         return ""
     return (
-        f"Not found (or unreadable) in `{settings().checkpoints_dir}`: {', '.join(missing)}. "
+        f"Not found (or unreadable) on this server: {', '.join(missing)}. "
         "`make checkpoints` trains them; the rest of the app works with what is there."
     )

@@ -27,7 +27,9 @@ XSRF_COOKIE = "_streamlit_xsrf"  # set by Streamlit for each browser, kept acros
 
 @st.cache_resource(show_spinner=False)
 def _lab(environment: tuple[tuple[str, str], ...]) -> Lab:
-    return Lab.from_env(dict(environment))
+    lab = Lab.from_env(dict(environment))
+    lab.warm_up()  # the first visit to any page should not wait for MNIST, the models or the first comparison
+    return lab
 
 
 def lab() -> Lab:
@@ -57,6 +59,14 @@ def visitor() -> str:
     address = client_address(peer, context.headers.get("X-Forwarded-For"), lab().limits.proxy_hops)
     session = st.session_state.setdefault("kd_session", os.urandom(16).hex())
     return visitor_id(address, browser_token(context.cookies.get(XSRF_COOKIE)), session)
+
+
+PLOT_CONFIG = {"displayModeBar": False}  # Plotly's toolbar covers the legends, on a phone most of all
+
+
+def plot(figure, key: str) -> None:
+    """A Plotly figure on the page, without Plotly's toolbar."""
+    st.plotly_chart(figure, key=key, config=PLOT_CONFIG)
 
 
 def missing_notice() -> None:
@@ -103,13 +113,6 @@ def digit_from_canvas(raw: bytes | None) -> np.ndarray | None:
         return None
 
 
-@st.cache_data(show_spinner="Finding test digits where they disagree…", max_entries=32)
-def _disagreements(key_a: str, sha_a: str, key_b: str, sha_b: str, limit: int) -> list[dict]:
-    entries = [lab().entry(key_a), lab().entry(key_b)]
-    if any(entry is None or entry.sha != sha for entry, sha in zip(entries, (sha_a, sha_b), strict=True)):
-        return []
-    return lab().disagreements(*entries, limit=limit)
-
-
 def disagreement_gallery(a: ModelEntry, b: ModelEntry, limit: int = 40) -> list[dict]:
-    return _disagreements(a.key, a.sha, b.key, b.sha, limit)
+    with st.spinner("Finding test digits where they disagree…"):
+        return lab().disagreements(a, b, limit)

@@ -7,25 +7,28 @@ the same machine state.
 
 from __future__ import annotations
 
-import os
-import platform
+import dataclasses
 import re
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 
 from kd import checkpoint
 from kd.data import load_mnist
 from kd.evaluate import evaluate
-from kd.infer.bench import RUNTIMES, benchmark, canvas_latency
+from kd.infer.bench import RUNTIMES, benchmark, canvas_latency, host
 from kd.lab.catalog import SHIPPED
+from kd.predict import logits
+from kd.significance import McNemar, mcnemar
 
 # the table's rows: the teacher, then the scratch baseline right above the distilled student it is judged against
 MODELS = {name: SHIPPED[name] for name in ("teacher", "scratch", "student")}
 BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
+# the test-set comparisons the README's claims rest on: (A, B) for McNemar's test, A first in the sentence
+COMPARED = (("student", "scratch"), ("student", "teacher"))
+SHORT_NAMES = {"teacher": "teacher", "scratch": "scratch", "student": "distilled"}
 
 
 def measure(directory: Path) -> dict[str, Any]:
@@ -35,10 +38,16 @@ def measure(directory: Path) -> dict[str, Any]:
         raise checkpoint.CheckpointError(f"missing checkpoints: {', '.join(missing)} (run `make checkpoints`)")
     models = {name: checkpoint.load(path) for name, path in paths.items()}
     data = load_mnist()
+    outputs = {name: logits(model, data.test_images) for name, model in models.items()}  # one pass per model
     metrics = {
-        name: evaluate(model, data, reference=models["teacher"], checkpoint_path=paths[name])
+        name: evaluate(
+            model, data, reference=models["teacher"], checkpoint_path=paths[name], model_logits=outputs[name]
+        )
         for name, model in models.items()
     }
+    labels = data.test_labels.numpy()
+    correct = {name: output.argmax(1).numpy() == labels for name, output in outputs.items()}
+    significance = [{"a": a, "b": b, **dataclasses.asdict(mcnemar(correct[a], correct[b]))} for a, b in COMPARED]
     # One image at a time is measured both with all cores and single-threaded: for tensors this
     # small, splitting each layer across threads costs about as much as it saves. PyTorch and ONNX
     # Runtime are timed side by side in this one process.
@@ -49,9 +58,11 @@ def measure(directory: Path) -> dict[str, Any]:
     canvas = np.dstack([digit, digit, digit, np.full_like(digit, 255)])
     drawing = canvas_latency({name: models[name] for name in ("teacher", "student")}, canvas, repeats=200)
     return {
+        "measured": {"date": time.strftime("%Y-%m-%d", time.gmtime()), "host": host()},
         "metrics": metrics,
         "latency": latency,
         "canvas_latency": drawing,
+        "mcnemar": significance,
         "commands": {name: checkpoint.read_metadata(path)["command"] for name, path in paths.items()},
     }
 
@@ -83,6 +94,8 @@ def markdown(measured: dict[str, Any]) -> str:
         )
     lines += [
         "",
+        _significance(measured["mcnemar"]),
+        "",
         "Per-class F1 on the test set:",
         "",
         "| model | " + " | ".join(str(c) for c in range(10)) + " |",
@@ -104,9 +117,21 @@ def markdown(measured: dict[str, Any]) -> str:
         f"and the student's probabilities, preprocessing included: {drawing['p50_ms']:.1f} ms p50, "
         f"{drawing['p95_ms']:.1f} ms p95.",
         "",
-        f"Measured by `python -m kd report` on {time.strftime('%Y-%m-%d')}: {platform.machine()}, "
-        f"{os.cpu_count()} cores, torch {torch.__version__}, MNIST test set (10,000 images).",
+        f"Measured by `python -m kd report` on {measured['measured']['date']}: {measured['measured']['host']}, "
+        "MNIST test set (10,000 images).",
     ]
+    return "\n".join(lines)
+
+
+def _significance(comparisons: list[dict[str, Any]]) -> str:
+    """The lines under the table: whether each compared gap in test accuracy is more than test-set noise."""
+    lines = [
+        "Is a gap more than test-set noise? McNemar's exact test on the test digits one model gets right and the "
+        "other wrong:"
+    ]
+    for row in comparisons:
+        a, b = SHORT_NAMES[row["a"]], SHORT_NAMES[row["b"]]
+        lines.append(f"- {a} vs {b}: {McNemar(row['a_only'], row['b_only'], row['p_value']).describe(a, b)}.")
     return "\n".join(lines)
 
 

@@ -23,6 +23,7 @@ from kd.sweep.results import (
     CellResult,
     SweepGrid,
     parse_numbers,
+    provenance,
     read_results,
     read_sweep_record,
 )
@@ -156,7 +157,7 @@ def add_sweep_report_flags(parser: argparse.ArgumentParser) -> None:
 
 def run_sweep_report(args: argparse.Namespace) -> dict[str, Any]:
     from kd.cli.report import write_into_readme
-    from kd.sweep.stats import gains, markdown, summary
+    from kd.sweep.stats import gains, markdown, summary, tested
 
     folder = Path(args.folder)
     if not (folder / RESULTS_FILE).is_file() or not (folder / SWEEP_FILE).is_file():
@@ -173,8 +174,11 @@ def run_sweep_report(args: argparse.Namespace) -> dict[str, Any]:
             markdown(stats),
             "",
             f"{done} of {sweep['cells']} cells done ({len(results) - done} failed). Gains are paired with the scratch "
-            "student (alpha = 0) of the same seed and budget; the CI is Student t over the seeds. "
-            f"Sweep: `{sweep['command']}`; recipe: {recipe}. Table: `python -m kd sweep-report {folder}`.",
+            "student (alpha = 0) of the same seed and budget; the CI is Student t over the seeds, for each cell alone; "
+            "p is the two-sided paired t-test, p (Holm) and p (BH) the same adjusted across all the sweep's tested "
+            f"cells ({tested(stats)}) by Holm (what a claim rests on) and by Benjamini-Hochberg. "
+            f"{provenance(sweep)}Sweep: `{sweep['command']}`; recipe: {recipe}. "
+            f"Table: `python -m kd sweep-report {folder}`.",
         ]
     )
     if args.readme:

@@ -9,6 +9,8 @@ is reported as p50 / p95 in milliseconds and throughput as images per second at 
 
 from __future__ import annotations
 
+import os
+import platform
 import time
 from collections.abc import Callable
 
@@ -20,6 +22,11 @@ from kd.predict import predict_proba
 from kd.preprocess import canvas_to_mnist
 
 RUNTIMES = {"torch": "PyTorch", "onnx": "ONNX Runtime"}  # the runtimes benchmark() can time, and their names
+
+
+def host() -> str:
+    """This machine in words, as every latency figure is labelled: architecture, cores, torch version."""
+    return f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__.split('+')[0]}"
 
 
 def time_in_turns(calls: list[Callable[[], object]], repeats: int, warmup: int) -> list[np.ndarray]:

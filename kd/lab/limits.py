@@ -52,6 +52,8 @@ class Limits:
     max_upload_megabytes: int = _bounded(5, 1, 100)
     # sessions: a Gradio server forgets the oldest sessions' state beyond this many
     max_sessions: int = _bounded(500, 10, 10_000)
+    # start-up: load MNIST and the shipped models before the first visitor asks (tests that start many labs don't)
+    warm_up: bool = True
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Limits:

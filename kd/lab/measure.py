@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import calendar
 import json
-import os
-import platform
 import threading
 import time
 from collections.abc import Callable
@@ -21,7 +19,7 @@ from pathlib import Path
 
 import torch
 
-from kd.infer.bench import benchmark
+from kd.infer.bench import benchmark, host
 from kd.lab.limits import RateLimit
 
 KEEP_MODELS = 64  # models whose latest figures are remembered; the oldest are forgotten first
@@ -66,7 +64,7 @@ def reference_figures(results: Path) -> dict[str, Measurement]:
 
 
 def this_host() -> str:
-    return f"this server ({platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__.split('+')[0]})"
+    return f"this server ({host()})"
 
 
 class LatencyBoard:
@@ -77,6 +75,7 @@ class LatencyBoard:
         self._gate = RateLimit(interval_seconds, **({"clock": clock} if clock else {}))
         self._latest: dict[str, Measurement] = {}  # model key -> its latest figures
         self._pending: Future | None = None
+        self._pending_keys: set[str] = set()  # the models the pending measurement times
         self._lock = threading.Lock()
         self.measurements = 0  # how many measurements this server has run (for tests and the log)
 
@@ -110,11 +109,14 @@ class LatencyBoard:
             return "Pick at least one model to time."
         with self._lock:
             if self._pending is not None and not self._pending.done():
-                return None  # one is on its way: its figures will show for everyone
+                if set(models) <= self._pending_keys:
+                    return None  # on its way: its figures will show for everyone
+                return "A measurement of other models is on its way on this server; measure these after it."
             wait = self._gate.acquire()
             if wait > 0:
                 return f"Latency was measured on this server moments ago; measure again in {wait:.0f} s."
             self._pending = self._submit(lambda: self._measure(models, batch_sizes, runtimes, repeats))
+            self._pending_keys = set(models)
         return None
 
     def wait(self, timeout: float | None = None) -> None:

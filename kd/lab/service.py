@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import os
+import threading
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -38,6 +39,7 @@ from kd.lab.sweeps import QueuedSweep, SweepQueue
 from kd.metadata import MetadataError, ModelInfo
 from kd.predict import predict_proba
 from kd.recipes import DASHBOARD_RUN
+from kd.significance import McNemar, compare_on_test_set
 from kd.sweep.results import RESULTS_FILE, SWEEP_FILE, SweepGrid
 from kd.train import TrainConfig
 
@@ -56,6 +58,8 @@ class Lab:
         self.latency.seed(reference_figures(settings.checkpoints_dir / "results.json"))  # until measured here
         self._model = functools.lru_cache(maxsize=CACHED_MODELS)(catalog.load_model)
         self._predictor = functools.lru_cache(maxsize=CACHED_MODELS)(self._load_predictor)
+        self._disagreements = functools.lru_cache(maxsize=CACHED_MODELS)(self._find_disagreements)
+        self._mcnemar = functools.lru_cache(maxsize=CACHED_MODELS)(self._compare_on_test_set)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Lab:
@@ -110,8 +114,31 @@ class Lab:
         return self.runs.data()
 
     def disagreements(self, a: ModelEntry, b: ModelEntry, limit: int = 40) -> list[dict]:
-        """Test digits where two models disagree or are both wrong, in test-set order (kd.evaluate)."""
-        return disagreements(self.model(a), self.model(b), self.data(), limit=limit)
+        """Test digits where two models disagree or are both wrong, in test-set order (kd.evaluate; cached)."""
+        return self._disagreements(a.path, a.sha, b.path, b.sha, limit)
+
+    def _find_disagreements(self, path_a, sha_a, path_b, sha_b, limit: int) -> list[dict]:
+        return disagreements(self._model(path_a, sha_a), self._model(path_b, sha_b), self.data(), limit=limit)
+
+    def warm_up(self) -> None:
+        """Prepare, on a thread of its own, what a first visit would otherwise wait for: MNIST, the shipped models
+        (and their ONNX exports), the Metrics page's first comparison and the Overview's McNemar test.
+        Skipped where KD_WARM_UP=0 (tests)."""
+        if not self.limits.warm_up:
+            return
+
+        def work() -> None:
+            teacher, student, scratch = (self.shipped(name) for name in catalog.SHIPPED)
+            self.data()
+            for entry in (teacher, student, scratch):
+                if entry is not None:
+                    self.predictor(entry)
+            if teacher is not None and student is not None:
+                self.disagreements(teacher, student)
+            if student is not None and scratch is not None:
+                self.mcnemar(student, scratch)
+
+        threading.Thread(target=work, name="kd-warm-up", daemon=True).start()  # not the run worker: runs go first
 
     # --- drawings ----------------------------------------------------------------------
 
@@ -260,3 +287,13 @@ class Lab:
         except checkpoint.CheckpointError:
             return "A run needs the teacher checkpoint, which is not there."
         return None
+
+    # --- significance ------------------------------------------------------------------
+
+    def mcnemar(self, a: ModelEntry, b: ModelEntry) -> McNemar:
+        """McNemar's exact test of two models on the test set: is their difference more than test-set noise?
+        (kd.significance; cached by path and weights checksum; CheckpointError if a file changed since listed)."""
+        return self._mcnemar(a.path, a.sha, b.path, b.sha)
+
+    def _compare_on_test_set(self, path_a, sha_a, path_b, sha_b) -> McNemar:
+        return compare_on_test_set(self._model(path_a, sha_a), self._model(path_b, sha_b), self.data())

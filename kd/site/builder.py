@@ -19,6 +19,7 @@ from typing import Any
 
 from kd import checkpoint
 from kd.infer.export import parity_images, prepare
+from kd.metadata import ModelInfo
 
 ROOT = Path(__file__).resolve().parents[2]
 STATIC = Path(__file__).parent / "static"
@@ -43,22 +44,21 @@ def runtime_version() -> str:
 
 
 def model_summary(metadata: dict[str, Any], label: str, onnx_file: str, onnx_bytes: int) -> dict[str, Any]:
-    """What the page shows of one model, straight from its checkpoint's metadata."""
-    metrics = metadata["metrics"]
-    train = metadata.get("train_config", {})
+    """What the page shows of one model, from its checkpoint's metadata (MetadataError if that lacks any of it)."""
+    info = ModelInfo.from_dict(metadata, label)
     return {
         "label": label,
         "onnx": onnx_file,
         "onnx_bytes": onnx_bytes,
-        "role": metadata.get("role"),
-        "accuracy": metrics["accuracy"],
-        "errors": metrics["errors"],
-        "parameters": metrics["parameters"],
-        "macro_f1": metrics["macro"]["f1"],
-        "per_class_f1": [row["f1"] for row in metrics["per_class"]],
-        "temperature": train.get("temperature"),
-        "alpha": train.get("alpha"),
-        "weights_sha256": metadata["weights_sha256"],
+        "role": info.role,
+        "accuracy": info.metrics.accuracy,
+        "errors": info.metrics.errors,
+        "parameters": info.metrics.parameters,
+        "macro_f1": info.metrics.macro_f1,
+        "per_class_f1": list(info.metrics.per_class_f1),
+        "temperature": info.train_config["temperature"],
+        "alpha": info.train_config["alpha"],
+        "weights_sha256": info.weights_sha256,
     }
 
 

@@ -1,4 +1,5 @@
-"""A sweep's grid and its two files: sweep.json (grid, command, recipe) and results.csv (one row per cell).
+"""A sweep's grid and its two files: sweep.json (grid, command, recipe, student, teacher, data split) and
+results.csv (one row per cell).
 
 results.csv is rewritten atomically as each cell finishes: the whole file goes to a temporary
 file renamed over the old one, so a reader (the dashboard, `sweep-report`, a second terminal)
@@ -137,3 +138,19 @@ def read_sweep_record(folder: str | Path) -> dict[str, Any]:
     if missing:
         raise ValueError(f"{path} lacks {', '.join(sorted(missing))}")
     return sweep
+
+
+def provenance(sweep: dict[str, Any]) -> str:
+    """Which student, teacher and data split a sweep.json says its cells measured, as a sentence for a report.
+
+    A sweep.json written before the student and the split were recorded says so rather than guess.
+    """
+    student, data = sweep.get("student"), sweep.get("data")
+    if student is None:
+        said = "Student architecture: not recorded (this sweep.json predates it)"
+    else:
+        config = ", ".join(f"{key} {value}" for key, value in student["model_config"].items())
+        said = f"Student: {student['parameters']:,}-parameter {student['architecture']} ({config})"
+    said += f"; teacher weights sha256 {sweep.get('teacher_sha256', 'not recorded')}"
+    said += f"; training data: {data['train']}; scored on {data['test']}" if data else "; data split: not recorded"
+    return said + ". "

@@ -1,7 +1,9 @@
 """A whole sweep: the grid's cells not done yet, trained here or on Ray, each recorded as it finishes.
 
-DIR/sweep.json says what the folder measures (grid, recipe, teacher); a rerun resumes, skipping
-the cells recorded as done, and refuses a folder made with another recipe or teacher.
+DIR/sweep.json says what the folder measures (grid, recipe, student architecture, teacher, data
+split); a rerun resumes, skipping the cells recorded as done, and refuses a folder made with another
+recipe, student architecture or teacher. A sweep.json written before the student was recorded is
+resumed as it is, and gets the student filled in.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from kd import checkpoint
-from kd.data import MNIST, load_mnist
+from kd.data import MNIST, TEST_SIZE, TRAIN_SIZE, load_mnist
+from kd.models import PRESETS, build_model, config_dict, count_parameters
 from kd.status import DONE, FAILED
 from kd.sweep.cell import CELL_THREADS, CellInputs, expand, failed_cell, run_cell
 from kd.sweep.results import (
@@ -30,6 +33,14 @@ from kd.sweep.results import (
     record,
 )
 from kd.train import TrainConfig
+
+# what each cell trains on and is scored on (kd.train takes the first `limit` images; kd.evaluate the test set)
+DATA_SPLIT = {
+    "train": f"the first `limit` of the {TRAIN_SIZE:,} MNIST training images, in file order",
+    "test": f"the {TEST_SIZE:,} MNIST test images",
+}
+# what a resumed sweep must share with the folder's cells, and the words that name it in a refusal
+RESUME_MUST_MATCH = {"recipe": "recipe", "student": "student architecture", "teacher_sha256": "teacher"}
 
 
 def run_local(cells: list[TrainConfig], inputs: CellInputs, on_result: Callable[[CellResult], None]) -> None:
@@ -54,15 +65,33 @@ def locked(out: Path) -> Iterator[None]:
         yield
 
 
+def student_record() -> dict[str, Any]:
+    """The student architecture every cell trains (kd.sweep.cell.run_cell's PRESETS["student"]), named as a
+    checkpoint's metadata names it, as JSON stores it."""
+    config = config_dict(PRESETS["student"])
+    record = {
+        "architecture": "convnet",
+        "model_config": config,
+        "parameters": count_parameters(build_model("convnet", config)),
+    }
+    return json.loads(json.dumps(record))  # tuples as lists: compared with what sweep.json gives back
+
+
 def write_sweep_record(out: Path, grid: SweepGrid, recipe: TrainConfig, teacher_path: Path, command: str, cells: int):
-    """DIR/sweep.json: the grid, the command and the recipe; a folder never mixes two recipes or teachers."""
+    """DIR/sweep.json: the grid, the command, the recipe, the student and teacher, and the data split.
+
+    A folder never mixes two recipes, student architectures or teachers: a resume with another one is a
+    ValueError. A sweep.json without a student (written before it was recorded) is taken as the same student.
+    """
     record_path = out / SWEEP_FILE
     sweep = {
         "command": command,
         "grid": asdict(grid),
         "recipe": {k: v for k, v in asdict(recipe).items() if k not in GRID_FIELDS},
+        "student": student_record(),
         "teacher": str(teacher_path),
         "teacher_sha256": checkpoint.read_metadata(teacher_path)["weights_sha256"],
+        "data": DATA_SPLIT,
         "cells": cells,
         "torch_threads": CELL_THREADS,
         "versions": checkpoint.library_versions(),
@@ -70,9 +99,11 @@ def write_sweep_record(out: Path, grid: SweepGrid, recipe: TrainConfig, teacher_
     }
     if record_path.is_file():
         earlier = json.loads(record_path.read_text())
-        for key in ("recipe", "teacher_sha256"):
+        for key, what in RESUME_MUST_MATCH.items():
+            if key == "student" and key not in earlier:
+                continue  # a sweep.json older than the field: the student is unknown, and recorded from now on
             if earlier.get(key) != sweep[key]:
-                raise ValueError(f"{out} holds a sweep with another {key.split('_')[0]}; choose another --out")
+                raise ValueError(f"{out} holds a sweep with another {what}; choose another --out")
     checkpoint.atomic_write_json(record_path, sweep)
 
 

@@ -1,12 +1,20 @@
-"""Statistics of a sweep: the paired gain of distillation over the scratch baseline, with a 95 % CI.
+"""Statistics of a sweep: the paired gain of distillation over the scratch baseline, its 95 % CI and p-values.
 
 A KD cell and its baseline share the seed, hence the initial weights and the order of the data:
 the difference of the pair removes the seed-to-seed spread that both share, which is why the
 test is on paired differences (Student t with n - 1 degrees of freedom), not on two means.
+
+A sweep tests every cell at once (60 in the shipped one: about 3 would pass at 5 % by chance),
+and the cells of a budget share one baseline, so their tests are correlated. Each cell's p-value
+is therefore adjusted across all the sweep's cells: Holm's correction, valid under any dependence,
+decides which gains are claimed (`GainStat.significant`); Benjamini-Hochberg, less strict (it bounds the
+share of false claims, under the positive dependence a shared baseline gives), is a second column. The
+95 % interval stays the per-cell (uncorrected) one, labelled as such.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import statistics
 from collections import defaultdict
@@ -14,6 +22,7 @@ from dataclasses import dataclass
 
 from scipy import stats as scipy_stats
 
+from kd.significance import SIGNIFICANCE, benjamini_hochberg, format_p, holm
 from kd.status import DONE
 from kd.sweep.results import CellResult
 
@@ -36,13 +45,24 @@ class GainStat:
     mean_accuracy: float
     mean_baseline_accuracy: float
     mean_gain: float  # accuracy - baseline accuracy, as a fraction (0.01 = one point)
-    ci_low: float | None  # 95 % CI of the mean gain; None with a single seed
+    ci_low: float | None  # 95 % CI of the mean gain, this cell alone (uncorrected); None with a single seed
     ci_high: float | None
+    p_value: float | None = None  # two-sided paired t-test of a zero gain; None with a single seed
+    p_holm: float | None = None  # adjusted across every tested cell of the sweep: Holm
+    p_bh: float | None = None  # the same family, Benjamini-Hochberg
 
     @property
     def significant(self) -> bool:
-        """The CI excludes zero: the gain (or loss) is more than seed-to-seed noise."""
-        return self.ci_low is not None and (self.ci_low > 0 or self.ci_high < 0)
+        """The gain (or loss) survives Holm's correction across the sweep's cells at 5 %: a claim may rest on it."""
+        return self.p_holm is not None and self.p_holm < SIGNIFICANCE
+
+
+def _mean_and_error(differences: list[float]) -> tuple[float, float]:
+    """The mean of paired differences and its standard error (n - 1 in the variance); at least two pairs."""
+    n = len(differences)
+    mean = sum(differences) / n
+    spread = math.sqrt(sum((d - mean) ** 2 for d in differences) / (n - 1))
+    return mean, spread / math.sqrt(n)
 
 
 def paired_ci(differences: list[float], confidence: float = CONFIDENCE) -> tuple[float | None, float | None]:
@@ -50,14 +70,30 @@ def paired_ci(differences: list[float], confidence: float = CONFIDENCE) -> tuple
     n = len(differences)
     if n < 2:
         return None, None
-    mean = sum(differences) / n
-    spread = math.sqrt(sum((d - mean) ** 2 for d in differences) / (n - 1))
-    half = scipy_stats.t.ppf(0.5 + confidence / 2, n - 1) * spread / math.sqrt(n)
+    mean, error = _mean_and_error(differences)
+    half = scipy_stats.t.ppf(0.5 + confidence / 2, n - 1) * error
     return mean - half, mean + half
 
 
+def paired_p_value(differences: list[float]) -> float | None:
+    """Two-sided paired t-test of a zero mean difference, n - 1 degrees of freedom; None below two pairs.
+
+    Differences that are all equal have no spread: p is 1 if they are all zero, else 0 (t is infinite).
+    """
+    n = len(differences)
+    if n < 2:
+        return None
+    mean, error = _mean_and_error(differences)
+    if error == 0:
+        return 1.0 if mean == 0 else 0.0
+    return float(2 * scipy_stats.t.sf(abs(mean) / error, n - 1))
+
+
 def gains(results: list[CellResult]) -> list[GainStat]:
-    """The paired gain of every KD cell over the baseline of the same (limit, epochs, augment, seed)."""
+    """The paired gain of every KD cell over the baseline of the same (limit, epochs, augment, seed).
+
+    The cells' p-values are adjusted together: the results are one sweep, and its tested cells one family.
+    """
     done = [row for row in results if row.status == DONE]
     baselines = {(row.limit, row.epochs, row.augment, row.seed): row.accuracy for row in done if row.alpha == 0}
     pairs: dict[tuple, list[tuple[int, float, float]]] = defaultdict(list)
@@ -80,9 +116,33 @@ def gains(results: list[CellResult]) -> list[GainStat]:
                 mean_gain=sum(differences) / len(rows),
                 ci_low=low,
                 ci_high=high,
+                p_value=paired_p_value(differences),
             )
         )  # fmt: skip
-    return stats
+    return _adjusted(stats)
+
+
+def _adjusted(stats: list[GainStat]) -> list[GainStat]:
+    """The stats with Holm's and Benjamini-Hochberg's p-values over the cells that have a p-value."""
+    tested = [i for i, s in enumerate(stats) if s.p_value is not None]
+    raw = [stats[i].p_value for i in tested]
+    adjusted = dict(zip(tested, zip(holm(raw), benjamini_hochberg(raw), strict=True), strict=True))
+    return [
+        dataclasses.replace(s, p_holm=adjusted[i][0], p_bh=adjusted[i][1]) if i in adjusted else s
+        for i, s in enumerate(stats)
+    ]
+
+
+def nearest(stats: list[GainStat], temperature: float, alpha: float) -> GainStat:
+    """The cell at (temperature, alpha), else the nearest there is: closest temperature by ratio, then closest alpha.
+
+    What a page opens on is chosen by the settings, never by the results: the cell with the largest gain
+    would show its interval at its most flattering (the winner's curse).
+    """
+    return min(
+        stats,
+        key=lambda s: (abs(math.log(s.temperature / temperature)), abs(s.alpha - alpha), s.temperature, s.alpha),
+    )
 
 
 def _order(group: tuple) -> tuple:
@@ -90,37 +150,72 @@ def _order(group: tuple) -> tuple:
     return (limit, epochs, augment, temperature, alpha)
 
 
+def tested(stats: list[GainStat]) -> int:
+    """How many cells were tested together (those with two seeds or more): the size of the corrected family."""
+    return sum(s.p_value is not None for s in stats)
+
+
+def interval(stat: GainStat) -> str:
+    """The uncorrected 95 % CI in points, or why there is none."""
+    return "n/a (one seed)" if stat.ci_low is None else f"{stat.ci_low * 100:+.2f} to {stat.ci_high * 100:+.2f}"
+
+
+def verdict(stat: GainStat) -> str:
+    """What may be claimed of a cell: `helps` or `hurts` where Holm's test rejects a zero gain, else `not shown`."""
+    if not stat.significant:
+        return "not shown"
+    return "helps" if stat.mean_gain > 0 else "hurts"
+
+
 def markdown(stats: list[GainStat]) -> str:
     """The table for a README: one line per (limit, epochs, T, alpha), gains in accuracy points."""
     lines = [
         "| training images | epochs | augment | T | alpha | seeds | KD accuracy | scratch accuracy "
-        "| paired gain (points) | 95 % CI (points) | CI excludes 0 |",
-        "|--:|--:|:--|--:|--:|--:|--:|--:|--:|--:|:--|",
+        "| paired gain (points) | 95 % CI (points, uncorrected) | p | p (Holm) | p (BH) | KD (Holm, 5 %) |",
+        "|--:|--:|:--|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|:--|",
     ]
     for s in stats:
-        ci = "n/a (one seed)" if s.ci_low is None else f"{s.ci_low * 100:+.2f} to {s.ci_high * 100:+.2f}"
-        verdict = ("**yes, KD helps**" if s.mean_gain > 0 else "**yes, KD hurts**") if s.significant else "no"
+        p_values = " | ".join("n/a" if p is None else format_p(p) for p in (s.p_value, s.p_holm, s.p_bh))
+        claim = f"**{verdict(s)}**" if s.significant else verdict(s)
         lines.append(
             f"| {s.limit:,} | {s.epochs} | {'yes' if s.augment else 'no'} | {s.temperature:g} | {s.alpha:g} | {s.n} "
-            f"| {s.mean_accuracy:.2%} | {s.mean_baseline_accuracy:.2%} | {s.mean_gain * 100:+.2f} | {ci} | {verdict} |"
+            f"| {s.mean_accuracy:.2%} | {s.mean_baseline_accuracy:.2%} | {s.mean_gain * 100:+.2f} | {interval(s)} "
+            f"| {p_values} | {claim} |"
         )
     return "\n".join(lines)
 
 
 def summary(stats: list[GainStat]) -> str:
-    """The sweep in plain words, from its numbers: per data budget where KD helps or hurts beyond noise,
-    then the mean gain by temperature and by alpha. Regenerated with the table, never typed by hand."""
-    lines = []
+    """The sweep in plain words, from its numbers: what Holm's correction lets one claim per data budget, what
+    it does not show (never "no effect"), then the mean gain by temperature and by alpha. Regenerated with the
+    table, never typed by hand."""
+    family = tested(stats)
+    uncorrected = sum(s.p_value is not None and s.p_value < SIGNIFICANCE for s in stats)
+    by_bh = sum(s.p_bh is not None and s.p_bh < SIGNIFICANCE for s in stats)
+    lines = [
+        f"- **Claims** rest on two-sided paired t-tests adjusted by Holm across the sweep's {family} tested "
+        f"cell{'s' if family != 1 else ''}, at 5 %: {sum(s.significant for s in stats)} pass (Benjamini-Hochberg "
+        f"would keep {by_bh}, no correction {uncorrected}; about {SIGNIFICANCE * family:.2g} would pass uncorrected by "
+        "chance alone if KD did nothing). A cell that does not pass is *not shown*, which is not the same as no "
+        "effect: its interval says how large a gain the seeds cannot rule out."
+    ]
     budgets = sorted({(s.limit, s.epochs, s.augment) for s in stats})
     for limit, epochs, augment in budgets:
         mine = [s for s in stats if (s.limit, s.epochs, s.augment) == (limit, epochs, augment)]
-        helps = sum(s.significant and s.mean_gain > 0 for s in mine)
-        hurts = sum(s.significant and s.mean_gain < 0 for s in mine)
-        best, worst = max(mine, key=lambda s: s.mean_gain), min(mine, key=lambda s: s.mean_gain)
+        helps, hurts = ([s for s in mine if verdict(s) == word] for word in ("helps", "hurts"))
+        rest = [s for s in mine if not s.significant]
+        unshown = ""
+        if len(rest) == 1:
+            unshown = f" Not shown in {'the other one' if len(mine) > 1 else 'it'}: {_unshown(rest[0])}."
+        elif rest:
+            where = f"the other {len(rest)}" if len(rest) < len(mine) else f"any of the {len(rest)}"
+            largest, lowest = max(rest, key=lambda s: s.mean_gain), min(rest, key=lambda s: s.mean_gain)
+            unshown = f" Not shown in {where}, whose mean gains run from {_unshown(largest)} to {_unshown(lowest)}."
         lines.append(
             f"- **{limit:,} images x {epochs} epoch{'s' if epochs != 1 else ''}{', augmented' if augment else ''}** "
-            f"(scratch student {mine[0].mean_baseline_accuracy:.2%}): KD helps beyond noise in {helps} of "
-            f"{len(mine)} (T, alpha) settings and hurts in {hurts}; best {_setting(best)}, worst {_setting(worst)}."
+            f"(scratch student {mine[0].mean_baseline_accuracy:.2%}): of {len(mine)} (T, alpha) "
+            f"setting{'s' if len(mine) != 1 else ''}, KD is shown to help in {_claims(helps)} and to hurt in "
+            f"{_claims(hurts)}.{unshown}"
         )
     for name, key in (("temperature", "temperature"), ("alpha", "alpha")):
         values = sorted({getattr(s, key) for s in stats})
@@ -128,10 +223,23 @@ def summary(stats: list[GainStat]) -> str:
             f"{value:g}: {100 * statistics.fmean(s.mean_gain for s in stats if getattr(s, key) == value):+.2f}"
             for value in values
         )
-        lines.append(f"- Mean paired gain in points by {name}, over every budget and the other setting: {means}.")
+        lines.append(
+            f"- Mean paired gain in points by {name}, over every budget and the other setting "
+            f"(a description, not a test): {means}."
+        )
     return "\n".join(lines)
 
 
 def _setting(stat: GainStat) -> str:
-    interval = "" if stat.ci_low is None else f", CI {stat.ci_low * 100:+.2f} to {stat.ci_high * 100:+.2f}"
-    return f"{stat.mean_gain * 100:+.2f} points at T = {stat.temperature:g}, alpha = {stat.alpha:g}{interval}"
+    return f"{stat.mean_gain * 100:+.2f} points at T = {stat.temperature:g}, alpha = {stat.alpha:g}"
+
+
+def _claims(cells: list[GainStat]) -> str:
+    listed = "; ".join(f"{_setting(s)}, Holm p = {format_p(s.p_holm)}" for s in cells)
+    return f"{len(cells)} ({listed})" if cells else "0"
+
+
+def _unshown(stat: GainStat) -> str:
+    if stat.p_holm is None:
+        return f"{_setting(stat)} (one seed, no test)"
+    return f"{_setting(stat)} (Holm p = {format_p(stat.p_holm)}; uncorrected 95 % CI {interval(stat)})"

@@ -68,8 +68,32 @@ def test_a_test_digit_gets_both_predictions_and_temperature_softens_them(dashboa
     assert all(metric.value in list("0123456789") for metric in at.metric)
     at.slider(key="draw_temperature").set_value(12.0).run()
     assert not at.exception
+    teacher_says = at.metric[0].value
+    assert f"nearly certain it is a {teacher_says}" in texts(at.caption)  # the explanation speaks of this digit
     at.selectbox(key="draw_student").set_value("scratch").run()  # models are named by key, never by path
     assert not at.exception and len(at.metric) == 2
+
+
+def test_the_overview_shows_latency_from_one_source_labelled_with_where_and_when(
+    dashboard_checkpoints, tmp_path, monkeypatch
+):
+    import json
+
+    for file in dashboard_checkpoints.iterdir():
+        shutil.copy(file, tmp_path / file.name)
+    rows = [
+        {"model": name, "runtime": "torch", "batch_size": 1, "p50_ms": p50, "p95_ms": p50, "throughput": 1.0,
+         "repeats": 3, "parameters": 1, "threads": 2}
+        for name, p50 in (("teacher", 0.265), ("student", 0.097), ("scratch", 0.102))
+    ]  # fmt: skip
+    measured = {"date": "2026-12-01", "host": "x86_64, 2 cores, torch 2.14.1"}
+    (tmp_path / "results.json").write_text(json.dumps({"measured": measured, "latency": rows}))
+    monkeypatch.setenv("KD_CHECKPOINTS_DIR", str(tmp_path))
+    at = open_page("streamlit_ui/pages/overview.py")
+    table = at.table[0].value
+    assert list(table.loc["latency, 1 image (p50)"]) == ["0.265 ms", "0.097 ms", "0.102 ms"]
+    assert "x86_64, 2 cores, torch 2.14.1, by `python -m kd report`, 2026-12-01" in texts(at.caption)
+    assert list(table.loc["alpha (soft-target share)"])[0] == "— (trained on labels)"  # not "0" for the teacher
 
 
 def test_distill_settings_come_from_the_url(dashboard_checkpoints):

@@ -4,7 +4,7 @@ import streamlit as st
 
 from dashboard import charts, tables
 from dashboard.streamlit_ui.notices import guarded
-from dashboard.streamlit_ui.state import lab, missing_notice, visitor
+from dashboard.streamlit_ui.state import lab, missing_notice, plot, visitor
 from kd.lab import widgets
 from kd.lab.card import ResultCard
 from kd.lab.records import CANCELLED, DONE, FAILED, QUEUED, RUNNING, Run
@@ -70,7 +70,7 @@ def progress_view(run: Run) -> None:
         last = run.latest()
         st.progress(last.step / last.total_steps if last is not None else 0.0, text=status)
         if run.progress:
-            st.plotly_chart(charts.live_curves(list(run.progress)), key="distill_live")
+            plot(charts.live_curves(list(run.progress)), key="distill_live")
     if run.active and st.button("Cancel run", key="distill_cancel"):
         lab().cancel(visitor(), run.id)
         st.rerun()
@@ -113,7 +113,7 @@ def result_card(card: ResultCard) -> None:
     st.table(tables.card_rows(card))
     if card.f1_changes is not None:
         title = "Per-class F1 change vs scratch (same budget)"
-        st.plotly_chart(charts.f1_change(card.f1_changes, title), key="distill_f1")
+        plot(charts.f1_change(card.f1_changes, title), key="distill_f1")
         st.caption(
             "Scratch: the same student trained with alpha = 0 on the same images, epochs and seed "
             "(trained once per budget, then remembered)."

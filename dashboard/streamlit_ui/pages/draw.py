@@ -1,4 +1,4 @@
-"""Draw: a digit drawn with the mouse, what the models see, and what teacher and student answer."""
+"""Draw: a digit drawn with a mouse, finger or pen, what the models see, and what teacher and student answer."""
 
 import numpy as np
 import streamlit as st
@@ -6,18 +6,18 @@ from streamlit_drawable_canvas import st_canvas
 
 from dashboard import charts
 from dashboard.streamlit_ui.notices import guarded
-from dashboard.streamlit_ui.state import digit_from_canvas, lab, load_predictor, missing_notice
+from dashboard.streamlit_ui.state import digit_from_canvas, lab, load_predictor, missing_notice, plot
 from kd.infer.bench import RUNTIMES
 from kd.lab import widgets
 
 st.title("Draw a digit")
 st.write(
-    "Draw a digit in the black square. It is cropped, scaled and centred the way MNIST digits were, and the "
-    "28×28 result goes to the teacher and to a student. The temperature slider below shows the teacher's "
-    "softened answer, the “dark knowledge” about which other digits it finds similar, that distillation "
-    "passes on to the student."
+    "Draw a digit in the black square: it is cropped, scaled and centred the way MNIST digits were, and the 28×28 "
+    "result goes to the teacher and to a student. Once you have drawn, a temperature slider shows both models' "
+    "softened answers: the “dark knowledge” about which other digits look similar, which distillation passes on."
 )
 missing_notice()
+drawing = st.container()  # the canvas and the answers come first, the choice of student below them (phones)
 
 teacher_choice = lab().shipped("teacher")
 students = lab().models(teacher=False)
@@ -78,7 +78,7 @@ def drawing_area() -> None:
                 return_image_data=True,
                 key="draw_canvas",
             )
-            st.caption("Draw with the mouse. The toolbar above the canvas has undo, redo and clear (the bin).")
+            st.caption("Draw with a mouse, a finger or a pen. The toolbar above the pad has undo, redo and clear.")
             # the PNG's size is checked before it is decoded (result.image_data would decode any size)
             digit = digit_from_canvas(result.image_bytes)
     with seen_column:
@@ -99,7 +99,7 @@ def drawing_area() -> None:
             top = int(p.argmax())
             st.metric(f"{name} says", str(top), help=labels.get(student_choice.key) if name == "Student" else None)
             st.caption(f"{p[top]:.1%} confident · run by {RUNTIMES[models[name].runtime]}")
-            st.plotly_chart(charts.probability_bars(p, colours[name]), key=f"draw_bars_{name}")
+            plot(charts.probability_bars(p, colours[name]), key=f"draw_bars_{name}")
 
     st.subheader("Softened by temperature")
     shown = widgets.DRAW_TEMPERATURE
@@ -109,11 +109,15 @@ def drawing_area() -> None:
         "the teacher at a higher T, where the small probabilities of the other digits become visible.",
     )  # fmt: skip
     softened = {name: model.predict_proba(digit, temperature=temperature)[0] for name, model in models.items()}
-    st.plotly_chart(charts.softened_bars(softened, temperature), key="draw_softened")
+    plot(charts.softened_bars(softened, temperature), key="draw_softened")
+    name, p = next(iter(softened.items()))
+    top, second, third = (int(digit) for digit in np.argsort(p)[::-1][:3])
     st.caption(
-        "At T = 1 the teacher is nearly certain. As T rises its second and third choices surface: a 7 that looks a "
-        "little like a 1 or a 2 says so. The student learns from this shape, not just from the top digit."
+        f"At T = 1 the {name.lower()} is nearly certain it is a {top}. As T rises its next choices surface: this {top} "
+        f"looks a little like a {second}, then a {third}, to it. The student learns from this shape, not just from "
+        "the top digit."
     )
 
 
-drawing_area()
+with drawing:
+    drawing_area()

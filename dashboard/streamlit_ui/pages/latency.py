@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import charts, tables
-from dashboard.streamlit_ui.state import lab, missing_notice
+from dashboard.streamlit_ui.state import lab, missing_notice, plot
 from kd.infer.bench import RUNTIMES
 
 BATCH_SIZES = (1, 4, 16, 64, 256, 1024)
@@ -62,12 +62,10 @@ rows = [{**row, "model": labels[key]} for key, figure in figures.items() for row
 left, right = st.columns(2)
 with left:
     st.markdown("**Latency per batch**")
-    st.plotly_chart(
-        charts.latency_lines(rows, "p50_ms", "ms per batch (p50, bar up to p95)", p95_bars=True), key="latency_ms"
-    )
+    plot(charts.latency_lines(rows, "p50_ms", "ms per batch (p50, bar up to p95)", p95_bars=True), key="latency_ms")
 with right:
     st.markdown("**Throughput**")
-    st.plotly_chart(charts.latency_lines(rows, "throughput", "images per second"), key="latency_throughput")
+    plot(charts.latency_lines(rows, "throughput", "images per second"), key="latency_throughput")
 
 summary = []
 for key, figure in figures.items():

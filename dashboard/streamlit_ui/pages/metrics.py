@@ -3,7 +3,7 @@
 import streamlit as st
 
 from dashboard import charts, tables
-from dashboard.streamlit_ui.state import disagreement_gallery, lab, load_model, missing_notice
+from dashboard.streamlit_ui.state import disagreement_gallery, lab, load_model, missing_notice, plot
 
 st.title("Compare two models")
 st.write(
@@ -48,6 +48,18 @@ for column, metrics in ((left, a.info.metrics), (right, b.info.metrics)):
         cells[1].metric("Errors", f"{metrics.errors}")
         cells[2].metric("ECE", f"{metrics.ece:.4f}")
 
+# Both models scored the same 10,000 digits: only those one gets right and the other wrong tell them apart
+model_a, model_b = load_model(a), load_model(b)
+if model_a is not None and model_b is not None:
+    with st.spinner("Comparing them digit by digit…"):
+        test = lab().mcnemar(a, b)
+    st.markdown(test.describe("A", "B") + ".")
+    st.caption(
+        "McNemar's exact test: if A and B were equally good, each test digit that only one of them gets right "
+        "would be A's or B's as by a fair coin. Under 0.05, a fair coin would split them this lopsidedly less than "
+        "one time in twenty; above it, the gap in accuracy may be the luck of these 10,000 digits."
+    )
+
 st.subheader("Per-class precision, recall and F1")
 st.caption("Δ = B − A: green where B is better, red where it is worse.")
 comparison = tables.per_class_comparison(metrics_a, metrics_b)
@@ -61,11 +73,11 @@ st.dataframe(
 st.subheader("Confusion matrices")
 for column, choice, metrics in zip(st.columns(2), (a, b), (metrics_a, metrics_b), strict=True):
     with column:
-        st.plotly_chart(charts.confusion(metrics["confusion"], choice.label), key=f"metrics_confusion_{choice.key}")
+        plot(charts.confusion(metrics["confusion"], choice.label), key=f"metrics_confusion_{choice.key}")
 st.caption("Rows are the true digit, columns the prediction; the colour scale is set by the errors.")
 
 st.subheader("Calibration")
-st.plotly_chart(
+plot(
     charts.reliability({f"A: {a.label}": metrics_a["calibration"], f"B: {b.label}": metrics_b["calibration"]}),
     key="metrics_reliability",
 )
@@ -75,7 +87,6 @@ st.caption(
 )
 
 st.subheader("Where they disagree or are both wrong")
-model_a, model_b = load_model(a), load_model(b)
 if model_a is not None and model_b is not None:
     found = disagreement_gallery(a, b)
     if not found:

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from dashboard import charts, tables
-from dashboard.streamlit_ui.state import lab, missing_notice
+from dashboard.streamlit_ui.state import lab, load_model, missing_notice, plot
 
 st.title("KD Lab: knowledge distillation on MNIST")
 st.write(
@@ -36,6 +36,12 @@ if student is not None and scratch is not None:
     else:
         line += ". Note that the two students were trained with different budgets, so this is not a fair comparison"
     st.markdown(line + ".")
+    if load_model(student) is not None and load_model(scratch) is not None:
+        test = lab().mcnemar(student, scratch)
+        st.caption(
+            f"Digit by digit: {test.describe('distilled', 'scratch')}. McNemar's exact test asks whether the digits "
+            "only one of the two students gets right split more lopsidedly than a fair coin would split them."
+        )
 
 st.subheader("Setup and results")
 figures = lab().latency_figures(choices)  # one source for every page: this server's latest, or `kd report`'s
@@ -61,5 +67,5 @@ for column, choice in zip(st.columns(len(choices)), choices, strict=True):
 
 st.subheader("Training curves")
 histories = {choice.label: list(choice.info.history) for choice in choices}
-st.plotly_chart(charts.accuracy_curves(histories), key="overview_curves")
+plot(charts.accuracy_curves(histories), key="overview_curves")
 st.caption("Test accuracy after each epoch, from the history stored in each checkpoint.")

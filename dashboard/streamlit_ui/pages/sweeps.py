@@ -13,13 +13,14 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import charts
-from dashboard.streamlit_ui.state import lab, visitor
+from dashboard.streamlit_ui.state import lab, plot, visitor
 from kd.lab.settings import shown_command
 from kd.lab.sweeps import QueuedSweep, grid_from_form
 from kd.recipes import DASHBOARD_RUN
+from kd.significance import format_p
 from kd.status import DONE
-from kd.sweep.results import RESULTS_FILE, SWEEP_FILE, read_results, read_sweep_record
-from kd.sweep.stats import GainStat, gains
+from kd.sweep.results import RESULTS_FILE, SWEEP_FILE, provenance, read_results, read_sweep_record
+from kd.sweep.stats import GainStat, gains, interval, nearest, tested, verdict
 
 SHIPPED_SWEEP = "results/sweep"  # made by `make sweep`: the one the README reads, shown first
 REFRESH_SECONDS = 10  # how often the page looks for new cells while a sweep is still running
@@ -137,8 +138,9 @@ def show(name: str, folder: Path) -> None:
         f"**{done} of {sweep['cells']} cells done**" + (f", {failed} failed" if failed else "")
         + f". Command: `{shown_command(sweep['command'])}`"
     )  # fmt: skip
-    with st.expander("Recipe (training settings shared by every cell)"):
+    with st.expander("Recipe (training settings shared by every cell), student and data"):
         st.json(sweep["recipe"])
+        st.caption(provenance(sweep))
     mine = lab().sweep_of(visitor())
     if mine is not None:  # whichever sweep is shown: a visitor can always stop theirs
         stop_control(mine)
@@ -151,32 +153,42 @@ def show(name: str, folder: Path) -> None:
     mine = [s for s in stats if (s.limit, s.epochs, s.augment) == budget]
     cells = [
         {"temperature": s.temperature, "alpha": s.alpha, "gain": s.mean_gain, "ci_low": s.ci_low,
-         "ci_high": s.ci_high, "n": s.n}
+         "ci_high": s.ci_high, "n": s.n, "p_holm": s.p_holm, "significant": s.significant}
         for s in mine
     ]  # fmt: skip
-    st.plotly_chart(charts.gain_heatmap(cells), key="sweep_heatmap")
+    plot(charts.gain_heatmap(cells), key="sweep_heatmap")
     st.caption(
         "Mean paired gain of the distilled student over the scratch student, in accuracy points (blue: KD helps, "
-        "red: it hurts). A star marks a 95 % confidence interval (Student t over the seeds) that excludes zero: "
-        "more than seed-to-seed noise. Hover for the interval and the number of seeds."
+        "red: it hurts). A star marks a gain (or loss) that survives **Holm's correction across all "
+        f"{tested(stats)} tested cells of this sweep** at 5 % (two-sided paired t-tests over the seeds): with that "
+        "many cells, a few would pass an uncorrected test by chance. The table of every cell below also gives the "
+        "uncorrected p and Benjamini-Hochberg's, less strict. Hover for the uncorrected 95 % interval, Holm's p "
+        "and the seeds."
     )
 
     st.subheader("One cell, seed by seed")
-    best = max(mine, key=lambda s: s.mean_gain)
+    # opens on the Distill page's settings (or the nearest cell run), never on the best cell: its interval,
+    # picked for being the largest, would overstate the gain (the winner's curse)
+    default = nearest(mine, DASHBOARD_RUN.temperature, DASHBOARD_RUN.alpha)
     left, right = st.columns(2)
     temperatures = sorted({s.temperature for s in mine})
-    temperature = left.selectbox("Temperature T", temperatures, index=temperatures.index(best.temperature),
+    temperature = left.selectbox("Temperature T", temperatures, index=temperatures.index(default.temperature),
                                  format_func=lambda value: f"{value:g}", key="sweep_temperature")  # fmt: skip
     alphas = sorted({s.alpha for s in mine if s.temperature == temperature})
-    alpha = right.selectbox("alpha", alphas, index=alphas.index(best.alpha) if best.alpha in alphas else 0,
+    alpha = right.selectbox("alpha", alphas, index=alphas.index(default.alpha) if default.alpha in alphas else 0,
                             format_func=lambda value: f"{value:g}", key="sweep_alpha")  # fmt: skip
     cell = next(s for s in mine if (s.temperature, s.alpha) == (temperature, alpha))
-    st.plotly_chart(charts.seed_pairs(cell.seeds, cell.accuracies, cell.baseline_accuracies), key="sweep_seeds")
-    interval = "n/a with one seed" if cell.ci_low is None else f"{cell.ci_low * 100:+.2f} to {cell.ci_high * 100:+.2f}"
+    plot(charts.seed_pairs(cell.seeds, cell.accuracies, cell.baseline_accuracies), key="sweep_seeds")
+    test = (
+        "one seed: no test"
+        if cell.p_holm is None
+        else f"p = {format_p(cell.p_value)}, Holm p = {format_p(cell.p_holm)}: "
+        f"{'shown' if cell.significant else 'not shown'} after the correction"
+    )
     st.markdown(
         f"T = {temperature:g}, alpha = {alpha:g}: distilled {cell.mean_accuracy:.2%} against scratch "
         f"{cell.mean_baseline_accuracy:.2%} over {cell.n} seeds, a mean paired gain of "
-        f"**{cell.mean_gain * 100:+.2f} points** (95 % CI {interval} points)."
+        f"**{cell.mean_gain * 100:+.2f} points** (95 % CI {interval(cell)} points, uncorrected; {test})."
     )
 
     with st.expander("Every cell of this sweep"):
@@ -185,8 +197,9 @@ def show(name: str, folder: Path) -> None:
                 "images": s.limit, "epochs": s.epochs, "augment": s.augment, "T": s.temperature, "alpha": s.alpha,
                 "seeds": s.n, "distilled": s.mean_accuracy, "scratch": s.mean_baseline_accuracy,
                 "gain (points)": s.mean_gain * 100,
-                "CI low": None if s.ci_low is None else s.ci_low * 100,
-                "CI high": None if s.ci_high is None else s.ci_high * 100,
+                "CI low (uncorrected)": None if s.ci_low is None else s.ci_low * 100,
+                "CI high (uncorrected)": None if s.ci_high is None else s.ci_high * 100,
+                "p": s.p_value, "p (Holm)": s.p_holm, "p (BH)": s.p_bh, "KD (Holm, 5 %)": verdict(s),
             }
             for s in stats
         )  # fmt: skip

@@ -1,0 +1,88 @@
+"""How long each page of the Streamlit lab and each tab of the Gradio app takes to be usable, first visit included.
+
+    python -m benchmarks.page_speed            # prints one JSON object: seconds per page, first and second visit
+
+Starts each app on a free port with the shipped checkpoints (after its start-up warm-up has had `--settle`
+seconds), opens every page in a fresh headless Chromium page and times from navigation until the page's script has
+finished (Streamlit: the running indicator is gone; Gradio: the tab's first figure or table is drawn). It reports,
+it asserts nothing: the figures depend on the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))  # the browser tests' helpers start and drive the apps
+
+from browser_helpers import CHROMIUM, CHROMIUM_FLAGS, gradio_server, open_page, streamlit_server  # noqa: E402
+
+PAGES = {
+    "overview": ("", "KD Lab: knowledge distillation on MNIST"),
+    "draw": ("/draw", "Draw a digit"),
+    "distill": ("/distill", "Distill a student"),
+    "metrics": ("/metrics", "Compare two models"),
+    "latency": ("/latency", "Latency"),
+    "sweeps": ("/sweeps", "Sweeps: when does distillation help?"),
+}
+TABS = ("Draw", "Distill", "Metrics and latency")
+
+
+def streamlit_pages(browser, workdir: Path, settle: float) -> dict[str, list[float]]:
+    times = {}
+    with streamlit_server(workdir / "streamlit.log", KD_RUNS_DIR=str(workdir / "runs")) as (url, _):
+        time.sleep(settle)
+        for _ in range(2):  # the first visit, then a second
+            for name, (path, title) in PAGES.items():
+                page = browser.new_page()
+                started = time.monotonic()
+                open_page(page, f"{url}{path}", title)
+                times.setdefault(name, []).append(round(time.monotonic() - started, 2))
+                page.close()
+    return times
+
+
+def gradio_tabs(browser, workdir: Path, settle: float) -> dict[str, list[float]]:
+    times = {}
+    with gradio_server(workdir / "gradio.log", KD_RUNS_DIR=str(workdir / "runs")) as (url, _):
+        time.sleep(settle)
+        for _ in range(2):  # the first visit, then a second
+            page = browser.new_page()
+            started = time.monotonic()
+            page.goto(url)
+            page.locator("#sketch canvas").first.wait_for(timeout=120_000)
+            times.setdefault("Draw", []).append(round(time.monotonic() - started, 2))
+            for tab in TABS[1:]:
+                started = time.monotonic()
+                page.get_by_role("tab", name=tab).click()
+                page.get_by_role("tabpanel").get_by_role("button").first.wait_for()
+                times.setdefault(tab, []).append(round(time.monotonic() - started, 2))
+            page.close()
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--settle", type=float, default=20.0, help="seconds between a server's start and the visits")
+    args = parser.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory(prefix="kd-page-speed-") as folder, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        try:
+            result = {
+                "streamlit": streamlit_pages(browser, Path(folder), args.settle),
+                "gradio": gradio_tabs(browser, Path(folder), args.settle),
+            }
+        finally:
+            browser.close()
+    print(json.dumps({"seconds [first visit, second visit]": result}))
+
+
+if __name__ == "__main__":
+    main()

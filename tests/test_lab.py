@@ -1,0 +1,179 @@
+"""The lab service (kd/lab/): visitors, ownership, the latency board, drawings and the result card."""
+
+from __future__ import annotations
+
+import io
+import time
+from concurrent.futures import Future
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from kd.lab.card import result_card
+from kd.lab.limits import Limits
+from kd.lab.measure import LatencyBoard
+from kd.lab.service import Lab
+from kd.lab.settings import Settings
+from kd.lab.visitors import client_address, visitor_id
+from kd.metadata import MetadataError, Metrics, ModelInfo
+
+
+def test_the_address_behind_trusted_proxies_is_the_one_they_saw():
+    assert client_address("10.0.0.1", None, 0) == "10.0.0.1"
+    assert client_address("10.0.0.1", "6.6.6.6, 1.2.3.4", 0) == "10.0.0.1"  # no proxy trusted: the header is forged
+    assert client_address("10.0.0.1", "6.6.6.6, 1.2.3.4", 1) == "1.2.3.4"  # the entry the proxy appended
+    assert client_address("10.0.0.1", "1.2.3.4", 2) == "10.0.0.1"  # fewer entries than proxies: not behind them
+
+
+def test_a_visitor_is_an_address_where_it_tells_them_apart_else_the_browser_else_the_session():
+    remote = visitor_id("1.2.3.4", "browser-a", "session-a")
+    assert remote == visitor_id("1.2.3.4", "browser-b", "session-b")  # new tabs, new cookies: the same visitor
+    assert remote != visitor_id("1.2.3.5", "browser-a", "session-a")
+    local = visitor_id("127.0.0.1", "browser-a", "session-a")
+    assert local == visitor_id(None, "browser-a", "session-b")  # on this machine, the browser's cookie decides
+    assert local != visitor_id("127.0.0.1", "browser-b", "session-a")
+    assert visitor_id(None, None, "s1") != visitor_id(None, None, "s2")
+    assert "1.2.3.4" not in remote and len(remote) == 24  # opaque: no address in a log line or a file
+
+
+def test_a_space_trusts_its_proxy_unless_told_otherwise():
+    assert Limits.from_env({}).proxy_hops == 0
+    assert Limits.from_env({"SPACE_ID": "someone/kd-lab"}).proxy_hops == 1
+    assert Limits.from_env({"SPACE_ID": "someone/kd-lab", "KD_PROXY_HOPS": "0"}).proxy_hops == 0
+
+
+def test_the_latency_board_measures_once_per_interval_whatever_models_are_asked_for(small_teacher):
+    from kd import checkpoint
+
+    model = checkpoint.load(small_teacher)
+    now = [1000.0]
+    worker: list[tuple[Future, object]] = []  # the run worker: work runs later, on its own thread
+
+    def submit(task):
+        worker.append((Future(), task))
+        return worker[-1][0]
+
+    def work() -> None:
+        while worker:
+            future, task = worker.pop(0)
+            future.set_result(task())
+
+    board = LatencyBoard(submit, interval_seconds=60, clock=lambda: now[0])
+    assert board.request({"a": lambda: model}, (1,), ("torch",), repeats=3) is None
+    work()
+    assert board.measurements == 1 and set(board.figures(["a", "b"])) == {"a"}
+    refused = board.request({"b": lambda: model}, (1,), ("torch",), repeats=3)  # another list, moments later
+    assert "measure again in 60 s" in refused and board.measurements == 1 and not worker
+    now[0] += 61
+    assert board.request({"b": lambda: model}, (1,), ("torch",), repeats=3) is None
+    work()
+    figures = board.figures(["a", "b"])
+    assert board.measurements == 2 and figures["b"].where.startswith("this server (")
+    assert figures["b"].p50_ms("torch", 1) > 0 and figures["b"].p50_ms("onnx", 1) is None
+
+
+def test_a_pending_measurement_is_not_queued_twice():
+    queued = []  # the run worker, busy with a run: nothing it was given has started
+
+    def submit(task):
+        queued.append(task)
+        return Future()
+
+    board = LatencyBoard(submit, interval_seconds=0)
+    assert board.request({"a": lambda: None}, (1,), ("torch",)) is None
+    assert board.pending() and board.request({"a": lambda: None}, (1,), ("torch",)) is None  # joins it
+    assert "other models" in board.request({"b": lambda: None}, (1,), ("torch",))
+    assert len(queued) == 1 and board.measurements == 0
+
+
+@pytest.fixture
+def lab(tiny_checkpoints, small_mnist, tmp_path):
+    folder = tiny_checkpoints["teacher"].parent
+    lab = Lab(Settings(folder, tmp_path / "runs", tmp_path / "results"), Limits(max_epochs=2), lambda: small_mnist)
+    yield lab
+    lab.shutdown()
+
+
+def png(width: int, height: int) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("L", (width, height)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_drawings_over_the_limit_are_refused_by_every_decoder_in_the_process(lab):
+    side = int(np.sqrt(lab.limits.max_drawing_pixels)) + 10
+    with pytest.raises(ValueError, match="more than the 1,500,000"):
+        lab.digit_from_bytes(png(side, side))
+    with pytest.raises(Image.DecompressionBombError):  # what a framework's own decoding meets, before any pixel
+        Image.open(io.BytesIO(png(side, side)))
+    with pytest.raises(ValueError, match="more than the 1,500,000"):
+        lab.digit_from_array(np.zeros((side, side), np.uint8))
+    assert lab.digit_from_bytes(png(280, 280)) is None  # blank, within the limit
+
+
+def test_runs_belong_to_their_visitor_and_settings_from_any_client_are_checked(lab):
+    for values, message in (
+        ((4, 0.9, 3, 300, 0), "epochs must be between 1 and 2"),
+        ((4, 1.5, 1, 300, 0), "alpha"),
+        ((4, 0.9, 1.5, 300, 0), "epochs must be a whole number"),
+        (("four", 0.9, 1, 300, 0), "must be numbers"),
+        ((float("nan"), 0.9, 1, 300, 0), "temperature"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            lab.run_settings(*values)
+    run = lab.launch("visitor-a", lab.run_settings(4, 0.9, 1, 200, 0))
+    assert lab.run_of("visitor-a") is run and lab.run_of("visitor-b") is None
+    with pytest.raises(ValueError, match="you already have a run"):
+        lab.launch("visitor-a", lab.run_settings(4, 0.9, 1, 200, 1))
+    assert not lab.cancel("visitor-b", run.id)  # not theirs
+    lab.runs.wait(run.id, timeout=120)
+    card = lab.result_card(run)
+    assert card is not None and card.rows[0].name == "this run" and card.gain_points is not None
+    assert str(lab.settings.runs_dir) not in card.command
+    with pytest.raises(ValueError, match="only the visitor who launched"):
+        lab.delete("visitor-b", run.id)
+    assert lab.delete("visitor-a", run.id)
+
+
+def test_models_are_listed_and_found_by_key(lab):
+    assert [entry.key for entry in lab.models()] == ["teacher", "student", "scratch"]
+    assert lab.entry("student").label == "Distilled student" and lab.entry("/etc/passwd") is None
+    answer = lab.answer(np.zeros((28, 28), np.float32))
+    assert set(answer) == {"teacher", "student"} and len(answer["student"]["probabilities"]) == 10
+
+
+def test_the_result_card_says_what_the_teacher_added_over_the_scratch_twin(tiny_checkpoints):
+    from kd import checkpoint
+
+    metadata = checkpoint.read_metadata(tiny_checkpoints["student"])
+    scratch = checkpoint.read_metadata(tiny_checkpoints["scratch"])["metrics"]
+    info = ModelInfo.from_dict({**metadata, "baseline": scratch})
+    teacher = Metrics.from_dict(checkpoint.read_metadata(tiny_checkpoints["teacher"])["metrics"])
+    card = result_card("run-x", info, teacher)
+    assert [row.name for row in card.rows] == ["this run", "teacher", "scratch, same budget and seed"]
+    assert card.gain_points == pytest.approx((metadata["metrics"]["accuracy"] - scratch["accuracy"]) * 100)
+    assert len(card.f1_changes) == 10 and "added" in card.headline
+    with pytest.raises(MetadataError, match="metrics"):
+        ModelInfo.from_dict({**metadata, "metrics": {"accuracy": 0.5}})
+
+
+def test_sweeps_are_named_by_role_never_by_server_path(lab):
+    from kd.sweep.results import RESULTS_FILE, SWEEP_FILE
+
+    for folder in (lab.settings.results_dir / "sweep", lab.settings.runs_dir / "sweep-1"):
+        folder.mkdir(parents=True)
+        (folder / RESULTS_FILE).write_text("")
+        (folder / SWEEP_FILE).write_text("{}")
+    assert list(lab.sweep_folders()) == ["results/sweep", "runs/sweep-1"]  # what a page shows
+
+
+def test_warming_up_prepares_the_shipped_models_before_anyone_asks(tiny_checkpoints, small_mnist, tmp_path):
+    folder = tiny_checkpoints["teacher"].parent
+    lab = Lab(Settings(folder, tmp_path / "runs", tmp_path / "results"), Limits(), lambda: small_mnist)
+    lab.warm_up()
+    deadline = time.monotonic() + 120
+    while lab._mcnemar.cache_info().currsize == 0:  # the last thing it prepares
+        assert time.monotonic() < deadline, "the warm-up did not finish"
+        time.sleep(0.2)
+    assert lab._predictor.cache_info().currsize == 3 and lab.runs.queued() == []  # the run queue was left alone
