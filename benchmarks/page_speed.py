@@ -2,7 +2,7 @@
 
     python -m benchmarks.page_speed            # prints one JSON object: seconds per page, first and second visit
 
-Starts each app on a free port with the shipped checkpoints (after its start-up warm-up has had `--settle`
+Starts each app on a free port with the shipped checkpoints (its start-up warm-up on, and given `--settle`
 seconds), opens every page in a fresh headless Chromium page and times from navigation until the page's script has
 finished (Streamlit: the running indicator is gone; Gradio: the tab's first figure or table is drawn). It reports,
 it asserts nothing: the figures depend on the machine.
@@ -35,7 +35,7 @@ TABS = ("Draw", "Distill", "Metrics and latency")
 
 def streamlit_pages(browser, workdir: Path, settle: float) -> dict[str, list[float]]:
     times = {}
-    with streamlit_server(workdir / "streamlit.log", KD_RUNS_DIR=str(workdir / "runs")) as (url, _):
+    with streamlit_server(workdir / "streamlit.log", KD_RUNS_DIR=str(workdir / "runs"), KD_WARM_UP="1") as (url, _):
         time.sleep(settle)
         for _ in range(2):  # the first visit, then a second
             for name, (path, title) in PAGES.items():
@@ -49,7 +49,7 @@ def streamlit_pages(browser, workdir: Path, settle: float) -> dict[str, list[flo
 
 def gradio_tabs(browser, workdir: Path, settle: float) -> dict[str, list[float]]:
     times = {}
-    with gradio_server(workdir / "gradio.log", KD_RUNS_DIR=str(workdir / "runs")) as (url, _):
+    with gradio_server(workdir / "gradio.log", KD_RUNS_DIR=str(workdir / "runs"), KD_WARM_UP="1") as (url, _):
         time.sleep(settle)
         for _ in range(2):  # the first visit, then a second
             page = browser.new_page()
