@@ -44,10 +44,4 @@ def entries(keys: list[str] | str | None) -> list[ModelEntry]:
 
 def missing_notice() -> str:
     """A friendly line about shipped checkpoints that are not there, or "" when all are."""
-    missing = lab().missing()
-    if not missing:
-        return ""
-    return (
-        f"Not found (or unreadable) on this server: {', '.join(missing)}. "
-        "`make checkpoints` trains them; the rest of the app works with what is there."
-    )
+    return lab().missing_notice() or ""

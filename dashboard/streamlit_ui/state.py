@@ -71,13 +71,9 @@ def plot(figure, key: str) -> None:
 
 def missing_notice() -> None:
     """A friendly note about any shipped checkpoint that is not there."""
-    missing = lab().missing()
-    if missing:
-        st.info(
-            f"Not found (or unreadable) on this server: {', '.join(missing)}. "
-            "`make checkpoints` trains them (about a quarter of an hour on a laptop CPU); "
-            "the rest of the page works with what is there."
-        )
+    notice = lab().missing_notice()
+    if notice is not None:
+        st.info(notice)
 
 
 def _loaded(choice: ModelEntry | None, loader):

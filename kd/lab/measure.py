@@ -119,13 +119,6 @@ class LatencyBoard:
             self._pending_keys = set(models)
         return None
 
-    def wait(self, timeout: float | None = None) -> None:
-        """Block until the queued measurement is done (for tests and scripts)."""
-        with self._lock:
-            pending = self._pending
-        if pending is not None:
-            pending.result(timeout)
-
     def _measure(self, models, batch_sizes, runtimes, repeats) -> list[dict]:
         loaded = {key: load() for key, load in models.items()}
         rows = benchmark(loaded, batch_sizes=batch_sizes, repeats=repeats, warmup=5, runtimes=runtimes)

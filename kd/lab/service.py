@@ -75,9 +75,15 @@ class Lab:
     def shipped(self, name: str) -> ModelEntry | None:
         return catalog.shipped(name, self.settings)
 
-    def missing(self) -> list[str]:
-        """Labels of the shipped models that are not there (or unreadable)."""
-        return catalog.missing_shipped(self.settings)
+    def missing_notice(self) -> str | None:
+        """What every front end says when shipped models are missing (no server path in it), or None."""
+        missing = catalog.missing_shipped(self.settings)
+        if not missing:
+            return None
+        return (
+            f"Not found (or unreadable) on this server: {', '.join(missing)}. `make checkpoints` trains them (about "
+            "a quarter of an hour on a laptop CPU); the rest works with what is there."
+        )
 
     def finished_runs(self) -> list[ModelEntry]:
         """Saved runs, newest first."""
