@@ -29,7 +29,7 @@ import torch
 import torch.nn.functional as F
 
 from kd import checkpoint
-from kd.data import MNIST, load_mnist
+from kd.data import FIT_SIZE, MNIST, load_mnist, training_split
 from kd.models import PRESETS, build_model
 from kd.predict import cached_logits
 from kd.train import TrainConfig, seeded, train
@@ -51,8 +51,8 @@ def torchvision_mnist(data: MNIST, root: Path, limit: int | None = None):
 
     raw = root / "MNIST" / "raw"
     raw.mkdir(parents=True, exist_ok=True)
-    write_idx(raw / "train-images-idx3-ubyte", data.train_images[:limit].numpy())
-    write_idx(raw / "train-labels-idx1-ubyte", data.train_labels[:limit].numpy())
+    write_idx(raw / "train-images-idx3-ubyte", data.train_images[:FIT_SIZE][:limit].numpy())  # as many as kd trains on
+    write_idx(raw / "train-labels-idx1-ubyte", data.train_labels[:FIT_SIZE][:limit].numpy())
     write_idx(raw / "t10k-images-idx3-ubyte", data.test_images.numpy())
     write_idx(raw / "t10k-labels-idx1-ubyte", data.test_labels.numpy())
     return datasets.MNIST(str(root), train=True, download=False, transform=transforms.ToTensor())
@@ -68,10 +68,10 @@ def tutorial_loss(student_logits, teacher_logits, labels, temperature: float, al
     return alpha * soft_targets_loss + (1 - alpha) * label_loss
 
 
-def epoch_config(images: int, limit: int | None) -> TrainConfig:
+def epoch_config(limit: int | None) -> TrainConfig:
     """One epoch at batch 128 with the learning rate that kd.train picks for it; both loops use it."""
     config = TrainConfig(epochs=1, batch_size=BATCH_SIZE, temperature=TEMPERATURE, alpha=ALPHA, augment=False)
-    return replace(config, limit=limit).resolved(images)
+    return replace(config, limit=limit).resolved()
 
 
 def tutorial_epoch(dataset, teacher: torch.nn.Module, config: TrainConfig) -> float:
@@ -101,12 +101,13 @@ def tutorial_epoch(dataset, teacher: torch.nn.Module, config: TrainConfig) -> fl
 def project_epoch(
     data: MNIST, teacher: torch.nn.Module, config: TrainConfig, threads: int | None
 ) -> tuple[float, float]:
-    """(seconds, test accuracy) of one epoch of kd.train with cached teacher logits."""
-    cached_logits(teacher, data.train_images[: config.limit], data, "train")  # the cache as a second run finds it
+    """(seconds, validation accuracy) of one epoch of kd.train with cached teacher logits."""
+    split = training_split(data, config.limit, config.seed)
+    cached_logits(teacher, split.images, data, split.name)  # the cache as a second run finds it
     with seeded(config.seed):
         student = build_model("convnet", PRESETS["student"])
     result = train(student, data, config, teacher=teacher, threads=threads)
-    return result.elapsed, result.history[-1]["test_accuracy"]
+    return result.elapsed, result.history[-1]["validation_accuracy"]
 
 
 def whole_process(out: Path) -> dict:
@@ -121,7 +122,7 @@ def whole_process(out: Path) -> dict:
 
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--limit", type=int, default=None, help="training images (default: all 60,000)")
+    parser.add_argument("--limit", type=int, default=None, help="training images (default: all 50,000)")
     parser.add_argument(
         "--threads",
         type=int,
@@ -135,9 +136,9 @@ def main(argv: list[str] | None = None) -> dict:
     if args.threads is not None:
         torch.set_num_threads(args.threads)
     data, teacher = load_mnist(), checkpoint.load(TEACHER)
-    config = epoch_config(len(data.train_images), args.limit)
+    config = epoch_config(args.limit)
     report = {
-        "images": len(data.train_images[: args.limit]),
+        "images": args.limit or FIT_SIZE,
         "batch_size": config.batch_size,
         "learning_rate": config.learning_rate,
         "project_threads": torch.get_num_threads(),
@@ -151,7 +152,7 @@ def main(argv: list[str] | None = None) -> dict:
     with tempfile.TemporaryDirectory() as folder:
         dataset = torchvision_mnist(data, Path(folder), args.limit)
         for _ in range(args.repeats):
-            seconds, report["project_accuracy"] = project_epoch(data, teacher, config, args.threads)
+            seconds, report["project_validation_accuracy"] = project_epoch(data, teacher, config, args.threads)
             project.append(seconds)
             print(f"project epoch: {seconds:.1f} s", file=sys.stderr, flush=True)  # a long run shows progress
             tutorial.append(tutorial_epoch(dataset, teacher, config))

@@ -58,18 +58,18 @@ def softened_bars(distributions: dict[str, Sequence[float]], temperature: float)
 
 
 def accuracy_curves(histories: dict[str, list[dict]]) -> go.Figure:
-    """Test accuracy per epoch, one line per model."""
+    """Validation accuracy per epoch (the last 10,000 training images), one line per model."""
     figure = go.Figure()
     for i, (name, history) in enumerate(histories.items()):
         figure.add_scatter(
             x=[row["epoch"] for row in history],
-            y=[row["test_accuracy"] for row in history],
+            y=[row["validation_accuracy"] for row in history],
             mode="lines+markers",
             name=name,
             line_color=PALETTE[i % len(PALETTE)],
         )
     figure.update_xaxes(title="epoch", dtick=1)
-    figure.update_yaxes(title="test accuracy", tickformat=".1%")
+    figure.update_yaxes(title="validation accuracy", tickformat=".1%")
     return _layout(figure, height=340)
 
 
@@ -79,22 +79,22 @@ def live_curves(progress: Sequence) -> go.Figure:
     The accuracy axis spans what the run has reached, not 0 to 1 (a run at 97 % would sit under the
     top edge), with ticks every few points.
     """
-    ends = [row for row in progress if row.test_accuracy is not None]
+    ends = [row for row in progress if row.validation_accuracy is not None]
     figure = go.Figure()
     figure.add_scatter(
         x=[row.step for row in progress], y=[row.loss for row in progress], mode="lines",
         name="training loss", line_color=STUDENT_COLOUR,
     )  # fmt: skip
     figure.add_scatter(
-        x=[row.step for row in ends], y=[row.test_accuracy for row in ends], mode="lines+markers",
-        name="test accuracy", yaxis="y2", line_color=TEACHER_COLOUR,
+        x=[row.step for row in ends], y=[row.validation_accuracy for row in ends], mode="lines+markers",
+        name="validation accuracy", yaxis="y2", line_color=TEACHER_COLOUR,
     )  # fmt: skip
-    low = min((row.test_accuracy for row in ends), default=0.9)
+    low = min((row.validation_accuracy for row in ends), default=0.9)
     bottom = max(0.0, math.floor(low * 20) / 20 - 0.05)  # a round number a little under the lowest point
     figure.update_layout(
         xaxis=dict(title="optimiser step"),
         yaxis=dict(title="loss", rangemode="tozero"),
-        yaxis2=dict(title="test accuracy", overlaying="y", side="right", range=[bottom, 1.0], tickformat=".0%"),
+        yaxis2=dict(title="validation accuracy", overlaying="y", side="right", range=[bottom, 1.0], tickformat=".0%"),
     )
     return _layout(figure, height=300)
 

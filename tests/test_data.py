@@ -5,9 +5,19 @@ import shutil
 
 import numpy as np
 import pytest
+import torch
 
 from kd import data as kd_data
-from kd.data import TEST_CLASS_COUNTS, DataError, NumpyOnlyUnpickler, load_mnist
+from kd.data import (
+    FIT_SIZE,
+    TEST_CLASS_COUNTS,
+    VALIDATION_SIZE,
+    DataError,
+    NumpyOnlyUnpickler,
+    balanced_subset,
+    load_mnist,
+    training_split,
+)
 
 
 def test_full_counts_and_types(mnist):
@@ -19,12 +29,32 @@ def test_full_counts_and_types(mnist):
     assert int(mnist.train_images.max()) == 255 and int(mnist.train_images.min()) == 0
 
 
-def test_limit_takes_the_first_training_images(mnist):
-    small = load_mnist(limit=500)
-    assert len(small.train_images) == 500 and len(small.test_images) == 10_000
-    assert (small.train_images == mnist.train_images[:500]).all()
-    with pytest.raises(ValueError, match="limit"):
-        load_mnist(limit=0)
+def test_the_split_trains_on_the_first_50000_and_validates_on_the_last_10000(mnist):
+    split = training_split(mnist, None, seed=3)
+    assert (len(split.images), len(split.validation_images)) == (FIT_SIZE, VALIDATION_SIZE) == (50_000, 10_000)
+    assert torch.equal(split.images, mnist.train_images[:50_000])
+    assert torch.equal(split.validation_images, mnist.train_images[50_000:])
+    assert torch.equal(split.validation_labels, mnist.train_labels[50_000:])
+    for limit, seed in ((500, 0), (20_000, 4), (49_999, 1)):  # no validation image in any subset
+        index = balanced_subset(mnist.train_labels[:FIT_SIZE], limit, seed)
+        assert len(index) == limit and int(index.max()) < FIT_SIZE and len(set(index.tolist())) == limit
+    with pytest.raises(ValueError, match="validates"):
+        training_split(mnist, 50_001, seed=0)
+
+
+def test_a_seed_picks_a_class_balanced_subset_the_same_for_every_run_with_it(mnist):
+    first = training_split(mnist, 500, seed=0)
+    assert first.labels.bincount(minlength=10).tolist() == [50] * 10
+    again = training_split(mnist, 500, seed=0)  # the distilled student's and its scratch twin's
+    assert torch.equal(first.images, again.images) and first.name == again.name
+    other = training_split(mnist, 500, seed=1)
+    assert not torch.equal(first.images, other.images) and first.name != other.name
+    odd = training_split(mnist, 1005, seed=2).labels.bincount(minlength=10).tolist()
+    assert sum(odd) == 1005 and max(odd) - min(odd) == 1
+    # more than the scarcest digit has: it gives all it has and the others share the shortfall
+    counts = mnist.train_labels[:FIT_SIZE].bincount().tolist()
+    near_all = training_split(mnist, 49_000, seed=0).labels.bincount(minlength=10).tolist()
+    assert sum(near_all) == 49_000 and near_all[counts.index(min(counts))] == min(counts)
 
 
 def test_cache_is_written_verified_and_rebuilt(tmp_path, mnist):

@@ -22,11 +22,11 @@ def test_defaults_without_variables():
 def test_every_field_has_its_variable():
     names = {f"KD_{field.name.upper()}" for field in dataclasses.fields(Limits)}
     assert {"KD_MAX_EPOCHS", "KD_MAX_IMAGES", "KD_MAX_QUEUED", "KD_MAX_SWEEP_CELLS", "KD_ALLOW_DELETE_ANY"} <= names
-    environ = {"KD_MAX_EPOCHS": "20", "KD_MAX_IMAGES": "60000", "KD_RUNS_PER_VISITOR": "2", "KD_ALLOW_DELETE_ANY": "1"}
+    environ = {"KD_MAX_EPOCHS": "20", "KD_MAX_IMAGES": "50000", "KD_RUNS_PER_VISITOR": "2", "KD_ALLOW_DELETE_ANY": "1"}
     limits = Limits.from_env(environ)
     assert (limits.max_epochs, limits.max_images, limits.runs_per_visitor, limits.allow_delete_any) == (
         20,
-        60_000,
+        50_000,
         2,
         True,
     )

@@ -11,7 +11,16 @@ from scipy import stats as scipy_stats
 from kd.significance import benjamini_hochberg, holm
 from kd.status import DONE, FAILED
 from kd.sweep.results import CellResult, read_results
-from kd.sweep.stats import gains, markdown, nearest, paired_ci, paired_p_value, summary
+from kd.sweep.stats import (
+    choices_summary,
+    gains,
+    markdown,
+    nearest,
+    paired_ci,
+    paired_p_value,
+    summary,
+    validation_choices,
+)
 
 SHIPPED_SWEEP = Path(__file__).resolve().parents[1] / "results" / "sweep" / "results.csv"
 
@@ -19,10 +28,10 @@ T_975_DF3 = 3.182446  # Student t, 97.5 % quantile, 3 degrees of freedom (any pr
 T_975_DF2 = 4.302653  # the same with 2 degrees of freedom
 
 
-def cell(alpha, seed, accuracy, temperature=4.0, limit=1000, epochs=1, status=DONE) -> CellResult:
+def cell(alpha, seed, accuracy, temperature=4.0, limit=1000, epochs=1, status=DONE, validation=None) -> CellResult:
     return CellResult(
         temperature, alpha, seed, limit, epochs, False, accuracy if status == DONE else None,
-        None, None, None, None, status, "", "cmd", "{}",
+        validation, None, None, None, None, status, "", "cmd", "{}",
     )  # fmt: skip
 
 
@@ -156,3 +165,23 @@ def test_summary_claims_only_what_holm_supports_and_says_not_shown_with_the_inte
     assert "uncorrected 95 % CI +0.10 to +1.10) to +0.17 points at T = 8, alpha = 0.9" in text
     assert "no effect" not in text.replace("not the same as no effect", "")
     assert "by temperature, over every budget and the other setting (a description, not a test): 2: +2.10" in text
+
+
+def test_validation_chooses_the_setting_and_the_test_set_plays_no_part():
+    rows = [
+        # T 4 has the better validation mean (0.95 against 0.93), T 2 the better test accuracy
+        cell(0.9, 0, 0.90, temperature=4.0, validation=0.96), cell(0.9, 1, 0.91, temperature=4.0, validation=0.94),
+        cell(0.9, 0, 0.99, temperature=2.0, validation=0.93), cell(0.9, 1, 0.99, temperature=2.0, validation=0.93),
+        cell(0.0, 0, 0.95, validation=0.90), cell(0.0, 1, 0.95, validation=0.92),
+        cell(0.9, 0, 0.99, temperature=8.0, limit=5000, validation=0.97),
+    ]  # fmt: skip
+    first, second = validation_choices(rows)
+    assert (first.limit, first.temperature, first.alpha, first.seeds) == (1000, 4.0, 0.9, 2)
+    assert first.validation_accuracy == pytest.approx(0.95) and first.baseline_validation_accuracy == pytest.approx(
+        0.91
+    )
+    assert (second.limit, second.temperature, second.baseline_validation_accuracy) == (5000, 8.0, None)
+    assert (
+        "1,000 images x 1 epoch: T = 4, alpha = 0.9 (mean validation accuracy 95.00% over 2 seeds, scratch 91.00%)"
+        in (choices_summary([first, second]))
+    )

@@ -16,7 +16,15 @@ from kd.cli.main import main
 from kd.models import PRESETS, ConvNet, count_parameters
 from kd.status import DONE, FAILED
 from kd.sweep.cell import expand
-from kd.sweep.results import CellResult, SweepGrid, provenance, read_results, read_sweep_record, record
+from kd.sweep.results import (
+    CellResult,
+    SweepGrid,
+    parse_seeds_at,
+    provenance,
+    read_results,
+    read_sweep_record,
+    record,
+)
 from kd.sweep.run import run_sweep, write_sweep_record
 from kd.train import TrainConfig
 
@@ -131,7 +139,8 @@ def test_sweep_json_records_the_student_teacher_and_data_split_and_refuses_anoth
     assert recorded["student"]["model_config"]["stages"] == [list(stage) for stage in PRESETS["student"].stages]
     assert recorded["student"]["parameters"] == count_parameters(ConvNet(PRESETS["student"]))
     assert recorded["teacher_sha256"] == read_metadata(small_teacher)["weights_sha256"]
-    assert recorded["data"]["train"] == "the first `limit` of the 60,000 MNIST training images, in file order"
+    assert recorded["data"]["train"].startswith("a class-balanced subset of `limit` of the first 50,000")
+    assert recorded["data"]["validation"] == "the last 10,000 MNIST training images"
     assert f"Student: {recorded['student']['parameters']:,}-parameter convnet (stages [[" in provenance(recorded)
     write_sweep_record(out, TINY, RECIPE, small_teacher, "cmd", 4)  # the same student resumes
 
@@ -147,19 +156,28 @@ def test_sweep_json_records_the_student_teacher_and_data_split_and_refuses_anoth
     assert read_sweep_record(out)["student"]["model_config"]["stages"] == [[8], [16]]  # left as it was
 
 
-def test_a_sweep_json_older_than_the_student_field_resumes_and_gets_it_filled_in(tmp_path, small_teacher):
+def test_a_sweep_with_another_teacher_or_data_split_is_refused_on_resume(tmp_path, small_teacher):
     out = tmp_path / "sweep"
     out.mkdir()
     write_sweep_record(out, TINY, RECIPE, small_teacher, "cmd", 4)
-    current = read_sweep_record(out)["student"]
-    rewrite_record(out, lambda sweep: [sweep.pop("student"), sweep.pop("data")])  # as the shipped results/ are
-    assert provenance(read_sweep_record(out)).startswith("Student architecture: not recorded")
-    write_sweep_record(out, TINY, RECIPE, small_teacher, "cmd", 4)
-    assert read_sweep_record(out)["student"] == current and "data" in read_sweep_record(out)
-
-    rewrite_record(out, lambda sweep: [sweep.pop("student"), sweep.update(teacher_sha256="0" * 64)])
-    with pytest.raises(ValueError, match="another teacher"):  # an unknown student does not excuse another teacher
+    rewrite_record(out, lambda sweep: sweep.update(teacher_sha256="0" * 64))
+    with pytest.raises(ValueError, match="another teacher"):
         write_sweep_record(out, TINY, RECIPE, small_teacher, "cmd", 4)
+    write_sweep_record(tmp_path / "other", TINY, RECIPE, small_teacher, "cmd", 4)
+    # as a sweep made before the validation split left it: the first `limit` images, no validation
+    rewrite_record(tmp_path / "other", lambda sweep: sweep["data"].pop("validation"))
+    with pytest.raises(ValueError, match="another data split"):
+        write_sweep_record(tmp_path / "other", TINY, RECIPE, small_teacher, "cmd", 4)
+
+
+def test_seeds_at_gives_some_limits_more_seeds():
+    grid = SweepGrid((4.0,), (0.0, 0.9), (0, 1), (100, 200), (1,), seeds_at=((100, (0, 1, 2, 3)),))
+    cells = expand(grid, RECIPE)
+    assert sorted({(c.limit, c.seed) for c in cells}) == [(100, 0), (100, 1), (100, 2), (100, 3), (200, 0), (200, 1)]
+    assert len(cells) == 12  # a scratch baseline and a KD cell for each (limit, seed)
+    assert parse_seeds_at("500:0,1,2") == (500, (0, 1, 2))
+    with pytest.raises(ValueError, match="LIMIT:SEEDS"):
+        parse_seeds_at("500")
 
 
 def test_a_failed_cell_is_recorded_and_the_sweep_goes_on(tmp_path, small_teacher, small_mnist, monkeypatch):

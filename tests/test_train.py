@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from kd.losses import distillation_loss
-from kd.models import PRESETS, ConvNet, ConvNetConfig
+from kd.models import PRESETS, ConvNet
 from kd.train import AUTO_MIN_BATCH, Cancelled, TrainConfig, TrainingDiverged, accuracy, auto_batch_size, train
 
 
@@ -23,7 +23,7 @@ def test_short_training_improves_accuracy(mnist):
     assert before < 0.3 and after > 0.85
     assert [r["epoch"] for r in result.history] == [1, 2]
     assert rows[-1].step == rows[-1].total_steps == 2 * 47
-    assert [r.test_accuracy is not None for r in rows].count(True) == 2
+    assert [r.validation_accuracy is not None for r in rows].count(True) == 2  # each epoch's end
     assert all(b.elapsed >= a.elapsed for a, b in zip(rows, rows[1:], strict=False))
 
 
@@ -116,17 +116,18 @@ def test_config_rejects_out_of_range_values(field, value, message):
 
 
 def test_config_accepts_the_edges():
-    TrainConfig(epochs=1, batch_size=4096, limit=60_000, weight_decay=0.0, alpha=1.0)
+    TrainConfig(epochs=1, batch_size=4096, limit=50_000, weight_decay=0.0, alpha=1.0)
     TrainConfig(batch_size=None, limit=1)
 
 
 def test_auto_batch_size_gives_short_runs_enough_steps_and_keeps_the_full_budget():
-    assert auto_batch_size(60_000, 12) == 128  # the full-budget recipe is unchanged
-    assert auto_batch_size(60_000, 1) == 96  # one epoch still takes 625 steps
+    assert auto_batch_size(50_000, 12) == 128  # the full-budget recipe is unchanged
+    assert auto_batch_size(50_000, 1) == 80  # one epoch still takes 625 steps
     assert auto_batch_size(5_000, 2) == 16  # 625 steps
     assert auto_batch_size(1_000, 3) == AUTO_MIN_BATCH
-    config = TrainConfig(epochs=2, limit=5_000).resolved(60_000)
-    assert config.batch_size == 16 and TrainConfig(batch_size=64).resolved(100).batch_size == 64
+    config = TrainConfig(epochs=2, limit=5_000).resolved()
+    assert config.batch_size == 16 and TrainConfig(batch_size=64).resolved().batch_size == 64
+    assert TrainConfig(epochs=30).resolved().batch_size == 128  # all 50,000 images
 
 
 def test_a_diverging_run_stops_with_a_clear_error_and_saves_nothing(mnist, tmp_path, monkeypatch):
@@ -144,26 +145,9 @@ def test_a_diverging_run_stops_with_a_clear_error_and_saves_nothing(mnist, tmp_p
     assert issubclass(TrainingDiverged, ValueError)  # the command line turns it into `error: ...`
 
 
-def test_the_faster_loop_keeps_the_old_loops_accuracy(mnist):
-    """One epoch on 4,000 images at a fixed batch and rate, as the loop before the speed-up ran it.
-
-    The loop before (commit f02ef50: per-step .item(), uint8 -> float per batch) scored 92.87 %
-    with this config and loss 1.15882; the new one reproduced both (loss to 1e-6).
-    """
-    config = TrainConfig(epochs=1, limit=4000, batch_size=32, learning_rate=0.01, augment=False, seed=0)
-    torch.manual_seed(0)
-    old_student = ConvNet(ConvNetConfig(stages=((8,), (16, 24), (16, 16))))  # the student of that commit
-    result = train(old_student, mnist, config, threads=1)  # as it was measured
-    assert result.history[-1]["loss"] == pytest.approx(1.15882, abs=1e-3)
-    assert result.history[-1]["test_accuracy"] >= 0.925
-
-
 def test_a_short_run_with_the_default_recipe_learns(mnist):
-    """3,000 images, 1 epoch, batch size and learning rate left to the recipe.
-
-    Measured with this student: 95.09 %, 95.74 % and 95.09 % for data seeds 0, 1 and 2 (the
-    global-pooling student before it: 92.7 %); the threshold leaves room for thread-count noise.
-    """
+    """3,000 images (a balanced subset), 1 epoch, batch size and learning rate left to the recipe: over 93 % on
+    validation (the first 3,000 images scored 95.09 %, 95.74 % and 95.09 % on the test set for seeds 0, 1, 2)."""
     result = train(student(), mnist, TrainConfig(epochs=1, limit=3000, augment=False))
     assert result.config.batch_size < 128 and result.config.learning_rate > 0.01  # the short-run recipe
-    assert result.history[-1]["test_accuracy"] > 0.93
+    assert result.history[-1]["validation_accuracy"] > 0.93

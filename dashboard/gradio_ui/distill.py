@@ -29,7 +29,7 @@ F1_TITLE = "Per-class F1 change vs the scratch student of the same budget and se
 
 
 def live_curves(run: Run) -> gr.Plot:
-    """Training loss per step and test accuracy per epoch so far (hidden before the first step)."""
+    """Training loss per step and validation accuracy per epoch so far (hidden before the first step)."""
     rows = list(run.progress)  # the worker appends; a copy is a consistent view
     return plot(charts.live_curves(rows) if rows else None)
 
@@ -103,7 +103,7 @@ def build(demo: gr.Blocks) -> Callable[[list[gr.Dropdown]], None]:
             gr.Markdown(widgets.ALPHA_MEANING, elem_id="alpha-formula")
         with gr.Column():
             epochs = slider(widgets.epochs(limits), "Epochs")
-            info = "The first N images of the 60,000 MNIST training set."
+            info = "A class-balanced random subset of the 50,000 training images, chosen by the seed."
             images = slider(widgets.images(limits), "Training images", info=info)
             seed = gr.Number(
                 widgets.SEED.default, label="Seed", precision=0, minimum=widgets.SEED.low, maximum=widgets.SEED.high

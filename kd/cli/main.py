@@ -20,7 +20,7 @@ from typing import Any
 from kd import checkpoint
 from kd.cli.checks import UsageError, check_before_work, parse_batch_sizes
 from kd.cli.sweep import add_sweep_flags, add_sweep_report_flags, run_sweep_command, run_sweep_report
-from kd.data import DataError, load_mnist
+from kd.data import FIT_SIZE, DataError, load_mnist
 from kd.flags import add_dataclass_flags, from_args
 from kd.models import PRESETS
 from kd.recipes import RECIPES, STUDENT_RECIPES, TEACHER, TEACHER_RECIPES, role
@@ -49,10 +49,10 @@ def progress_reporter(description: str):
     if not sys.stderr.isatty():
 
         def log_epoch(progress) -> None:
-            if progress.test_accuracy is not None:
+            if progress.validation_accuracy is not None:
                 print(
                     f"{description}: epoch {progress.epoch}, loss {progress.loss:.4f}, "
-                    f"test accuracy {progress.test_accuracy:.4f}, {progress.elapsed:.0f} s",
+                    f"validation accuracy {progress.validation_accuracy:.4f}, {progress.elapsed:.0f} s",
                     file=sys.stderr,
                 )
 
@@ -63,8 +63,8 @@ def progress_reporter(description: str):
         bar.total = progress.total_steps
         bar.n = progress.step
         postfix = {"epoch": progress.epoch, "loss": f"{progress.loss:.4f}"}
-        if progress.test_accuracy is not None:
-            postfix["test_acc"] = f"{progress.test_accuracy:.4f}"
+        if progress.validation_accuracy is not None:
+            postfix["val_acc"] = f"{progress.validation_accuracy:.4f}"
         bar.set_postfix(postfix, refresh=True)
 
     return on_progress, bar
@@ -166,7 +166,8 @@ def run_data(args) -> dict[str, Any]:
     data = load_mnist()
     return {
         "source": data.source,
-        "train": len(data.train_images),
+        "train": FIT_SIZE,
+        "validation": len(data.train_images) - FIT_SIZE,
         "test": len(data.test_images),
         "test_class_counts": data.test_labels.bincount().tolist(),
         "cache_path": str(data.cache_path),

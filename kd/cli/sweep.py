@@ -23,6 +23,7 @@ from kd.sweep.results import (
     CellResult,
     SweepGrid,
     parse_numbers,
+    parse_seeds_at,
     provenance,
     read_results,
     read_sweep_record,
@@ -45,6 +46,13 @@ def number_list(kind: type, minimum: float | None = None):
     return parse
 
 
+def limit_seeds(text: str) -> tuple[int, tuple[int, ...]]:
+    try:
+        return parse_seeds_at(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def at_least_one(text: str) -> int:
     (value,) = number_list(int, 1)(text)
     return value
@@ -64,6 +72,10 @@ def add_sweep_flags(parser: argparse.ArgumentParser, default_teacher: str) -> No
         help=f"{listed(grid.alphas)}; 0 = labels only, the scratch baseline each KD cell is compared with",
     )  # fmt: skip
     parser.add_argument("--seeds", type=number_list(int), default=grid.seeds, help=listed(grid.seeds))
+    parser.add_argument(
+        "--seeds-at", type=limit_seeds, action="append", default=[], metavar="LIMIT:SEEDS",
+        help="other seeds for one limit, e.g. 500:0,1,2,3,4,5,6,7,8,9 (repeat for other limits)",
+    )  # fmt: skip
     parser.add_argument(
         "--limits",
         type=number_list(int, 1),
@@ -128,7 +140,7 @@ def cell_reporter(description: str = "sweep"):
 def run_sweep_command(args: argparse.Namespace) -> dict[str, Any]:
     from kd.sweep.run import run_sweep
 
-    grid = SweepGrid(args.temperatures, args.alphas, args.seeds, args.limits, args.epoch_counts)
+    grid = SweepGrid(args.temperatures, args.alphas, args.seeds, args.limits, args.epoch_counts, tuple(args.seeds_at))
     recipe = from_args(TrainConfig, args)  # the grid's fields have no flag here: each cell sets them
     on_start, on_result, close = cell_reporter()
     try:
@@ -157,7 +169,7 @@ def add_sweep_report_flags(parser: argparse.ArgumentParser) -> None:
 
 def run_sweep_report(args: argparse.Namespace) -> dict[str, Any]:
     from kd.cli.report import write_into_readme
-    from kd.sweep.stats import gains, markdown, summary, tested
+    from kd.sweep.stats import choices_summary, gains, markdown, summary, tested, validation_choices
 
     folder = Path(args.folder)
     if not (folder / RESULTS_FILE).is_file() or not (folder / SWEEP_FILE).is_file():
@@ -172,6 +184,11 @@ def run_sweep_report(args: argparse.Namespace) -> dict[str, Any]:
             summary(stats) if stats else "No distilled cell has its scratch baseline yet.",
             "",
             markdown(stats),
+            "",
+            "Chosen on validation (the last 10,000 training images; the best mean over the seeds, never the "
+            "test set's):",
+            "",
+            choices_summary(validation_choices(results)) or "- no cell has a validation accuracy",
             "",
             f"{done} of {sweep['cells']} cells done ({len(results) - done} failed). Gains are paired with the scratch "
             "student (alpha = 0) of the same seed and budget; the CI is Student t over the seeds, for each cell alone; "

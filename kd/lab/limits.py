@@ -31,7 +31,7 @@ def _bounded(default: int, lowest: int, highest: int) -> int:
 class Limits:
     # runs: a minimal run takes seconds of both cores, so each is capped and queued
     max_epochs: int = _bounded(5, 2, 100)  # epochs per run (the Distill slider needs at least 2 to slide)
-    max_images: int = _bounded(10_000, 200, 60_000)  # training images per run
+    max_images: int = _bounded(10_000, 200, 50_000)  # training images per run (at most the 50,000 that train)
     max_queued: int = _bounded(8, 1, 100)  # runs waiting behind the one that trains, all visitors together
     runs_per_visitor: int = _bounded(1, 1, 100)  # waiting or training runs one visitor session may have
     # sweeps from the Sweeps page: one per visitor, their cells taking turns with runs on the one worker

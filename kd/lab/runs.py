@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 
 from kd import checkpoint
 from kd.baselines import baseline_metrics
-from kd.data import MNIST, TRAIN_SIZE, load_mnist
+from kd.data import FIT_SIZE, MNIST, load_mnist
 from kd.lab.limits import Limits
 from kd.lab.records import CANCELLED, DONE, FAILED, QUEUED, RUNNING, Run, Status, command_for
 from kd.lab.store import RUN_ID, RunStore
@@ -101,7 +101,7 @@ class RunManager:
         """
         if settings.epochs > self.max_epochs:
             raise ValueError(f"epochs must be between 1 and {self.max_epochs} on this server")
-        if (settings.limit or TRAIN_SIZE) > self.max_limit:
+        if (settings.limit or FIT_SIZE) > self.max_limit:
             raise ValueError(f"the training subset must be between 1 and {self.max_limit:,} images on this server")
         if not self.teacher_path.is_file():
             raise ValueError(f"no teacher checkpoint at {self.teacher_path.name}: a run needs the teacher")

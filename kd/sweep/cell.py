@@ -23,7 +23,7 @@ from typing import Any
 import torch
 
 from kd import checkpoint
-from kd.data import MNIST, TRAIN_SIZE
+from kd.data import FIT_SIZE, MNIST
 from kd.flags import to_argv
 from kd.models import PRESETS
 from kd.pipeline import train_and_save
@@ -51,10 +51,12 @@ def expand(grid: SweepGrid, recipe: TrainConfig) -> list[TrainConfig]:
 def iter_cells(grid: SweepGrid, recipe: TrainConfig) -> Iterator[TrainConfig]:
     """The cells of `expand`, one at a time: a capped caller stops after the first few of a grid typed in a form."""
     seen: set[tuple] = set()
-    for seed in grid.seeds:
+    for seed in grid.all_seeds():
         for limit in grid.limits:
-            if not 1 <= limit <= TRAIN_SIZE:
-                raise ValueError(f"limits must be between 1 and {TRAIN_SIZE:,}, got {limit}")
+            if not 1 <= limit <= FIT_SIZE:
+                raise ValueError(f"limits must be between 1 and {FIT_SIZE:,} (the rest validates), got {limit}")
+            if seed not in grid.seeds_for(limit):
+                continue
             for epochs in grid.epochs:
                 for alpha in sorted(grid.alphas):
                     for temperature in (recipe.temperature,) if alpha == 0 else grid.temperatures:
@@ -108,6 +110,7 @@ def run_cell(
     return CellResult(
         **_cell_fields(config),
         accuracy=metrics["accuracy"],
+        validation_accuracy=metadata["history"][-1]["validation_accuracy"],
         errors=metrics["errors"],
         ece=metrics["ece"],
         agreement=metrics.get("agreement"),
@@ -123,7 +126,7 @@ def failed_cell(config: TrainConfig, teacher_path: str | Path, error: BaseExcept
     message = " ".join(f"{type(error).__name__}: {error}".split())[:500]  # one line in the CSV
     return CellResult(
         **_cell_fields(config),
-        **dict.fromkeys(("accuracy", "errors", "ece", "agreement", "train_seconds")),
+        **dict.fromkeys(("accuracy", "validation_accuracy", "errors", "ece", "agreement", "train_seconds")),
         status=FAILED,
         error=message,
         command=distill_command(config, teacher_path),

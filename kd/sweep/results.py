@@ -30,8 +30,16 @@ class SweepGrid:
     temperatures: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0)
     alphas: tuple[float, ...] = (0.0, 0.5, 0.9, 1.0)  # 0 adds the scratch baselines, 1 is the teacher alone
     seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
-    limits: tuple[int, ...] = (1000, 5000, 60000)  # training images
+    limits: tuple[int, ...] = (1000, 5000, 50000)  # training images
     epochs: tuple[int, ...] = (3,)
+    # other seeds for some limits, as (limit, seeds) pairs: more where the seed-to-seed spread is widest
+    seeds_at: tuple[tuple[int, tuple[int, ...]], ...] = ()
+
+    def seeds_for(self, limit: int) -> tuple[int, ...]:
+        return dict(self.seeds_at).get(limit, self.seeds)
+
+    def all_seeds(self) -> tuple[int, ...]:
+        return tuple(dict.fromkeys([*self.seeds, *(seed for _, seeds in self.seeds_at for seed in seeds)]))
 
 
 @dataclass(frozen=True)
@@ -42,7 +50,8 @@ class CellResult:
     limit: int  # training images
     epochs: int
     augment: bool
-    accuracy: float | None  # on the test set; None when the cell failed
+    accuracy: float | None  # on the test set, read once after training; None when the cell failed
+    validation_accuracy: float | None  # on the last 10,000 training images after the last epoch: what choices use
     errors: int | None
     ece: float | None
     agreement: float | None  # with the teacher's predictions
@@ -91,6 +100,17 @@ def parse_numbers(text: str, kind: type, minimum: float | None = None) -> tuple:
     if minimum is not None and min(values) < minimum:
         raise ValueError(f"values must be at least {minimum}, got {text!r}")
     return values
+
+
+def parse_seeds_at(text: str) -> tuple[int, tuple[int, ...]]:
+    """`500:0,1,2` as (500, (0, 1, 2)): the seeds one limit runs instead of the grid's."""
+    limit, colon, seeds = text.partition(":")
+    try:
+        if not colon:
+            raise ValueError
+        return int(limit), parse_numbers(seeds, int)
+    except ValueError:
+        raise ValueError(f"expected LIMIT:SEEDS such as 500:0,1,2, got {text!r}") from None
 
 
 def cell_key(cell: TrainConfig | CellResult) -> tuple:

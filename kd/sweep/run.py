@@ -2,8 +2,7 @@
 
 DIR/sweep.json says what the folder measures (grid, recipe, student architecture, teacher, data
 split); a rerun resumes, skipping the cells recorded as done, and refuses a folder made with another
-recipe, student architecture or teacher. A sweep.json written before the student was recorded is
-resumed as it is, and gets the student filled in.
+recipe, student architecture, teacher or data split.
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from kd import checkpoint
-from kd.data import MNIST, TEST_SIZE, TRAIN_SIZE, load_mnist
+from kd.data import FIT_SIZE, MNIST, TEST_SIZE, VALIDATION_SIZE, load_mnist
 from kd.models import PRESETS, build_model, config_dict, count_parameters
 from kd.status import DONE, FAILED
 from kd.sweep.cell import CELL_THREADS, CellInputs, expand, failed_cell, run_cell
@@ -34,13 +33,20 @@ from kd.sweep.results import (
 )
 from kd.train import TrainConfig
 
-# what each cell trains on and is scored on (kd.train takes the first `limit` images; kd.evaluate the test set)
+# what each cell trains on, validates on and is scored on (kd.data.training_split; kd.evaluate the test set)
 DATA_SPLIT = {
-    "train": f"the first `limit` of the {TRAIN_SIZE:,} MNIST training images, in file order",
+    "train": f"a class-balanced subset of `limit` of the first {FIT_SIZE:,} MNIST training images, chosen by the "
+    "seed (the same for a KD cell and its scratch baseline)",
+    "validation": f"the last {VALIDATION_SIZE:,} MNIST training images",
     "test": f"the {TEST_SIZE:,} MNIST test images",
 }
 # what a resumed sweep must share with the folder's cells, and the words that name it in a refusal
-RESUME_MUST_MATCH = {"recipe": "recipe", "student": "student architecture", "teacher_sha256": "teacher"}
+RESUME_MUST_MATCH = {
+    "recipe": "recipe",
+    "student": "student architecture",
+    "teacher_sha256": "teacher",
+    "data": "data split",
+}
 
 
 def run_local(cells: list[TrainConfig], inputs: CellInputs, on_result: Callable[[CellResult], None]) -> None:
@@ -81,7 +87,7 @@ def write_sweep_record(out: Path, grid: SweepGrid, recipe: TrainConfig, teacher_
     """DIR/sweep.json: the grid, the command, the recipe, the student and teacher, and the data split.
 
     A folder never mixes two recipes, student architectures or teachers: a resume with another one is a
-    ValueError. A sweep.json without a student (written before it was recorded) is taken as the same student.
+    ValueError.
     """
     record_path = out / SWEEP_FILE
     sweep = {
@@ -100,8 +106,6 @@ def write_sweep_record(out: Path, grid: SweepGrid, recipe: TrainConfig, teacher_
     if record_path.is_file():
         earlier = json.loads(record_path.read_text())
         for key, what in RESUME_MUST_MATCH.items():
-            if key == "student" and key not in earlier:
-                continue  # a sweep.json older than the field: the student is unknown, and recorded from now on
             if earlier.get(key) != sweep[key]:
                 raise ValueError(f"{out} holds a sweep with another {what}; choose another --out")
     checkpoint.atomic_write_json(record_path, sweep)

@@ -243,3 +243,54 @@ def _unshown(stat: GainStat) -> str:
     if stat.p_holm is None:
         return f"{_setting(stat)} (one seed, no test)"
     return f"{_setting(stat)} (Holm p = {format_p(stat.p_holm)}; uncorrected 95 % CI {interval(stat)})"
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The (T, alpha) that validation picks at one budget: the highest mean validation accuracy over the seeds."""
+
+    limit: int
+    epochs: int
+    augment: bool
+    temperature: float
+    alpha: float
+    seeds: int
+    validation_accuracy: float  # the chosen setting's mean, on the last 10,000 training images
+    baseline_validation_accuracy: float | None  # the scratch student's mean at that budget
+
+
+def validation_choices(results: list[CellResult]) -> list[Choice]:
+    """Per budget, the KD setting with the best mean validation accuracy: how the lab's defaults are chosen.
+
+    The test set plays no part: what the table reports on the test set is the consequence, not the criterion.
+    """
+    groups: dict[tuple, list[float]] = defaultdict(list)
+    for row in results:
+        if row.status == DONE and row.validation_accuracy is not None:
+            setting = (0.0, 0.0) if row.alpha == 0 else (row.temperature, row.alpha)
+            groups[(row.limit, row.epochs, row.augment, *setting)].append(row.validation_accuracy)
+    choices = []
+    for budget in sorted({key[:3] for key in groups}):
+        settings = {key[3:]: values for key, values in groups.items() if key[:3] == budget and key[4] > 0}
+        if not settings:
+            continue
+        (temperature, alpha), values = max(settings.items(), key=lambda item: (statistics.fmean(item[1]), item[0]))
+        baseline = groups.get((*budget, 0.0, 0.0))
+        choices.append(
+            Choice(*budget, temperature, alpha, len(values), statistics.fmean(values),
+                   statistics.fmean(baseline) if baseline else None)
+        )  # fmt: skip
+    return choices
+
+
+def choices_summary(choices: list[Choice]) -> str:
+    """One line per budget: what validation picks, in words."""
+    lines = []
+    for c in choices:
+        scratch = "" if c.baseline_validation_accuracy is None else f", scratch {c.baseline_validation_accuracy:.2%}"
+        lines.append(
+            f"- {c.limit:,} images x {c.epochs} epoch{'s' if c.epochs != 1 else ''}"
+            f"{', augmented' if c.augment else ''}: T = {c.temperature:g}, alpha = {c.alpha:g} "
+            f"(mean validation accuracy {c.validation_accuracy:.2%} over {c.seeds} seeds{scratch})"
+        )
+    return "\n".join(lines)

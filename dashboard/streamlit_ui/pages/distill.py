@@ -40,7 +40,7 @@ def settings_form() -> TrainConfig | None:
         epochs = slider("Epochs", widgets.epochs(lab().limits), "epochs", int)
         images = slider(
             "Training images", widgets.images(lab().limits), "images", int,
-            help="The first N images of the 60,000 MNIST training set.",
+            help="A class-balanced random subset of the 50,000 training images (the last 10,000 validate), chosen by the seed: the same for the run and its scratch twin.",
         )  # fmt: skip
         span = widgets.SEED
         seed = st.number_input("Seed", span.low, span.high, span.default, key="seed", bind="query-params")

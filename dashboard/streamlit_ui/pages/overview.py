@@ -68,4 +68,7 @@ for column, choice in zip(st.columns(len(choices)), choices, strict=True):
 st.subheader("Training curves")
 histories = {choice.label: list(choice.info.history) for choice in choices}
 plot(charts.accuracy_curves(histories), key="overview_curves")
-st.caption("Test accuracy after each epoch, from the history stored in each checkpoint.")
+st.caption(
+    "Validation accuracy after each epoch (the last 10,000 training images, never trained on), from the history "
+    "stored in each checkpoint; the test set is scored once, after training."
+)
