@@ -1,4 +1,4 @@
-"""The knowledge-distillation loss (Hinton, Vinyals & Dean, 2015)."""
+"""The knowledge-distillation loss (Hinton, Vinyals & Dean, 2015) and the losses on mixed images."""
 
 from __future__ import annotations
 
@@ -42,7 +42,28 @@ def distillation_loss(
         return hard
     if teacher_logits is None:
         raise ValueError("teacher_logits are required when alpha > 0")
+    return alpha * soft_target_loss(student_logits, teacher_logits, temperature) + (1 - alpha) * hard
+
+
+def soft_target_loss(student_logits: torch.Tensor, teacher_logits: torch.Tensor, temperature: float) -> torch.Tensor:
+    """The soft-target term alone: T^2 * KL(softmax(teacher / T) || softmax(student / T)), averaged over the batch.
+
+    What function matching trains on (Beyer et al. 2022): mixed images have no labels, only the
+    teacher's outputs. Shapes: both (B, C).
+    """
     log_p_student = F.log_softmax(student_logits / temperature, dim=1)
     log_p_teacher = F.log_softmax(teacher_logits / temperature, dim=1)
-    soft = F.kl_div(log_p_student, log_p_teacher, reduction="batchmean", log_target=True)
-    return alpha * temperature**2 * soft + (1 - alpha) * hard
+    return temperature**2 * F.kl_div(log_p_student, log_p_teacher, reduction="batchmean", log_target=True)
+
+
+def mixed_label_loss(
+    student_logits: torch.Tensor, targets: torch.Tensor, partner_targets: torch.Tensor, lam: float
+) -> torch.Tensor:
+    """Cross-entropy with mixed labels, for images that are a lam : (1 - lam) mix of two (mixup, cutmix):
+
+        loss = lam * CE(student, targets) + (1 - lam) * CE(student, partner_targets)
+
+    The scratch twin of a function-matching run learns from these, having no teacher.
+    Shapes: student_logits (B, C), targets and partner_targets (B,) class indices.
+    """
+    return lam * F.cross_entropy(student_logits, targets) + (1 - lam) * F.cross_entropy(student_logits, partner_targets)

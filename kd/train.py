@@ -3,7 +3,7 @@
 The whole training set is converted once to a float tensor in memory; batches are index
 slices of a shuffled permutation (no DataLoader). Progress goes to a callback, so the loop
 never knows who listens. The loop does nothing per step but the student's own forward and
-backward pass (and the teacher's, when augmentation makes cached logits impossible): the loss
+backward pass (and the teacher's, when augmentation or mixing makes cached logits impossible): the loss
 is summed as a tensor and read (one host sync) only every `PROGRESS_EVERY` steps.
 """
 
@@ -13,14 +13,17 @@ import contextlib
 import math
 import threading
 import time
+import typing
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
+from typing import Literal
 
 import torch
 
 from kd.augment import augment
 from kd.data import FIT_SIZE, MNIST, Split, training_split
-from kd.losses import check_hyperparameters, distillation_loss
+from kd.losses import check_hyperparameters, distillation_loss, mixed_label_loss, soft_target_loss
+from kd.mixing import Mixed, MixKind, check_mix_alpha, mix
 from kd.models import fuse_for_inference
 from kd.predict import as_float_images, cached_logits, logits
 
@@ -31,6 +34,7 @@ AUTO_MAX_BATCH = 128  # ... but never larger than the full-budget recipe's batch
 AUTO_MIN_BATCH = 16  # ... and never so small that BatchNorm's batch statistics get too noisy
 FULL_BUDGET_LEARNING_RATE = 0.01  # "auto" peak learning rate for runs of SHORT_RUN_STEPS steps or more
 SHORT_RUN_LEARNING_RATE, SHORT_RUN_STEPS = 0.03, 2000  # ... and below that
+MixSetting = Literal["none", MixKind]  # TrainConfig.mix: no mixing, or a kind of kd.mixing.mix
 
 
 class TrainingDiverged(ValueError):
@@ -47,6 +51,14 @@ def _is_number(value: object) -> bool:
 
 @dataclass(frozen=True)
 class TrainConfig:
+    """The settings of one training run.
+
+    With `mix` set (function matching, Beyer et al. 2022) every batch is mixed after augmentation
+    and has no labels of its own: a distilled run (alpha > 0) then learns from the teacher's soft
+    targets on the mixed batch alone, alpha only switching the teacher on; a scratch run
+    (alpha = 0) learns from the mixed labels, lam * CE(y) + (1 - lam) * CE(y of the partner).
+    """
+
     epochs: int = 10  # passes over the training set
     batch_size: int | None = None  # images per optimiser step; None = auto (see auto_batch_size)
     learning_rate: float | None = None  # peak of the one-cycle schedule (AdamW); None = auto
@@ -57,6 +69,8 @@ class TrainConfig:
     limit: int | None = None  # train on a class-balanced subset of this many images that the seed picks
     seed: int = 0  # the subset, weights init, shuffling and augmentation
     device: str = "auto"  # "auto" picks CUDA when present
+    mix: MixSetting = "none"  # function matching: students see mixed images; alpha > 0: teacher alone, 0: mixed labels
+    mix_alpha: float = 1.0  # Beta(mix_alpha, mix_alpha) draws each batch's mixing weight; 1 = uniform
 
     def __post_init__(self) -> None:
         check_hyperparameters(self.temperature, self.alpha)
@@ -77,6 +91,9 @@ class TrainConfig:
             )
         if not _is_int(self.seed):
             raise ValueError(f"seed must be a whole number, got {self.seed!r}")
+        if self.mix not in typing.get_args(MixSetting):
+            raise ValueError(f"mix must be one of {', '.join(typing.get_args(MixSetting))}, got {self.mix!r}")
+        check_mix_alpha(self.mix_alpha)
 
     def resolved(self) -> TrainConfig:
         """This config with the batch size and learning rate its run uses (over `limit` or all FIT_SIZE images)."""
@@ -211,11 +228,11 @@ def _train(
         teacher.to(device).eval()
     else:
         teacher = None
-    # Without augmentation every epoch shows the same images: the teacher's logits for them
-    # are computed once. With augmentation the teacher must see the very view the student
-    # sees (a "consistent teacher", Beyer et al. 2022), so it runs on each augmented batch.
+    # Without augmentation or mixing every epoch shows the same images: the teacher's logits
+    # for them are computed once. Otherwise the teacher must see the very view the student
+    # sees (a "consistent teacher", Beyer et al. 2022), so it runs on each augmented or mixed batch.
     cached_teacher_logits = None
-    if teacher is not None and not config.augment:
+    if teacher is not None and not config.augment and config.mix == "none":
         cached_teacher_logits = cached_logits(teacher, split.images, data, split.name).to(device)
     elif teacher is not None:
         # The same outputs from fewer layers: BatchNorm folded into the convolutions makes the
@@ -238,6 +255,10 @@ def _train(
             batch = images[index]
             if config.augment:
                 batch = augment(batch, generator)
+            mixed = None
+            if config.mix != "none":
+                mixed = mix(batch, generator, config.mix, config.mix_alpha)
+                batch = mixed.images
             teacher_logits = None
             if cached_teacher_logits is not None:
                 teacher_logits = cached_teacher_logits[index]
@@ -246,7 +267,7 @@ def _train(
                 with torch.no_grad():  # not inference_mode: the loss saves these for backward
                     teacher_logits = teacher(batch)
                 result.teacher_seconds += time.perf_counter() - teacher_start
-            loss = distillation_loss(model(batch), teacher_logits, labels[index], config.temperature, config.alpha)
+            loss = batch_loss(model(batch), teacher_logits, labels[index], mixed, config)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -263,6 +284,22 @@ def _train(
     model.eval()
     result.elapsed = time.perf_counter() - start
     return result
+
+
+def batch_loss(
+    student_logits: torch.Tensor,
+    teacher_logits: torch.Tensor | None,
+    labels: torch.Tensor,
+    mixed: Mixed | None,
+    config: TrainConfig,
+) -> torch.Tensor:
+    """One batch's loss: distillation_loss on plain batches; on mixed ones (labels have no meaning there)
+    the teacher's soft targets alone when a teacher runs (function matching), else the mixed labels."""
+    if mixed is None:
+        return distillation_loss(student_logits, teacher_logits, labels, config.temperature, config.alpha)
+    if teacher_logits is not None:
+        return soft_target_loss(student_logits, teacher_logits, config.temperature)
+    return mixed_label_loss(student_logits, labels, labels[mixed.index], mixed.lam)
 
 
 def _report(

@@ -116,7 +116,7 @@ def test_out_never_replaces_an_existing_checkpoint_or_file_without_force(capsys,
     shipped.write_bytes(b"the shipped teacher")
     (tmp_path / "results.json").write_text("{}")
     for out, clash in ((tmp_path / "teacher", shipped), (tmp_path / "results", tmp_path / "results.json")):
-        for command in (["distill"], ["train-teacher"]):
+        for command in (["distill"], ["train-teacher"], ["ensemble", "a.safetensors", "b.safetensors"]):
             code, out_text, err = run(capsys, *command, "--out", str(out))
             assert code == 2 and out_text == "" and err.count("\n") == 1
             assert err.startswith("error: ") and f"{clash} already exists; pass --force" in err

@@ -5,7 +5,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from kd.losses import distillation_loss
+from kd.losses import distillation_loss, soft_target_loss
 
 STUDENT = torch.tensor([[2.0, 0.5, -1.0], [0.1, 0.2, 0.3]])
 TEACHER = torch.tensor([[3.0, 0.0, -2.0], [-1.0, 2.0, 0.5]])
@@ -51,6 +51,14 @@ def test_alpha_one_ignores_labels_and_is_zero_when_student_matches_teacher():
         distillation_loss(STUDENT, TEACHER, TARGETS, 2.0, 1.0), distillation_loss(STUDENT, TEACHER, flipped, 2.0, 1.0)
     )
     assert distillation_loss(TEACHER, TEACHER, TARGETS, 2.0, 1.0).item() == pytest.approx(0.0, abs=1e-6)
+
+
+@pytest.mark.parametrize("temperature", [1.0, 4.0, 20.0])
+def test_soft_target_loss_is_the_pure_distillation_term(temperature):
+    # what function matching trains on: the T^2-scaled KL term, without labels
+    loss = soft_target_loss(STUDENT, TEACHER, temperature)
+    assert loss.item() == pytest.approx(hand_computed(STUDENT, TEACHER, TARGETS, temperature, 1.0), rel=1e-4)
+    assert torch.equal(loss, distillation_loss(STUDENT, TEACHER, TARGETS, temperature, 1.0))
 
 
 def test_gradient_flows_to_student_only():

@@ -1,5 +1,5 @@
-"""Command line: python -m kd data | train-teacher | distill | evaluate | bench | report | export | site
-| sweep | sweep-report.
+"""Command line: python -m kd data | train-teacher | distill | ensemble | evaluate | bench | report | export
+| site | sweep | sweep-report.
 
 Every command takes --json (one JSON object on stdout). Bad input ends with one line
 `error: ...` on stderr and a non-zero exit, never a traceback. Installed (`pip install -e .`), the
@@ -18,13 +18,14 @@ from pathlib import Path
 from typing import Any
 
 from kd import checkpoint
-from kd.cli.checks import UsageError, check_before_work, parse_batch_sizes
+from kd.cli.checks import UsageError, check_before_work, check_out, parse_batch_sizes
 from kd.cli.sweep import add_sweep_flags, add_sweep_report_flags, run_sweep_command, run_sweep_report
-from kd.data import FIT_SIZE, DataError, load_mnist
+from kd.data import FIT_SIZE, MNIST, VALIDATION_SIZE, DataError, load_mnist, training_split
 from kd.flags import add_dataclass_flags, from_args
-from kd.models import PRESETS
+from kd.metadata import ModelInfo
+from kd.models import PRESETS, Ensemble, model_spec
 from kd.recipes import RECIPES, STUDENT_RECIPES, TEACHER, TEACHER_RECIPES, role
-from kd.train import Cancelled, TrainConfig
+from kd.train import Cancelled, TrainConfig, accuracy
 
 DEFAULT_TEACHER = "checkpoints/teacher.safetensors"
 SHIPPED_FOR_EXPORT = (DEFAULT_TEACHER, "checkpoints/student.safetensors", "checkpoints/scratch.safetensors")
@@ -113,6 +114,12 @@ def build_parser(recipe: TrainConfig | None = None) -> Parser:
     distill.add_argument("--out", default=None, help="checkpoint path (default: runs/distill-<time>)")
     distill.add_argument("--force", action="store_true", help="replace an existing checkpoint at --out")
 
+    ensemble = commands.add_parser("ensemble", help="one teacher from several: the mean of their logits")
+    ensemble.add_argument("members", nargs="+", metavar="MEMBER", help="checkpoints of single models, same data")
+    ensemble.add_argument("--out", default="checkpoints/ensemble", help="writes OUT.safetensors and OUT.json")
+    ensemble.add_argument("--force", action="store_true", help="replace an existing checkpoint at --out")
+    ensemble.add_argument("--json", action="store_true")
+
     evaluate = commands.add_parser("evaluate", help="test-set metrics of checkpoints")
     evaluate.add_argument("checkpoints", nargs="+")
     evaluate.add_argument("--reference", default=DEFAULT_TEACHER, help="model to measure agreement with")
@@ -175,13 +182,17 @@ def run_data(args) -> dict[str, Any]:
     }
 
 
+def command_line(args) -> str:
+    """The command that made a checkpoint, as its metadata records it."""
+    return "python -m kd " + shlex.join(args.argv)
+
+
 def run_training(args, role: str, preset: str, config: TrainConfig, out: str, teacher_path: str | None):
     from kd.pipeline import train_and_save
 
     teacher = checkpoint.load(teacher_path) if teacher_path is not None else None
     data = load_mnist()
     on_progress, bar = progress_reporter(role)
-    command = "python -m kd " + shlex.join(args.argv)
     try:
         metadata = train_and_save(
             role,
@@ -189,7 +200,7 @@ def run_training(args, role: str, preset: str, config: TrainConfig, out: str, te
             config,
             data,
             out,
-            command,
+            command_line(args),
             teacher=teacher,
             teacher_path=teacher_path,
             on_progress=on_progress,
@@ -223,6 +234,102 @@ def run_distill(args) -> dict[str, Any]:
     out = args.out or f"runs/distill-{time.strftime('%Y%m%d-%H%M%S')}"
     teacher_path = args.teacher if Path(args.teacher).exists() or config.alpha > 0 else None
     return run_training(args, role(config), "student", config, out, teacher_path)
+
+
+def read_member(path: str, data: MNIST) -> ModelInfo:
+    """An ensemble member's metadata, checked: a single model with the lab's fields, trained on the MNIST here.
+
+    The ensemble is validated on the last 10,000 training images and scored on the test set of this
+    MNIST: members trained on other data could have seen them.
+    """
+    metadata = checkpoint.read_metadata(path)
+    if metadata["architecture"] == "ensemble":
+        raise ValueError(f"{path} is an ensemble: list its members instead")
+    info = ModelInfo.from_dict(metadata, path)
+    trained_on = info.raw["data"].get("sha256")
+    if trained_on != data.checksum:
+        raise ValueError(
+            f"{path} was trained on other data (sha256 {trained_on}) than the MNIST here ({data.checksum}): "
+            "an ensemble's members must share their data"
+        )
+    return info
+
+
+def member_record(path: str, info: ModelInfo) -> dict[str, Any]:
+    """What an ensemble's metadata says of one member: where it came from and how to make it again."""
+    return {
+        "path": path,
+        "weights_sha256": info.weights_sha256,
+        "role": info.role,
+        "seed": info.raw.get("seed"),
+        "command": info.command,
+        "accuracy": info.metrics.accuracy,
+    }
+
+
+def shared_settings(configs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The training settings every member shares (usually all but the seed): the ensemble's train_config.
+
+    The pages show a teacher's settings (its temperature and alpha) from train_config; what differs
+    between members is in each one's command.
+    """
+    first, *others = configs
+    return {key: value for key, value in first.items() if all(key in other and other[key] == value for other in others)}
+
+
+def ensemble_data_record(data: MNIST, infos: list[ModelInfo]) -> dict[str, Any]:
+    """The ensemble's data record; train_images, which the lab shows, is the most any member trained on."""
+    most = max(info.train_images for info in infos)
+    return {
+        "source": data.source,
+        "sha256": data.checksum,
+        "train_images": most,
+        "train": f"each member's own training images (see members), at most {most:,}",
+        "validation": f"the last {VALIDATION_SIZE:,} training images",
+        "test": f"the {len(data.test_images):,} test images, once, after the members were put together",
+    }
+
+
+def run_ensemble(args) -> dict[str, Any]:
+    """One teacher from member checkpoints: checked, evaluated once, saved as a single checkpoint."""
+    from kd.evaluate import evaluate
+
+    if len(args.members) < 2:
+        raise UsageError("an ensemble needs at least two members")
+    check_out(args.out, args.force)
+    data = load_mnist()
+    infos = [read_member(path, data) for path in args.members]  # all checked before any weights are read
+    if len({info.weights_sha256 for info in infos}) < len(infos):
+        raise ValueError("the same weights are listed twice: an ensemble's members must be different models")
+    ensemble = Ensemble([checkpoint.load(path) for path in args.members]).eval()
+    validation = training_split(data, None, 0)
+    metrics = {
+        **evaluate(ensemble, data),  # the one look at the test set
+        "validation_accuracy": accuracy(ensemble, validation.validation_images, validation.validation_labels),
+    }
+    metadata = {
+        "role": "teacher",
+        **model_spec(ensemble),
+        "members": [member_record(path, info) for path, info in zip(args.members, infos, strict=True)],
+        "train_config": shared_settings([info.train_config for info in infos]),
+        "command": command_line(args),
+        "data": ensemble_data_record(data, infos),
+        "history": [],  # nothing was trained: each member's history is in its own checkpoint
+        "train_seconds": sum(info.train_seconds for info in infos),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "metrics": metrics,
+    }
+    path = checkpoint.save(args.out, ensemble, metadata)
+    return {
+        "checkpoint": str(path),
+        "role": "teacher",
+        "members": args.members,
+        "accuracy": metrics["accuracy"],
+        "errors": metrics["errors"],
+        "validation_accuracy": metrics["validation_accuracy"],
+        "ece": metrics["ece"],
+        "parameters": metrics["parameters"],
+    }
 
 
 def run_evaluate(args) -> dict[str, Any]:
@@ -284,6 +391,7 @@ RUNNERS = {
     "data": run_data,
     "train-teacher": run_train_teacher,
     "distill": run_distill,
+    "ensemble": run_ensemble,
     "evaluate": run_evaluate,
     "bench": run_bench,
     "report": run_report,
