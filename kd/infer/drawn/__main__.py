@@ -1,0 +1,3 @@
+from kd.infer.drawn.command import main
+
+raise SystemExit(main())
