@@ -11,7 +11,8 @@ the alternatives on the validation images (the last 10,000 training images), nev
 
 Each run is what `python -m kd distill --limit N --epochs E [--alpha 0] --seed S [--batch-size B]
 [--learning-rate LR]` trains (the config comes from the command line's own parser). One JSON line per
-run, then per budget the mean validation accuracy of each setting and the one with the highest mean.
+run, then per budget the mean validation accuracy of each setting, the best, and the choice: the shipped
+(auto) setting stays unless another beats it by more than one standard error.
 """
 
 from __future__ import annotations
@@ -44,6 +45,23 @@ def cli_config(limit: int | None, epochs: int, alpha: float, seed: int, batch: s
     return from_args(TrainConfig, parse_args(argv))
 
 
+def decide(budget: tuple, accuracies: dict[tuple, list[float]]) -> dict:
+    """One budget's settings by mean validation accuracy, and the choice: what ships (auto) stays unless another
+    setting beats it by more than the best one's standard error (a change needs evidence, not seed noise)."""
+    runs = {key[2:]: values for key, values in accuracies.items() if key[:2] == budget}
+    means = {setting: statistics.fmean(values) for setting, values in runs.items()}
+    best = max(means, key=means.get)
+    error = statistics.stdev(runs[best]) / len(runs[best]) ** 0.5
+    chosen = (AUTO, AUTO) if means[(AUTO, AUTO)] >= means[best] - error else best
+    return {
+        "limit": budget[0],
+        "epochs": budget[1],
+        "mean_validation_accuracy": {f"batch {b}, rate {r}": round(m, 5) for (b, r), m in means.items()},
+        "best": f"batch {best[0]}, rate {best[1]} (standard error {error:.5f})",
+        "chosen": f"batch {chosen[0]}, rate {chosen[1]}",
+    }
+
+
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", default="0,1,2", help="comma-separated seeds (the short runs)")
@@ -70,18 +88,7 @@ def main(argv: list[str] | None = None) -> dict:
                             "resolved_rate": result.config.learning_rate,
                         }
                         print(json.dumps(row | {"train_seconds": round(result.elapsed, 2)}), flush=True)
-    summary = []
-    for budget in dict.fromkeys(key[:2] for key in accuracies):
-        means = {key[2:]: statistics.fmean(values) for key, values in accuracies.items() if key[:2] == budget}
-        best = max(means, key=means.get)
-        summary.append(
-            {
-                "limit": budget[0],
-                "epochs": budget[1],
-                "mean_validation_accuracy": {f"batch {b}, rate {r}": round(m, 5) for (b, r), m in means.items()},
-                "best": f"batch {best[0]}, rate {best[1]}",
-            }
-        )
+    summary = [decide(budget, accuracies) for budget in dict.fromkeys(key[:2] for key in accuracies)]
     print(json.dumps({"summary": summary}))
     return {"summary": summary}
 

@@ -173,7 +173,16 @@ def test_warming_up_prepares_the_shipped_models_before_anyone_asks(tiny_checkpoi
     lab = Lab(Settings(folder, tmp_path / "runs", tmp_path / "results"), Limits(), lambda: small_mnist)
     lab.warm_up()
     deadline = time.monotonic() + 120
-    while lab._mcnemar.cache_info().currsize == 0:  # the last thing it prepares
+    while lab._disagreements.cache_info().currsize == 0:  # the last thing it computes
         assert time.monotonic() < deadline, "the warm-up did not finish"
         time.sleep(0.2)
     assert lab._predictor.cache_info().currsize == 3 and lab.runs.queued() == []  # the run queue was left alone
+
+
+def test_mcnemar_comes_from_the_checkpoints_records_without_mnist_or_a_forward_pass(lab, mnist):
+    from kd.significance import compare_on_test_set
+
+    student, scratch = lab.shipped("student"), lab.shipped("scratch")
+    stored = lab.mcnemar(student, scratch)
+    assert lab._mcnemar.cache_info().currsize == 0  # nothing was computed
+    assert stored == compare_on_test_set(lab.model(student), lab.model(scratch), mnist)  # the full test set's

@@ -10,8 +10,10 @@ checked before they are decoded (kd.lab.drawing); a finished run's card is data 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
+import importlib
 import os
 import threading
 import time
@@ -23,7 +25,7 @@ import torch
 
 from kd import checkpoint
 from kd.data import MNIST, load_mnist
-from kd.evaluate import disagreements
+from kd.evaluate import disagreements, unpack_correct
 from kd.infer.runtime import load_predictor
 from kd.infer.sessions import Predictor
 from kd.lab import catalog
@@ -39,7 +41,7 @@ from kd.lab.sweeps import QueuedSweep, SweepQueue
 from kd.metadata import MetadataError, ModelInfo
 from kd.predict import predict_proba
 from kd.recipes import DASHBOARD_RUN
-from kd.significance import McNemar, compare_on_test_set
+from kd.significance import McNemar, compare_on_test_set, mcnemar
 from kd.sweep.results import RESULTS_FILE, SWEEP_FILE, SweepGrid
 from kd.train import TrainConfig
 
@@ -128,7 +130,8 @@ class Lab:
 
     def warm_up(self) -> None:
         """Prepare, on a thread of its own, what a first visit would otherwise wait for: MNIST, the shipped models
-        (and their ONNX exports), the Metrics page's first comparison and the Overview's McNemar test.
+        (and their ONNX exports), the Sweeps page's scipy, the Overview's McNemar test (from the checkpoints' records
+        where they have them) and the Metrics page's first comparison.
         Skipped where KD_WARM_UP=0 (tests)."""
         if not self.limits.warm_up:
             return
@@ -139,10 +142,11 @@ class Lab:
             for entry in (teacher, student, scratch):
                 if entry is not None:
                     self.predictor(entry)
-            if teacher is not None and student is not None:
-                self.disagreements(teacher, student)
+            importlib.import_module("kd.sweep.stats")  # scipy, which the Sweeps page's statistics need: 1 to 2 s
             if student is not None and scratch is not None:
                 self.mcnemar(student, scratch)
+            if teacher is not None and student is not None:
+                self.disagreements(teacher, student)
 
         threading.Thread(target=work, name="kd-warm-up", daemon=True).start()  # not the run worker: runs go first
 
@@ -298,7 +302,16 @@ class Lab:
 
     def mcnemar(self, a: ModelEntry, b: ModelEntry) -> McNemar:
         """McNemar's exact test of two models on the test set: is their difference more than test-set noise?
-        (kd.significance; cached by path and weights checksum; CheckpointError if a file changed since listed)."""
+        (kd.significance). From the digits each checkpoint's metrics record as right when both have them (no
+        MNIST, no forward pass: what a page's first visit needs), else computed once per pair of weights and
+        cached; CheckpointError if a file changed since listed."""
+        stored = [entry.info.metrics.raw.get("correct") for entry in (a, b)]
+        size = a.info.metrics.test_size
+        if all(isinstance(packed, str) for packed in stored) and b.info.metrics.test_size == size:
+            with contextlib.suppress(ValueError):  # a malformed record: computed instead
+                correct = [unpack_correct(packed, size) for packed in stored]
+                if all(len(flags) == size for flags in correct):
+                    return mcnemar(*correct)
         return self._mcnemar(a.path, a.sha, b.path, b.sha)
 
     def _compare_on_test_set(self, path_a, sha_a, path_b, sha_b) -> McNemar:
