@@ -40,7 +40,8 @@ def settings_form() -> TrainConfig | None:
         epochs = slider("Epochs", widgets.epochs(lab().limits), "epochs", int)
         images = slider(
             "Training images", widgets.images(lab().limits), "images", int,
-            help="A class-balanced random subset of the 50,000 training images (the last 10,000 validate), chosen by the seed: the same for the run and its scratch twin.",
+            help="A class-balanced random subset of the 50,000 training images (the last 10,000 validate), "
+            "chosen by the seed: the same for the run and its scratch twin.",
         )  # fmt: skip
         span = widgets.SEED
         seed = st.number_input("Seed", span.low, span.high, span.default, key="seed", bind="query-params")
