@@ -7,7 +7,7 @@ from typing import Any
 import pandas as pd
 
 from kd.lab.card import ResultCard
-from kd.lab.catalog import ModelEntry
+from kd.lab.catalog import ModelEntry, run_teacher
 
 
 def per_class(metrics: dict[str, Any]) -> pd.DataFrame:
@@ -65,17 +65,26 @@ def human_bytes(size: int | None) -> str:
     return f"{size / 1024:.1f} GB"
 
 
+def conv_widths(model_config: dict[str, Any]) -> str:
+    """'16-16 / 32-32' per stage; an ensemble's members' side by side, joined by ' + '."""
+    if "members" in model_config:
+        return " + ".join(conv_widths(member.get("model_config", {})) for member in model_config["members"])
+    return " / ".join("-".join(map(str, stage)) for stage in model_config.get("stages", []))
+
+
 def setup(choices: list[ModelEntry], latency_ms: dict[str, float]) -> pd.DataFrame:
-    """The experiment's setup table: one column per model; `latency_ms` by model key."""
+    """The experiment's setup table: one column per model; `latency_ms` by model key.
+
+    An ensemble's train_config holds only what its members share: a setting they differ in shows as "—".
+    """
     columns = {}
     for choice in choices:
         info, metrics = choice.info, choice.info.metrics
         config = info.train_config
         student = choice.key != "teacher" and info.role != "teacher"
-        stages = info.raw.get("model_config", {}).get("stages", [])
         columns[choice.label] = {
             "role": info.role,
-            "conv widths per stage": " / ".join("-".join(map(str, s)) for s in stages),
+            "conv widths per stage": conv_widths(info.raw.get("model_config", {})),
             "parameters": f"{metrics.parameters:,}" if metrics.parameters is not None else "—",
             "size on disk": human_bytes(choice.size_bytes),
             "latency, 1 image (p50)": f"{latency_ms[choice.key]:.3f} ms" if choice.key in latency_ms else "…",
@@ -84,9 +93,9 @@ def setup(choices: list[ModelEntry], latency_ms: dict[str, float]) -> pd.DataFra
             "macro F1": f"{metrics.macro_f1:.4f}",
             "ECE": f"{metrics.ece:.4f}",
             "agreement with teacher": f"{metrics.agreement:.2%}" if metrics.agreement is not None else "—",
-            "epochs": str(config["epochs"]),
+            "epochs": str(config.get("epochs", "—")),
             "training images": f"{info.train_images:,}",
-            "augmentation": "yes" if config["augment"] else "no",
+            "augmentation": {True: "yes", False: "no"}.get(config.get("augment"), "—"),
             "temperature T": f"{config['temperature']:g}" if student and config["alpha"] > 0 else "—",
             "alpha (soft-target share)": f"{config['alpha']:g}" if student else "— (trained on labels)",
             "training time": f"{info.train_seconds:.0f} s",
@@ -107,6 +116,8 @@ def runs(choices: list[ModelEntry]) -> pd.DataFrame:
                 "epochs": config["epochs"],
                 "images": info.train_images,
                 "seed": config["seed"],
+                "mixing": config.get("mix", "none"),
+                "teacher": run_teacher(info),
                 "accuracy": info.metrics.accuracy,
                 "agreement": info.metrics.agreement,
                 "ECE": info.metrics.ece,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -53,3 +54,18 @@ def small_mnist(mnist):
 def small_teacher(tiny_checkpoints) -> Path:
     """The session's teacher, for tests that only need some teacher to learn from."""
     return tiny_checkpoints["teacher"]
+
+
+@pytest.fixture(scope="session")
+def ensemble_checkpoints(tiny_checkpoints, tmp_path_factory) -> Path:
+    """A checkpoints folder holding the tiny teacher and students and checkpoints/ensemble.safetensors as
+    `python -m kd ensemble` makes it, of the tiny teacher and scratch student: nothing more to train."""
+    from kd.cli.main import main
+
+    directory = tmp_path_factory.mktemp("checkpoints-with-ensemble")
+    for path in tiny_checkpoints.values():
+        for file in (path, path.with_suffix(".json")):
+            shutil.copy(file, directory / file.name)
+    members = [str(tiny_checkpoints[name]) for name in ("teacher", "scratch")]
+    assert main(["ensemble", *members, "--out", str(directory / "ensemble")]) == 0
+    return directory

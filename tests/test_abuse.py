@@ -29,7 +29,7 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parents[1]
 CHECKPOINTS = ROOT / "checkpoints"
 MAX_RSS_GROWTH_MB = 600  # what image bombs may cost the server at most, all of them together
-RUN = [4.0, 0.5, 1, 200, 0]  # T, alpha, epochs, images, seed: the smallest run the caps allow
+RUN = [4.0, 0.5, 1, 200, 0, "none", "teacher"]  # T, alpha, epochs, images, seed, mixing, teacher: the smallest run
 
 pytestmark = pytest.mark.slow  # a server of its own, and runs and a latency measurement on two cores
 
@@ -221,9 +221,10 @@ def test_detached_launches_leave_another_visitor_behind_one_run_at_most(server):
     distill = event_named(server, "distill")
     with httpx.Client(headers=forwarded("10.6.6.9"), timeout=30) as http:
         for n in range(10):  # launch, drop the connection without reading a thing, launch again from a new session
-            body = {"data": [*RUN[:4], n], "fn_index": distill, "session_hash": f"detached-{n}"}
+            data = [*RUN[:4], n, *RUN[5:]]  # seed n
+            body = {"data": data, "fn_index": distill, "session_hash": f"detached-{n}"}
             http.post(f"{server['url']}/gradio_api/queue/join", json=body).raise_for_status()
-            http.post(f"{server['url']}/gradio_api/run/distill", json={"data": [*RUN[:4], n]})  # skipping the queue
+            http.post(f"{server['url']}/gradio_api/run/distill", json={"data": data})  # skipping the queue
     time.sleep(2)  # the queued launches are handled
     held = status(server)
     said = client(server, "10.0.0.2").predict(*RUN, api_name="/distill")

@@ -10,7 +10,7 @@ import pytest
 from kd import checkpoint
 from kd.lab import catalog
 from kd.lab.catalog import SHIPPED, ModelEntry
-from kd.lab.settings import ROOT, Settings, shown_command
+from kd.lab.settings import ENSEMBLE, ROOT, Settings, shown_command
 
 
 @pytest.fixture
@@ -36,7 +36,11 @@ def test_settings_come_from_the_environment_at_call_time(monkeypatch, tmp_path):
     monkeypatch.setenv("KD_CHECKPOINTS_DIR", str(tmp_path / "c"))
     monkeypatch.setenv("KD_RUNS_DIR", str(tmp_path / "r"))
     moved = Settings.from_env()
-    assert moved.teacher_path == tmp_path / "c" / "teacher.safetensors" and moved.runs_dir == tmp_path / "r"
+    assert moved.teacher_paths == {
+        "teacher": tmp_path / "c" / "teacher.safetensors",
+        "ensemble": tmp_path / "c" / "ensemble.safetensors",
+    }
+    assert moved.runs_dir == tmp_path / "r"
 
 
 def test_shipped_entries_are_typed_and_what_is_missing_is_named(folder):
@@ -85,3 +89,14 @@ def test_commands_are_shown_without_server_paths(tmp_path):
     assert shown == "python -m kd distill --teacher checkpoints/teacher.safetensors --out runs/run-1"
     assert str(ROOT) not in shown and str(tmp_path) not in shown
     assert json.dumps(shown_command("python -m kd sweep --alphas 0,0.9")) == '"python -m kd sweep --alphas 0,0.9"'
+
+
+def test_the_ensemble_of_teachers_is_listed_only_where_its_checkpoint_is(folder, ensemble_checkpoints):
+    settings = settings_for(folder)
+    assert catalog.shipped(ENSEMBLE, settings) is None and catalog.missing_shipped(settings) == []  # optional
+    for suffix in (".safetensors", ".json"):
+        shutil.copy(ensemble_checkpoints / f"ensemble{suffix}", folder / f"ensemble{suffix}")
+    entry = catalog.entry_for(ENSEMBLE, settings)
+    assert entry.label == "Ensemble of 2 teachers" and entry.info.role == "teacher" and not entry.is_run
+    shutil.copy(folder / "student.safetensors", folder / "ensemble.safetensors")  # a single model under its name
+    assert catalog.shipped(ENSEMBLE, settings) is None

@@ -18,6 +18,7 @@ from dashboard import gradio_app
 from dashboard.gradio_ui import distill as gradio_distill
 from dashboard.gradio_ui import draw as gradio_draw
 from dashboard.gradio_ui import sketchpad, state
+from kd.lab import widgets
 
 
 def request(session: str, forwarded_for: str | None = None) -> SimpleNamespace:
@@ -89,17 +90,18 @@ def test_clearing_gives_the_blank_black_canvas_back(lab_in):
 def test_a_run_without_a_teacher_is_refused_with_a_reason(lab_in):
     lab_in()
     with pytest.raises(gr.Error, match="teacher"):
-        gradio_distill.launch(4.0, 0.5, 1, 100, 0, request("visitor"))
+        gradio_distill.launch(4.0, 0.5, 1, 100, 0, "none", "teacher", request("visitor"))
 
 
 @pytest.mark.parametrize(
     ("values", "reason"),
     [
-        ((4.0, 1.5, 1, 100, 0), "alpha"),
-        (("hot", 0.5, 1, 100, 0), "must be numbers"),
-        ((4.0, 0.5, 1.5, 100, 0), "whole number"),
-        ((4.0, 0.5, 10**6, 100, 0), "epochs must be between"),
-        ((4.0, 0.5, 1, 20_000, 0), "10,000 images"),
+        ((4.0, 1.5, 1, 100, 0, "none", "teacher"), "alpha"),
+        (("hot", 0.5, 1, 100, 0, "none", "teacher"), "must be numbers"),
+        ((4.0, 0.5, 1.5, 100, 0, "none", "teacher"), "whole number"),
+        ((4.0, 0.5, 10**6, 100, 0, "none", "teacher"), "epochs must be between"),
+        ((4.0, 0.5, 1, 20_000, 0, "none", "teacher"), "10,000 images"),
+        ((4.0, 0.5, 1, 100, 0, "blend", "teacher"), "mix must be one of none, mixup, cutmix"),
     ],
 )
 def test_bad_settings_from_the_api_are_refused_with_a_reason(lab_in, values, reason):
@@ -123,15 +125,37 @@ def test_cancel_stops_only_the_callers_own_run(lab_in, tmp_path, small_teacher):
     shutil.copy(small_teacher, tmp_path / "checkpoints" / "teacher.safetensors")
     lab_in()
     owner, other = request("owner"), request("someone else")
-    assert gradio_distill.launch(4.0, 0.5, 1, 100, 0, owner).startswith(("Queued", "Starting"))
+    with pytest.raises(gr.Error, match="unknown teacher '/etc/passwd'"):  # a key, never a path
+        gradio_distill.launch(4.0, 0.5, 1, 100, 0, "none", "/etc/passwd", owner)
+    assert gradio_distill.launch(4.0, 0.5, 1, 100, 0, "none", "teacher", owner).startswith(("Queued", "Starting"))
     with pytest.raises(gr.Error, match="already have a run"):
-        gradio_distill.launch(4.0, 0.5, 1, 100, 0, owner)
+        gradio_distill.launch(4.0, 0.5, 1, 100, 0, "none", "teacher", owner)
     assert gradio_distill.cancel(other).startswith("You have no run")
     assert state.lab().run_of(state.visitor(owner)).active  # untouched by someone else's Cancel
     assert gradio_distill.cancel(owner).startswith(("The run was cancelled", "Stopping the run"))
     state.lab().runs.wait(state.lab().run_of(state.visitor(owner)).id, timeout=60)
     status, *_, timer = gradio_distill.watch(owner)
     assert status == "The run was cancelled; nothing was saved." and timer.active is False
+
+
+def radio(demo: gr.Blocks, label: str) -> gr.Radio:
+    return next(block for block in demo.blocks.values() if isinstance(block, gr.Radio) and block.label == label)
+
+
+def test_the_distill_tab_offers_the_mixings_and_a_teacher_only_where_there_is_a_choice(
+    lab_in, tiny_checkpoints, ensemble_checkpoints
+):
+    lab_in(KD_CHECKPOINTS_DIR=str(tiny_checkpoints["teacher"].parent))
+    demo = gradio_app.build()
+    mixing = radio(demo, "Mixing")
+    assert mixing.choices == [("None", "none"), ("Mixup", "mixup"), ("CutMix", "cutmix")] and mixing.value == "none"
+    assert mixing.info == widgets.MIXING_HELP and "scratch twin learns the mixed labels" in mixing.info
+    teacher = radio(demo, "Teacher")
+    assert teacher.choices == [("Teacher (one CNN)", "teacher")] and teacher.visible == "hidden"  # nothing to pick
+    lab_in(KD_CHECKPOINTS_DIR=str(ensemble_checkpoints))
+    teacher = radio(gradio_app.build(), "Teacher")
+    assert teacher.visible is True and teacher.value == "teacher"
+    assert teacher.choices == [("Teacher (one CNN)", "teacher"), ("Ensemble of 2 teachers", "ensemble")]
 
 
 def blobs(pad: sketchpad.BoundedSketchpad, blob: bytes, **fields: str) -> None:

@@ -4,19 +4,25 @@ from __future__ import annotations
 
 import io
 import time
+import typing
 from concurrent.futures import Future
+from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
+from kd import checkpoint
 from kd.lab.card import result_card
 from kd.lab.limits import Limits
 from kd.lab.measure import LatencyBoard
 from kd.lab.service import Lab
 from kd.lab.settings import Settings
 from kd.lab.visitors import client_address, visitor_id
+from kd.lab.widgets import MIXING, Choices
 from kd.metadata import MetadataError, Metrics, ModelInfo
+from kd.recipes import DASHBOARD_RUN
+from kd.train import MixSetting
 
 
 def test_the_address_behind_trusted_proxies_is_the_one_they_saw():
@@ -44,8 +50,6 @@ def test_a_space_trusts_its_proxy_unless_told_otherwise():
 
 
 def test_the_latency_board_measures_once_per_interval_whatever_models_are_asked_for(small_teacher):
-    from kd import checkpoint
-
     model = checkpoint.load(small_teacher)
     now = [1000.0]
     worker: list[tuple[Future, object]] = []  # the run worker: work runs later, on its own thread
@@ -144,8 +148,6 @@ def test_models_are_listed_and_found_by_key(lab):
 
 
 def test_the_result_card_says_what_the_teacher_added_over_the_scratch_twin(tiny_checkpoints):
-    from kd import checkpoint
-
     metadata = checkpoint.read_metadata(tiny_checkpoints["student"])
     scratch = checkpoint.read_metadata(tiny_checkpoints["scratch"])["metrics"]
     info = ModelInfo.from_dict({**metadata, "baseline": scratch})
@@ -186,3 +188,55 @@ def test_mcnemar_comes_from_the_checkpoints_records_without_mnist_or_a_forward_p
     stored = lab.mcnemar(student, scratch)
     assert lab._mcnemar.cache_info().currsize == 0  # nothing was computed
     assert stored == compare_on_test_set(lab.model(student), lab.model(scratch), mnist)  # the full test set's
+
+
+@pytest.fixture
+def lab_with_ensemble(ensemble_checkpoints, small_mnist, tmp_path):
+    settings = Settings(ensemble_checkpoints, tmp_path / "runs", tmp_path / "results")
+    lab = Lab(settings, Limits(max_epochs=2), lambda: small_mnist)
+    yield lab
+    lab.shutdown()
+
+
+def test_the_ensemble_is_a_teacher_and_a_model_only_where_it_was_made(lab, lab_with_ensemble):
+    assert lab.teacher_choices() == Choices({"teacher": "Teacher (one CNN)"}, "teacher")
+    assert [entry.key for entry in lab.models()] == ["teacher", "student", "scratch"]
+    choices = lab_with_ensemble.teacher_choices()
+    assert choices.labels == {"teacher": "Teacher (one CNN)", "ensemble": "Ensemble of 2 teachers"}
+    assert choices.default == "teacher"  # the Distill pages start from DASHBOARD_RUN's teacher
+    assert [entry.key for entry in lab_with_ensemble.models()] == ["teacher", "student", "scratch", "ensemble"]
+    assert [entry.key for entry in lab_with_ensemble.models(teacher=False)] == ["student", "scratch", "ensemble"]
+    assert lab_with_ensemble.missing_notice() is None and lab.missing_notice() is None
+
+
+def test_a_run_from_the_ensemble_on_mixed_images_records_both_and_shows_no_server_path(lab_with_ensemble, tmp_path):
+    lab = lab_with_ensemble
+    run = lab.launch("visitor", lab.run_settings(4, 0.9, 1, 200, 0, "mixup"), "ensemble")
+    lab.runs.wait(run.id, timeout=300)
+    assert run.status == "done", run.error
+    saved = checkpoint.read_metadata(run.path)
+    assert saved["train_config"]["mix"] == "mixup" and Path(saved["teacher"]).name == "ensemble.safetensors"
+    card = lab.result_card(run)
+    assert "--mix mixup" in card.command and "ensemble.safetensors --" in card.command
+    assert not any(part.startswith("/") for part in card.command.split()) and str(tmp_path) not in card.command
+    assert [row.name for row in card.rows] == ["this run", "teacher", "scratch, same budget, seed and mixup"]
+    assert card.rows[1].metrics == lab.shipped("ensemble").info.metrics  # the teacher it learnt from
+    assert "The ensemble of 2 teachers added" in card.headline and "same mixup images" in card.headline
+    assert lab.entry(run.id).label.endswith(", mixup, from the ensemble")
+
+
+def test_the_mixing_choices_are_the_mixings_a_run_takes_and_the_default_run_mixes_nothing():
+    assert tuple(MIXING.labels) == typing.get_args(MixSetting) and MIXING.default == DASHBOARD_RUN.mix == "none"
+
+
+def test_unknown_teachers_and_mixings_are_refused_in_words(lab):
+    settings = lab.run_settings(4, 0.9, 1, 200, 0)
+    for forged in ("/etc/passwd", "../teacher", None):
+        with pytest.raises(ValueError, match="unknown teacher"):
+            lab.launch("visitor", settings, forged)
+    assert "unknown teacher" in lab.check_teacher("student") and lab.check_teacher() is None
+    with pytest.raises(ValueError, match="no teacher checkpoint at ensemble.safetensors"):
+        lab.launch("visitor", settings, "ensemble")  # a teacher this server could have, but does not
+    with pytest.raises(ValueError, match="mix must be one of none, mixup, cutmix"):
+        lab.run_settings(4, 0.9, 1, 200, 0, "blend")
+    assert lab.runs.queued() == [] and lab.run_of("visitor") is None

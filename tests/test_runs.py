@@ -148,6 +148,18 @@ def test_a_missing_teacher_is_refused(tmp_path, small_data):
         manager.launch(TINY)
 
 
+def test_a_teacher_is_named_by_key_and_an_unknown_key_queues_nothing(tmp_path, teacher_path, small_data):
+    teachers = {"teacher": teacher_path, "ensemble": tmp_path / "ensemble.safetensors"}  # as the lab passes them
+    manager = RunManager(tmp_path / "runs", teachers, load_data=lambda: small_data)
+    assert manager.teacher_path == teacher_path  # the single teacher: every sweep's
+    for forged in (str(teacher_path), "student", None):
+        with pytest.raises(ValueError, match="unknown teacher .*: a run distils from one of teacher, ensemble"):
+            manager.launch(TINY, teacher=forged)
+    with pytest.raises(ValueError, match="no teacher checkpoint at ensemble.safetensors"):
+        manager.launch(TINY, teacher="ensemble")
+    assert manager.queued() == [] and manager.running() is None
+
+
 def test_the_queue_has_a_limit(tmp_path, teacher_path, small_data):
     release = threading.Event()
     manager = manager_for(

@@ -35,19 +35,23 @@ def live_curves(run: Run) -> gr.Plot:
 
 
 def card_markdown(card: ResultCard) -> str:
-    """The card's headline and its table (the Streamlit lab's, tables.card_rows) in Markdown."""
+    """The card's headline, its table (the Streamlit lab's, tables.card_rows) and its scratch twin, in Markdown."""
     rows = tables.card_rows(card)
     columns = list(next(iter(rows.values())))
     lines = [f"**{card.headline}**", "", f"| model | {' | '.join(columns)} |", "|:--|" + "--:|" * len(columns)]
     lines += [f"| {name} | {' | '.join(cells.values())} |" for name, cells in rows.items()]
+    lines += ["", card.twin_note] if card.twin_note is not None else []
     return "\n".join(lines)
 
 
-def launch(temperature: float, alpha: float, epochs: float, images: float, seed: float, request: gr.Request) -> str:
+def launch(
+    temperature: float, alpha: float, epochs: float, images: float, seed: float, mix: str, teacher: str,
+    request: gr.Request,
+) -> str:  # fmt: skip
     """Queue the visitor's run and say where it stands; gr.Error with the reason if it is refused."""
-    try:  # the API takes anything: the lab refuses bad values and values over the caps in words
-        settings = lab().run_settings(temperature, alpha, epochs, images, seed)
-        run = lab().launch(visitor(request), settings)
+    try:  # the API takes anything: the lab refuses bad values, unknown teachers and values over the caps in words
+        settings = lab().run_settings(temperature, alpha, epochs, images, seed, mix)
+        run = lab().launch(visitor(request), settings, teacher)
     except ValueError as exc:
         raise gr.Error(str(exc), print_exception=False) from None
     return lab().run_status(run)
@@ -92,9 +96,10 @@ def build(demo: gr.Blocks) -> Callable[[list[gr.Dropdown]], None]:
     """
     limits = lab().limits
     gr.Markdown(
-        "Pick a temperature and alpha, then train a small student from the teacher on a subset of MNIST. Runs are "
-        "short and capped because everyone using this server shares its CPUs: one run trains at a time and the "
-        "others wait their turn. Finished runs are saved and appear in the Draw and Metrics tabs."
+        "Pick a temperature, alpha and how the images are mixed, then train a small student from the teacher on a "
+        "subset of MNIST. Runs are short and capped because everyone using this server shares its CPUs: one run "
+        "trains at a time and the others wait their turn. Finished runs are saved and appear in the Draw and "
+        "Metrics tabs."
     )
     with gr.Row():
         with gr.Column():
@@ -109,6 +114,11 @@ def build(demo: gr.Blocks) -> Callable[[list[gr.Dropdown]], None]:
                 widgets.SEED.default, label="Seed", precision=0, minimum=widgets.SEED.low, maximum=widgets.SEED.high
             )
     with gr.Row():
+        teachers = lab().teacher_choices()
+        # asked only where there is a choice; "hidden" keeps it in the page, so its value is still sent
+        teacher = radio(teachers, "Teacher", visible=len(teachers.labels) > 1 or "hidden")
+        mix = radio(widgets.MIXING, "Mixing", info=widgets.MIXING_HELP)
+    with gr.Row():
         start = gr.Button("Launch run", variant="primary")
         stop = gr.Button("Cancel run")
     status = gr.Markdown(elem_id="run-status")
@@ -120,7 +130,7 @@ def build(demo: gr.Blocks) -> Callable[[list[gr.Dropdown]], None]:
     def connect(selectors: list[gr.Dropdown]) -> None:
         shown = [status, curves, card, f1, *selectors, timer]
         start.click(
-            launch, [temperature, alpha, epochs, images, seed], status, api_name="distill", **RUN_EVENTS
+            launch, [temperature, alpha, epochs, images, seed, mix, teacher], status, api_name="distill", **RUN_EVENTS
         ).success(watch, None, shown, api_visibility="private", **RUN_EVENTS)
         # "run": the caller's own run, for API clients that launched one with /distill (not in the API docs)
         timer.tick(watch, None, shown, api_name="run", api_visibility="undocumented", **RUN_EVENTS)
@@ -132,3 +142,9 @@ def build(demo: gr.Blocks) -> Callable[[list[gr.Dropdown]], None]:
 
 def slider(values: widgets.Range, label: str, **kwargs) -> gr.Slider:
     return gr.Slider(values.low, values.high, values.default, step=values.step, label=label, **kwargs)
+
+
+def radio(choices: widgets.Choices, label: str, **kwargs) -> gr.Radio:
+    """The lab's choices as radio buttons: visitors see the labels, and only the keys come back."""
+    options = [(text, key) for key, text in choices.labels.items()]
+    return gr.Radio(options, value=choices.default, label=label, **kwargs)

@@ -142,7 +142,8 @@ def build(predict_limit: int) -> gr.Dropdown:
                 choices=choices(teacher=False),
                 value=DEFAULT_STUDENT if lab().shipped(DEFAULT_STUDENT) is not None else None,
                 label="Student",
-                info="The shipped students, or any finished run from the Distill tab.",
+                info="The shipped students (and the ensemble of teachers, where there is one), or any finished "
+                "run from the Distill tab.",
             )
     with gr.Row():
         with gr.Column():

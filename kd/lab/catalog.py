@@ -1,6 +1,6 @@
 """The model catalogue: shipped models and finished runs as typed entries, found by key, loaded by checksum.
 
-Visitors name a model by its key ("teacher", "student", "scratch" or a run id), never by a
+Visitors name a model by its key ("teacher", "student", "scratch", "ensemble" or a run id), never by a
 path: a key is looked up in the two folders the lab serves, so no client-sent string reaches
 the file system, and no server path reaches a page. A checkpoint whose metadata lacks what the
 lab shows is listed as unreadable, not shown with zeros.
@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from kd import checkpoint
-from kd.lab.settings import Settings
+from kd.lab.settings import DEFAULT_TEACHER, ENSEMBLE, Settings
 from kd.lab.store import RUN_ID
 from kd.metadata import MetadataError, ModelInfo
 from kd.predict import predict_proba
@@ -26,19 +26,22 @@ SHIPPED: dict[str, str] = {
     "student": "Distilled student",
     "scratch": "Scratch student (alpha = 0)",
 }
+# ... and the ensemble of teachers, listed after them where one was made: optional, so never "missing"
+SHIPPED_KEYS = (*SHIPPED, ENSEMBLE)
 DEFAULT_STUDENT = "student"  # the student that /predict and the Draw tabs answer with by default
+SINGLE_TEACHER_CHOICE = "Teacher (one CNN)"  # how the Distill pages offer the single teacher beside an ensemble
 
 
 @dataclass(frozen=True)
 class ModelEntry:
-    key: str  # "teacher", "student", "scratch" or a run id: what pages and clients send
+    key: str  # "teacher", "student", "scratch", "ensemble" or a run id: what pages and clients send
     label: str  # what the selectors show
     path: Path  # on this server only: never shown to a visitor
     info: ModelInfo
 
     @property
     def is_run(self) -> bool:
-        return self.key not in SHIPPED
+        return self.key not in SHIPPED_KEYS
 
     @property
     def sha(self) -> str:
@@ -62,8 +65,21 @@ def read_entry(key: str, label: str, path: Path, metadata: dict | None = None) -
 
 
 def shipped(name: str, settings: Settings) -> ModelEntry | None:
-    """One of the shipped checkpoints, or None if it is not there or unreadable."""
-    return read_entry(name, SHIPPED[name], settings.checkpoints_dir / f"{name}.safetensors")
+    """One of the shipped checkpoints (the ensemble too), or None if it is not there or unreadable."""
+    path = settings.checkpoint_path(name)
+    return ensemble_entry(path) if name == ENSEMBLE else read_entry(name, SHIPPED[name], path)
+
+
+def ensemble_entry(path: Path) -> ModelEntry | None:
+    """The ensemble of teachers, labelled with how many it averages; None unless it is a readable ensemble.
+
+    The count comes from the member list `python -m kd ensemble` records: an ensemble without one is unreadable.
+    """
+    entry = read_entry(ENSEMBLE, ENSEMBLE, path)
+    members = entry.info.raw.get("members") if entry is not None else None
+    if entry is None or entry.info.raw.get("architecture") != "ensemble" or not isinstance(members, list):
+        return None
+    return ModelEntry(ENSEMBLE, f"Ensemble of {len(members)} teachers", path, entry.info)
 
 
 def missing_shipped(settings: Settings) -> list[str]:
@@ -71,12 +87,21 @@ def missing_shipped(settings: Settings) -> list[str]:
     return [label for name, label in SHIPPED.items() if shipped(name, settings) is None]
 
 
+def run_teacher(info: ModelInfo) -> str:
+    """The teacher a run distilled from, by the name of the checkpoint it recorded ("ensemble" for the ensemble's)."""
+    recorded = info.raw.get("teacher")
+    return Path(recorded).stem if isinstance(recorded, str) else DEFAULT_TEACHER
+
+
 def run_label(run_id: str, info: ModelInfo) -> str:
     config = info.train_config
-    return (
+    label = (
         f"Run {run_id.removeprefix('run-')} · T={config['temperature']:g}, α={config['alpha']:g}, "
         f"{config['epochs']} ep, {info.train_images} img, seed {config['seed']}"
     )
+    # only what differs from the default run, so the labels of plain runs stay short
+    label += f", {config['mix']}" if config.get("mix", "none") != "none" else ""
+    return label + (", from the ensemble" if run_teacher(info) == ENSEMBLE else "")
 
 
 def run_entry(run_id: str, path: Path, metadata: dict | None = None) -> ModelEntry | None:
@@ -86,7 +111,7 @@ def run_entry(run_id: str, path: Path, metadata: dict | None = None) -> ModelEnt
 
 def entry_for(key: str, settings: Settings) -> ModelEntry | None:
     """The entry a key names (a shipped model or a saved run), else None, whatever string a client sent."""
-    if key in SHIPPED:
+    if key in SHIPPED_KEYS:
         return shipped(key, settings)
     if not isinstance(key, str) or not RUN_ID.fullmatch(key):
         return None

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from kd.flags import to_argv
+from kd.lab.settings import DEFAULT_TEACHER
 from kd.status import CANCELLED, DONE, FAILED, QUEUED, RUNNING, Status
 from kd.train import Progress, TrainConfig
 
@@ -33,6 +34,7 @@ class Run:
     started: float | None = None
     finished: float | None = None
     owner: str | None = None  # the visitor session that launched it (None: launched from code)
+    teacher: str = DEFAULT_TEACHER  # the key of the checkpoint it distils from (kd.lab.settings.TEACHERS)
     committed: bool = False  # past its last step: it will be saved, too late to cancel
     cancel_event: threading.Event = field(default_factory=threading.Event, repr=False)
     ended: threading.Event = field(default_factory=threading.Event, repr=False)

@@ -16,7 +16,7 @@ import logging
 import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
@@ -26,6 +26,7 @@ from kd.baselines import baseline_metrics
 from kd.data import FIT_SIZE, MNIST, load_mnist
 from kd.lab.limits import Limits
 from kd.lab.records import CANCELLED, DONE, FAILED, QUEUED, RUNNING, Run, Status, command_for
+from kd.lab.settings import DEFAULT_TEACHER
 from kd.lab.store import RUN_ID, RunStore
 from kd.models import PRESETS
 from kd.pipeline import train_and_save
@@ -55,20 +56,24 @@ class RunManager:
     def __init__(
         self,
         runs_dir: str | Path,
-        teacher_path: str | Path,
+        teachers: str | Path | Mapping[str, str | Path],
         load_data: Callable[[], MNIST] = load_mnist,
         max_epochs: int | None = None,
         max_limit: int | None = None,
         max_queued: int | None = None,
         limits: Limits | None = None,
     ):
-        """`limits` (default: `Limits()`); max_epochs, max_limit, max_queued override single fields of it."""
+        """`teachers`: the checkpoints a run may distil from, by key (kd.lab.settings.TEACHERS); a single path is
+        the one teacher, "teacher". `limits` (default: `Limits()`); max_epochs, max_limit, max_queued override
+        single fields of it."""
         overrides = {"max_epochs": max_epochs, "max_images": max_limit, "max_queued": max_queued}
         self.limits = dataclasses.replace(
             limits or DEFAULTS, **{name: value for name, value in overrides.items() if value is not None}
         )
         self.runs_dir = Path(runs_dir)
-        self.teacher_path = Path(teacher_path)
+        if not isinstance(teachers, Mapping):
+            teachers = {DEFAULT_TEACHER: teachers}
+        self.teachers = {key: Path(path) for key, path in teachers.items()}
         self.store = RunStore(self.runs_dir)
         self._load_data = load_data
         self._data: MNIST | None = None
@@ -78,6 +83,11 @@ class RunManager:
         self._executor: ThreadPoolExecutor | None = None
         self.store.sweep_orphans()
         self.store.prune(self.limits.max_saved_runs, self.limits.max_saved_bytes)
+
+    @property
+    def teacher_path(self) -> Path:
+        """The single teacher: the default of a run, and what every sweep distils from."""
+        return self.teachers[DEFAULT_TEACHER]
 
     @property
     def max_epochs(self) -> int:
@@ -93,8 +103,15 @@ class RunManager:
 
     # --- launching and watching -------------------------------------------------------
 
-    def check(self, settings: TrainConfig) -> None:
-        """Raise ValueError with a readable message if these settings may not run here.
+    def check(self, settings: TrainConfig, teacher: str = DEFAULT_TEACHER) -> None:
+        """Raise ValueError with a readable message if these settings may not run here from this teacher."""
+        self.check_caps(settings)
+        path = self.teacher_checkpoint(teacher)
+        if not path.is_file():
+            raise ValueError(f"no teacher checkpoint at {path.name}: a run needs the teacher")
+
+    def check_caps(self, settings: TrainConfig) -> None:
+        """Raise ValueError with a readable message if these settings are over the server's caps.
 
         TrainConfig itself refused bad values when it was built (temperature > 0, 0 <= alpha <= 1,
         epochs and limit >= 1); this adds the server's caps. No limit means the whole training set.
@@ -103,12 +120,17 @@ class RunManager:
             raise ValueError(f"epochs must be between 1 and {self.max_epochs} on this server")
         if (settings.limit or FIT_SIZE) > self.max_limit:
             raise ValueError(f"the training subset must be between 1 and {self.max_limit:,} images on this server")
-        if not self.teacher_path.is_file():
-            raise ValueError(f"no teacher checkpoint at {self.teacher_path.name}: a run needs the teacher")
 
-    def launch(self, settings: TrainConfig, owner: str | None = None) -> Run:
-        """Queue a run for `owner` (a visitor session's token); the worker starts it after the runs before it."""
-        self.check(settings)
+    def teacher_checkpoint(self, teacher: str) -> Path:
+        """Where the teacher a key names is kept (there or not); ValueError for a key this server has no teacher by."""
+        if not isinstance(teacher, str) or teacher not in self.teachers:
+            raise ValueError(f"unknown teacher {teacher!r}: a run distils from one of {', '.join(self.teachers)}")
+        return self.teachers[teacher]
+
+    def launch(self, settings: TrainConfig, owner: str | None = None, teacher: str = DEFAULT_TEACHER) -> Run:
+        """Queue a run for `owner` (a visitor session's token) that distils from the teacher keyed `teacher`;
+        the worker starts it after the runs before it."""
+        self.check(settings, teacher)
         with self._lock:
             mine = [run for run in self._runs.values() if run.active and owner is not None and run.owner == owner]
             if len(mine) >= self.limits.runs_per_visitor:
@@ -120,7 +142,7 @@ class RunManager:
             if sum(run.status == QUEUED for run in self._runs.values()) >= self.max_queued:
                 raise ValueError(f"{self.max_queued} runs are already waiting; try again in a few minutes")
             run_id = f"run-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}"
-            run = Run(run_id, settings, self.runs_dir / f"{run_id}.safetensors", owner=owner)
+            run = Run(run_id, settings, self.runs_dir / f"{run_id}.safetensors", owner=owner, teacher=teacher)
             self._forget_old_runs()
             self._runs[run_id] = run
             self._owners[run_id] = owner
@@ -253,7 +275,8 @@ class RunManager:
         return self._data
 
     def _train_on_this_thread(self, run: Run) -> dict[str, Any]:
-        teacher = checkpoint.load(self.teacher_path)
+        teacher_path = self.teachers[run.teacher]
+        teacher = checkpoint.load(teacher_path)  # one model or an ensemble: both answer with (B, 10) logits
         out = run.path.with_suffix("")
         train_and_save(
             role(run.settings),
@@ -261,14 +284,14 @@ class RunManager:
             run.settings,
             self.data(),
             out,
-            command_for(run.settings, self.teacher_path, out, threads=SERVER_TRAIN_THREADS),
+            command_for(run.settings, teacher_path, out, threads=SERVER_TRAIN_THREADS),
             teacher=teacher,  # also the reference for the agreement metric of a scratch run
-            teacher_path=self.teacher_path,
+            teacher_path=teacher_path,  # recorded in the checkpoint: which teacher the run learnt from
             on_progress=lambda progress: self._on_progress(run, progress),
             cancel=run.cancel_event,
         )
         metadata = checkpoint.read_metadata(run.path)  # as saved, with versions and the weights' checksum
-        # the fair comparison: a scratch student of the same budget and seed, trained once and cached
+        # the fair comparison: a scratch student of the same budget, seed and mixing, trained once and cached
         metadata["baseline"] = baseline_metrics(run.settings, self.data(), teacher, self.runs_dir / "baselines")
         return metadata
 

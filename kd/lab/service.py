@@ -28,7 +28,7 @@ from kd.data import MNIST, load_mnist
 from kd.evaluate import disagreements, unpack_correct
 from kd.infer.runtime import load_predictor
 from kd.infer.sessions import Predictor
-from kd.lab import catalog
+from kd.lab import catalog, widgets
 from kd.lab.card import ResultCard, result_card
 from kd.lab.catalog import ModelEntry
 from kd.lab.drawing import digit_from_array, digit_from_bytes, refuse_large_images
@@ -36,7 +36,7 @@ from kd.lab.limits import Limits
 from kd.lab.measure import LatencyBoard, Measurement, reference_figures
 from kd.lab.records import CANCELLED, DONE, FAILED, QUEUED, Run
 from kd.lab.runs import RunManager
-from kd.lab.settings import Settings
+from kd.lab.settings import DEFAULT_TEACHER, ENSEMBLE, Settings
 from kd.lab.sweeps import QueuedSweep, SweepQueue
 from kd.metadata import MetadataError, ModelInfo
 from kd.predict import predict_proba
@@ -54,7 +54,7 @@ class Lab:
     def __init__(self, settings: Settings, limits: Limits, load_data: Callable[[], MNIST] = load_mnist):
         self.settings, self.limits = settings, limits
         refuse_large_images(limits.max_drawing_pixels)  # every decoder in the process, the frameworks' included
-        self.runs = RunManager(settings.runs_dir, settings.teacher_path, load_data=load_data, limits=limits)
+        self.runs = RunManager(settings.runs_dir, settings.teacher_paths, load_data=load_data, limits=limits)
         self.sweeps = SweepQueue(self.runs, DASHBOARD_RUN)  # every cell is the Distill page's run with its values
         self.latency = LatencyBoard(self.runs.submit, limits.measure_interval_seconds)
         self.latency.seed(reference_figures(settings.checkpoints_dir / "results.json"))  # until measured here
@@ -92,11 +92,18 @@ class Lab:
         found = (catalog.run_entry(row["id"], row["path"], row["metadata"]) for row in self.runs.finished())
         return [entry for entry in found if entry is not None]
 
+    def shipped_models(self) -> list[ModelEntry]:
+        """The shipped checkpoints that are there, in catalogue order: the ensemble of teachers last, if made."""
+        found = (self.shipped(name) for name in catalog.SHIPPED_KEYS)
+        return [entry for entry in found if entry is not None]
+
     def models(self, teacher: bool = True) -> list[ModelEntry]:
-        """Every model there is to pick: the shipped ones that are there, then the finished runs."""
-        names = [name for name in catalog.SHIPPED if teacher or name != "teacher"]
-        found = [self.shipped(name) for name in names]
-        return [entry for entry in found if entry is not None] + self.finished_runs()
+        """Every model there is to pick: the shipped ones that are there, then the finished runs.
+
+        teacher=False leaves out the single teacher, which the Draw pages ask beside the model picked.
+        """
+        shipped = [entry for entry in self.shipped_models() if teacher or entry.key != DEFAULT_TEACHER]
+        return shipped + self.finished_runs()
 
     def entry(self, key: str | None) -> ModelEntry | None:
         """The model a key names, or None for an unknown key (whatever a client sent)."""
@@ -177,11 +184,31 @@ class Lab:
 
     # --- runs --------------------------------------------------------------------------
 
-    def run_settings(self, temperature: float, alpha: float, epochs: float, images: float, seed: float) -> TrainConfig:
+    def teacher_choices(self) -> widgets.Choices:
+        """The teachers a run may distil from, key -> label: the single teacher, the default (if its checkpoint is
+        missing, `check_teacher` says so), then the ensemble of teachers where one was made."""
+        labels = {DEFAULT_TEACHER: catalog.SINGLE_TEACHER_CHOICE}
+        ensemble = self.shipped(ENSEMBLE)
+        if ensemble is not None:
+            labels[ENSEMBLE] = ensemble.label
+        return widgets.Choices(labels, DEFAULT_TEACHER)
+
+    def run_settings(
+        self,
+        temperature: float,
+        alpha: float,
+        epochs: float,
+        images: float,
+        seed: float,
+        mix: str = widgets.MIXING.default,
+    ) -> TrainConfig:
         """The Distill page's run with a visitor's values; ValueError, in words, for a bad value or one over the caps.
 
         Values come from widgets or straight from an API client, so anything may arrive: numbers as
-        floats or strings, NaN, 10^6 epochs. TrainConfig refuses what is invalid, the run queue what is over a cap.
+        floats or strings, NaN, 10^6 epochs, a mixing that does not exist. TrainConfig refuses what
+        is invalid, the run queue what is over a cap. A mixed run costs a teacher forward pass per
+        batch (no cached logits), an ensemble's as many as it has members: the caps on epochs and
+        images bound that too.
         """
         try:
             numbers = [float(value) for value in (temperature, alpha, epochs, images, seed)]
@@ -192,14 +219,21 @@ class Lab:
             if not value.is_integer():
                 raise ValueError(f"{name} must be a whole number, got {value:g}")
         settings = dataclasses.replace(
-            DASHBOARD_RUN, temperature=temperature, alpha=alpha, epochs=int(epochs), limit=int(images), seed=int(seed)
+            DASHBOARD_RUN,
+            temperature=temperature,
+            alpha=alpha,
+            epochs=int(epochs),
+            limit=int(images),
+            seed=int(seed),
+            mix=mix,
         )
-        self.runs.check(settings)
+        self.runs.check_caps(settings)
         return settings
 
-    def launch(self, visitor: str, settings: TrainConfig) -> Run:
-        """Queue a run for this visitor; ValueError (in words) over a cap: one run per visitor, queue length."""
-        return self.runs.launch(settings, owner=visitor)
+    def launch(self, visitor: str, settings: TrainConfig, teacher: str = DEFAULT_TEACHER) -> Run:
+        """Queue a run for this visitor, distilled from the teacher keyed `teacher` (`teacher_choices`); ValueError
+        (in words) for an unknown teacher or over a cap: one run per visitor, queue length."""
+        return self.runs.launch(settings, owner=visitor, teacher=teacher)
 
     def run_of(self, visitor: str) -> Run | None:
         """The visitor's latest run in this server's memory: what their page shows, after a reload too."""
@@ -243,12 +277,14 @@ class Lab:
         """The card of a finished run, or None if it is not done (or its record lacks what the card shows)."""
         if run.metadata is None or not run.path.is_file():
             return None
-        teacher = self.shipped("teacher")
+        teacher = self.shipped(run.teacher)  # the one it learnt from: its metrics, its name in the headline
         try:
             info = ModelInfo.from_dict(run.metadata, run.id)
         except MetadataError:
             return None
-        return result_card(run.id, info, teacher.info.metrics if teacher is not None else None)
+        if teacher is None:
+            return result_card(run.id, info, None)
+        return result_card(run.id, info, teacher.info.metrics, teacher.label.lower())
 
     def busy(self) -> bool:
         """True while a run or a sweep's cell trains: CPU timings taken now are slower."""
@@ -290,10 +326,12 @@ class Lab:
         """The latest figures of each of these models that has been measured, by key."""
         return self.latency.figures([entry.key for entry in entries])
 
-    def check_teacher(self) -> str | None:
-        """Why runs cannot start on this server (no readable teacher), or None."""
+    def check_teacher(self, teacher: str = DEFAULT_TEACHER) -> str | None:
+        """Why runs cannot start from this teacher on this server (an unknown key, no readable checkpoint), or None."""
         try:
-            checkpoint.read_metadata(self.settings.teacher_path)
+            checkpoint.read_metadata(self.runs.teacher_checkpoint(teacher))
+        except ValueError as exc:
+            return f"Cannot start a run: {exc}."
         except checkpoint.CheckpointError:
             return "A run needs the teacher checkpoint, which is not there."
         return None

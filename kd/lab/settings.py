@@ -8,6 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]  # the repository: this file is kd/lab/settings.py
+DEFAULT_TEACHER = "teacher"  # the one CNN: what a run distils from unless the visitor picks another teacher
+ENSEMBLE = "ensemble"  # an ensemble of teachers, where `python -m kd ensemble ... --out checkpoints/ensemble` made one
+TEACHERS = (DEFAULT_TEACHER, ENSEMBLE)  # the keys a run's teacher may have
 
 
 @dataclass(frozen=True)
@@ -25,9 +28,14 @@ class Settings:
             results_dir=Path(os.environ.get("KD_RESULTS_DIR", ROOT / "results")),
         )
 
+    def checkpoint_path(self, key: str) -> Path:
+        """Where a shipped checkpoint is kept, by its key: one of the catalogue's keys, never a client's string."""
+        return self.checkpoints_dir / f"{key}.safetensors"
+
     @property
-    def teacher_path(self) -> Path:
-        return self.checkpoints_dir / "teacher.safetensors"
+    def teacher_paths(self) -> dict[str, Path]:
+        """Where each teacher a run may distil from is kept, by key (the ensemble's file exists only where made)."""
+        return {key: self.checkpoint_path(key) for key in TEACHERS}
 
 
 ABSOLUTE_PATH = re.compile(r"(?<![\w.])/[^\s'\"]+")

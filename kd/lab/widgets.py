@@ -1,8 +1,9 @@
-"""What every front end's widgets offer, written once: ranges, steps and defaults, the canvas and the pen.
+"""What every front end's widgets offer, written once: ranges, steps, choices and defaults, the canvas and the pen.
 
 The Streamlit app, the Gradio app and the static page build their widgets from these (the
 static page gets them written into its config by kd.site), so a range changed here changes
-everywhere. Caps that depend on the server (most epochs, most images) come from `Limits`.
+everywhere. Caps that depend on the server (most epochs, most images) come from `Limits`; the
+lab lists the teachers a run may learn from (`Lab.teacher_choices`).
 """
 
 from __future__ import annotations
@@ -32,6 +33,20 @@ DRAW_TEMPERATURE = Range(1.0, 20.0, 4.0, 0.5)  # the Draw pages' softening of th
 ALPHA_MEANING = (
     "Alpha is the share of the soft-target term: **0 = labels only** (a scratch student), **1 = teacher only**. "
     "Loss = α·T²·KL(softmax(teacher/T) ‖ softmax(student/T)) + (1 − α)·cross-entropy(student, labels)."
+)
+
+
+@dataclass(frozen=True)
+class Choices:
+    labels: dict[str, str]  # the value a page sends -> the label a visitor sees, in the order offered
+    default: str
+
+
+# function matching (kd.mixing): the mixing of a run's images, by the values TrainConfig.mix takes
+MIXING = Choices({"none": "None", "mixup": "Mixup", "cutmix": "CutMix"}, DASHBOARD_RUN.mix)
+MIXING_HELP = (
+    "Function matching: the student sees mixed images and learns the teacher's answer on them; its scratch twin "
+    "learns the mixed labels. Slower: the teacher answers every batch (each of an ensemble's members does)."
 )
 
 

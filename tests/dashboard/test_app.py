@@ -121,6 +121,60 @@ def test_bad_url_settings_are_ignored(dashboard_checkpoints):
     assert at.slider(key="epochs").value <= 5
 
 
+def test_distill_offers_the_mixing_and_a_teacher_only_where_there_is_a_choice(
+    dashboard_checkpoints, ensemble_checkpoints, monkeypatch
+):
+    at = open_page("streamlit_ui/pages/distill.py")
+    mixing = at.radio(key="mix")
+    assert (mixing.label, mixing.options, mixing.value) == ("Mixing", ["None", "Mixup", "CutMix"], "none")
+    assert "scratch twin learns the mixed labels" in mixing.help
+    assert [radio.key for radio in at.radio] == ["mix"]  # one teacher: nothing to choose
+    monkeypatch.setenv("KD_CHECKPOINTS_DIR", str(ensemble_checkpoints))
+    at = open_page("streamlit_ui/pages/distill.py")
+    teacher = at.radio(key="teacher")
+    assert (teacher.options, teacher.value) == (["Teacher (one CNN)", "Ensemble of 2 teachers"], "teacher")
+    assert not at.warning and not at.error
+
+
+def test_the_ensemble_is_shown_beside_the_shipped_models_where_it_was_made(ensemble_checkpoints, monkeypatch):
+    monkeypatch.setenv("KD_CHECKPOINTS_DIR", str(ensemble_checkpoints))
+    at = open_page("streamlit_ui/pages/overview.py")
+    table = at.table[0].value
+    assert list(table.columns)[-1] == "Ensemble of 2 teachers" and len(table.columns) == 4
+    assert table.loc["epochs", "Ensemble of 2 teachers"] == "1" and "ensemble of 2 teachers" in texts(at.caption)
+    at = open_page("streamlit_ui/pages/draw.py")
+    assert "ensemble" in at.selectbox(key="draw_student").options[-1].lower()
+    at = open_page("streamlit_ui/pages/metrics.py")
+    at.selectbox(key="metrics_b_select").set_value("ensemble").run()
+    assert not at.exception and not at.error and len(at.dataframe) == 1
+
+
+@pytest.mark.slow
+def test_a_tiny_run_from_the_ensemble_on_mixed_images_is_compared_with_its_mixed_scratch_twin(
+    ensemble_checkpoints, monkeypatch
+):
+    monkeypatch.setenv("KD_CHECKPOINTS_DIR", str(ensemble_checkpoints))
+    at = open_page("streamlit_ui/pages/distill.py")
+    at.slider(key="images").set_value(100)
+    at.slider(key="epochs").set_value(1)
+    at.radio(key="teacher").set_value("ensemble")
+    at.radio(key="mix").set_value("mixup")
+    next(button for button in at.button if button.label == "Launch run").click().run()
+    assert not at.exception and not at.error
+    deadline = time.monotonic() + 180
+    while not any("finished and was saved" in str(s.value) for s in at.success):
+        assert time.monotonic() < deadline, "the run did not finish in time"
+        assert "failed" not in texts(at.error)
+        time.sleep(0.5)
+        at.run()
+        assert not at.exception
+    headline = texts(at.success)
+    assert "The ensemble of 2 teachers added" in headline and "the same mixup images" in headline
+    assert "scratch, same budget, seed and mixup" in at.table[0].value.columns
+    assert "on the same mixup images (it learns their mixed labels)" in texts(at.caption)
+    assert at.selectbox(key="distill_chosen").options[0].endswith(", mixup, from the ensemble")
+
+
 def test_metrics_needs_two_different_models(dashboard_checkpoints):
     at = open_page("streamlit_ui/pages/metrics.py")
     assert len(at.dataframe) == 1  # the per-class comparison

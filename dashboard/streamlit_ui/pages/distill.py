@@ -13,9 +13,10 @@ from kd.train import TrainConfig
 
 st.title("Distill a student")
 st.write(
-    "Pick a temperature and alpha, then train a small student from the teacher on a subset of MNIST. "
-    "Runs are short and capped because everyone using this server shares its CPUs: one run trains at a time "
-    "and the others wait their turn. Finished runs are saved, listed below, and can be opened in Draw and Metrics."
+    "Pick a temperature, alpha and how the images are mixed, then train a small student from the teacher on a "
+    "subset of MNIST. Runs are short and capped because everyone using this server shares its CPUs: one run trains "
+    "at a time and the others wait their turn. Finished runs are saved, listed below, and can be opened in Draw "
+    "and Metrics."
 )
 missing_notice()
 manager = lab().runs
@@ -26,8 +27,25 @@ def slider(label: str, span: widgets.Range, key: str, kind: type = float, **opti
     return st.slider(label, low, high, default, step, key=key, bind="query-params", **options)
 
 
-def settings_form() -> TrainConfig | None:
-    """The run settings, checked by the lab; each widget is bound to the URL, so a link reproduces them."""
+def choice(label: str, choices: widgets.Choices, key: str, **options) -> str:
+    """One of the lab's choices as a row of radio buttons, bound to the URL like the sliders."""
+    keys = list(choices.labels)
+    return st.radio(
+        label, keys, keys.index(choices.default), format_func=choices.labels.get, key=key, horizontal=True,
+        bind="query-params", **options,
+    )  # fmt: skip
+
+
+def teacher_and_mixing() -> tuple[str, str]:
+    """The teacher (asked only where the server has more than one) and the mixing of the run's images."""
+    teachers = lab().teacher_choices()
+    teacher = choice("Teacher", teachers, "teacher") if len(teachers.labels) > 1 else teachers.default
+    return teacher, choice("Mixing", widgets.MIXING, "mix", help=widgets.MIXING_HELP)
+
+
+def settings_form() -> tuple[TrainConfig | None, str]:
+    """The run settings, checked by the lab, and the teacher's key; each widget is bound to the URL, so a link
+    reproduces them."""
     left, right = st.columns(2)
     with left:
         temperature = slider(
@@ -45,18 +63,19 @@ def settings_form() -> TrainConfig | None:
         )  # fmt: skip
         span = widgets.SEED
         seed = st.number_input("Seed", span.low, span.high, span.default, key="seed", bind="query-params")
+    teacher, mix = teacher_and_mixing()
     try:
-        return lab().run_settings(temperature, alpha, epochs, images, seed)
+        return lab().run_settings(temperature, alpha, epochs, images, seed, mix), teacher
     except ValueError as exc:
         st.error(str(exc))
-        return None
+        return None, teacher
 
 
-settings = settings_form()
-refusal = lab().check_teacher()
+settings, teacher = settings_form()
+refusal = lab().check_teacher(teacher)
 if st.button("Launch run", type="primary", disabled=refusal is not None or settings is None):
     try:
-        lab().launch(visitor(), settings)
+        lab().launch(visitor(), settings, teacher)
     except ValueError as exc:
         st.error(str(exc))
 if refusal is not None:
@@ -115,10 +134,7 @@ def result_card(card: ResultCard) -> None:
     if card.f1_changes is not None:
         title = "Per-class F1 change vs scratch (same budget)"
         plot(charts.f1_change(card.f1_changes, title), key="distill_f1")
-        st.caption(
-            "Scratch: the same student trained with alpha = 0 on the same images, epochs and seed "
-            "(trained once per budget, then remembered)."
-        )
+        st.caption(card.twin_note)
 
 
 card = lab().result_card(run) if run is not None and run.status == DONE else None

@@ -40,7 +40,8 @@ if students:
         format_func=labels.get,
         key="draw_student",
         on_change=remember_student,
-        help="The shipped students, or any finished run from the Distill page.",
+        help="The shipped students (and the ensemble of teachers, where there is one), or any finished run from the "
+        "Distill page.",
     )
     student_choice = next(choice for choice in students if choice.key == student_key)
 

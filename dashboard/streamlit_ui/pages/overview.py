@@ -1,9 +1,10 @@
-"""Overview: the shipped teacher, distilled student and scratch student side by side."""
+"""Overview: the shipped teacher, distilled student and scratch student side by side (and an ensemble, if made)."""
 
 import streamlit as st
 
 from dashboard import charts, tables
 from dashboard.streamlit_ui.state import lab, load_model, missing_notice, plot
+from kd.lab.settings import ENSEMBLE
 
 st.title("KD Lab: knowledge distillation on MNIST")
 st.write(
@@ -15,9 +16,15 @@ st.write(
 missing_notice()
 
 teacher, student, scratch = (lab().shipped(name) for name in ("teacher", "student", "scratch"))
-choices = [choice for choice in (teacher, student, scratch) if choice is not None]
+choices = lab().shipped_models()  # those three, and the ensemble of teachers where one was made
 if not choices:
     st.stop()
+ensemble = next((choice for choice in choices if choice.key == ENSEMBLE), None)
+if ensemble is not None:
+    st.caption(
+        f"Also here: an {ensemble.label.lower()}, which answers with the mean of their logits. The Distill page "
+        "can distil a student from it instead of the single teacher."
+    )
 
 if student is not None and scratch is not None:
     gain = student.info.metrics.accuracy - scratch.info.metrics.accuracy
@@ -66,7 +73,8 @@ for column, choice in zip(st.columns(len(choices)), choices, strict=True):
         )
 
 st.subheader("Training curves")
-histories = {choice.label: list(choice.info.history) for choice in choices}
+# an ensemble trained nothing: its members' curves are in their own checkpoints
+histories = {choice.label: list(choice.info.history) for choice in choices if choice.info.history}
 plot(charts.accuracy_curves(histories), key="overview_curves")
 st.caption(
     "Validation accuracy after each epoch (the last 10,000 training images, never trained on), from the history "
