@@ -90,7 +90,7 @@ sweep-full-budget: setup
 # width, the students' epochs. Each prints JSON lines and a summary.
 choices: setup
 	$(PYTHON) -m benchmarks.short_runs
-	$(PYTHON) -m benchmarks.holdout --stages 12,20/28 12,20/34 --seeds 0,1 --epochs 10
+	$(PYTHON) -m benchmarks.holdout --stages 12,20/28 12,20/34 --seeds 0,1 --epochs 8
 	$(PYTHON) -m benchmarks.holdout --stages 12,20/34 --seeds 0,1 --epochs 15 30 --alpha 0
 
 # The static page (teacher and student in the browser) into DIR: make site DIR=public [LAB_URL=https://...]

@@ -99,10 +99,10 @@ def test_dashboard_in_a_browser(server, page):
     )
 
     open_page(page, f"{server}/distill?epochs=1&images=300&alpha=0.5", "Distill a student")
-    temperature = page.get_by_role("slider").first  # T = 4.0 by default; one step is 0.5
+    temperature = page.get_by_role("slider").first  # T = 8.0 by default; one step is 0.5
     temperature.focus()
     temperature.press("ArrowRight")
-    page.wait_for_url("**temperature=4.5**")  # the settings live in the URL
+    page.wait_for_url("**temperature=8.5**")  # the settings live in the URL
     page.wait_for_selector("[data-testid=stStatusWidget]", state="detached")
     page.get_by_role("button", name="Launch run").click()
     page.get_by_text("finished and was saved").wait_for(timeout=120_000)

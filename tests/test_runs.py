@@ -133,7 +133,7 @@ def test_caps_are_refused(tmp_path, teacher_path, small_data, settings, message)
 
 
 def test_the_dashboard_run_is_the_short_distilled_run_the_pages_offer():
-    assert DASHBOARD_RUN == TrainConfig(epochs=2, limit=5000, alpha=0.9, temperature=4.0, augment=False, seed=0)
+    assert DASHBOARD_RUN == TrainConfig(epochs=2, limit=5000, alpha=0.5, temperature=8.0, augment=False, seed=0)
     assert (role(DASHBOARD_RUN), role(dataclasses.replace(DASHBOARD_RUN, alpha=0.0))) == (
         "distilled student",
         "scratch student",

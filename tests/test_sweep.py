@@ -61,7 +61,9 @@ def test_bad_grids_are_refused_before_training(grid, message):
 
 
 def result(alpha=0.5, seed=0, status=DONE, error="", accuracy=0.9) -> CellResult:
-    return CellResult(4.0, alpha, seed, 128, 1, False, accuracy, 12, 0.05, 0.97, 1.5, status, error, "cmd", "{}")
+    return CellResult(
+        4.0, alpha, seed, 128, 1, False, accuracy, accuracy, 12, 0.05, 0.97, 1.5, status, error, "cmd", "{}"
+    )
 
 
 def test_results_csv_round_trip_and_rows_replaced_by_cell(tmp_path):

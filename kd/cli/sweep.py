@@ -185,8 +185,9 @@ def run_sweep_report(args: argparse.Namespace) -> dict[str, Any]:
             "",
             markdown(stats),
             "",
-            "Chosen on validation (the last 10,000 training images; the best mean over the seeds, never the "
-            "test set's):",
+            "What validation picks (the last 10,000 training images, never the test set): the best mean over the "
+            "seeds, and the settings within one standard error of it. A default changes only for a setting outside "
+            'that band (docs/results.md, "How the recipe was chosen").',
             "",
             choices_summary(validation_choices(results)) or "- no cell has a validation accuracy",
             "",

@@ -247,7 +247,8 @@ def _unshown(stat: GainStat) -> str:
 
 @dataclass(frozen=True)
 class Choice:
-    """The (T, alpha) that validation picks at one budget: the highest mean validation accuracy over the seeds."""
+    """What validation says at one budget: the (T, alpha) with the highest mean validation accuracy over the
+    seeds, and the settings within one standard error of it (a tie with the best: a default among them may stay)."""
 
     limit: int
     epochs: int
@@ -255,14 +256,18 @@ class Choice:
     temperature: float
     alpha: float
     seeds: int
-    validation_accuracy: float  # the chosen setting's mean, on the last 10,000 training images
+    validation_accuracy: float  # the best setting's mean, on the last 10,000 training images
+    standard_error: float  # of that mean, over the seeds
+    within: tuple[tuple[float, float, float], ...]  # (T, alpha, mean) of the others within one standard error
     baseline_validation_accuracy: float | None  # the scratch student's mean at that budget
 
 
 def validation_choices(results: list[CellResult]) -> list[Choice]:
-    """Per budget, the KD setting with the best mean validation accuracy: how the lab's defaults are chosen.
+    """Per budget, the KD setting with the best mean validation accuracy, and those within one standard error.
 
     The test set plays no part: what the table reports on the test set is the consequence, not the criterion.
+    The lab's rule (docs/results.md): a default changes only for a setting better by more than one standard
+    error, so a tie within seed noise never moves it.
     """
     groups: dict[tuple, list[float]] = defaultdict(list)
     for row in results:
@@ -271,26 +276,32 @@ def validation_choices(results: list[CellResult]) -> list[Choice]:
             groups[(row.limit, row.epochs, row.augment, *setting)].append(row.validation_accuracy)
     choices = []
     for budget in sorted({key[:3] for key in groups}):
-        settings = {key[3:]: values for key, values in groups.items() if key[:3] == budget and key[4] > 0}
-        if not settings:
+        means = {key[3:]: statistics.fmean(v) for key, v in groups.items() if key[:3] == budget and key[4] > 0}
+        if not means:
             continue
-        (temperature, alpha), values = max(settings.items(), key=lambda item: (statistics.fmean(item[1]), item[0]))
+        best = max(means, key=lambda setting: (means[setting], setting))
+        values = groups[(*budget, *best)]
+        error = statistics.stdev(values) / math.sqrt(len(values)) if len(values) > 1 else 0.0
+        within = tuple((*setting, mean) for setting, mean in sorted(means.items())
+                       if setting != best and mean >= means[best] - error)  # fmt: skip
         baseline = groups.get((*budget, 0.0, 0.0))
         choices.append(
-            Choice(*budget, temperature, alpha, len(values), statistics.fmean(values),
+            Choice(*budget, *best, len(values), means[best], error, within,
                    statistics.fmean(baseline) if baseline else None)
         )  # fmt: skip
     return choices
 
 
 def choices_summary(choices: list[Choice]) -> str:
-    """One line per budget: what validation picks, in words."""
+    """One line per budget: what validation picks, and what ties with it, in words."""
     lines = []
     for c in choices:
-        scratch = "" if c.baseline_validation_accuracy is None else f", scratch {c.baseline_validation_accuracy:.2%}"
+        scratch = "" if c.baseline_validation_accuracy is None else f"; scratch {c.baseline_validation_accuracy:.2%}"
+        ties = ", ".join(f"T = {t:g}, alpha = {a:g} ({mean:.2%})" for t, a, mean in c.within) or "none"
         lines.append(
             f"- {c.limit:,} images x {c.epochs} epoch{'s' if c.epochs != 1 else ''}"
-            f"{', augmented' if c.augment else ''}: T = {c.temperature:g}, alpha = {c.alpha:g} "
-            f"(mean validation accuracy {c.validation_accuracy:.2%} over {c.seeds} seeds{scratch})"
+            f"{', augmented' if c.augment else ''}: best T = {c.temperature:g}, alpha = {c.alpha:g} "
+            f"(mean validation accuracy {c.validation_accuracy:.2%} over {c.seeds} seeds, standard error "
+            f"{c.standard_error * 100:.2f} points{scratch}); within one standard error: {ties}"
         )
     return "\n".join(lines)

@@ -21,7 +21,9 @@ GAINS = {(2.0, 0.5): 0.02, (2.0, 0.9): -0.001, (4.0, 0.5): 0.006, (4.0, 0.9): -0
 
 
 def row(temperature, alpha, seed, limit, accuracy) -> CellResult:
-    return CellResult(temperature, alpha, seed, limit, 1, False, accuracy, 0, 0.01, 0.95, 1.0, DONE, "", "cmd", "{}")
+    return CellResult(
+        temperature, alpha, seed, limit, 1, False, accuracy, accuracy, 0, 0.01, 0.95, 1.0, DONE, "", "cmd", "{}"
+    )
 
 
 def write_sweep(folder: Path, limits=(1000, 5000), cells: int | None = None, gains=GAINS) -> None:
@@ -70,17 +72,18 @@ def test_a_sweep_shows_as_a_heatmap_of_paired_gains_with_corrected_cells_marked(
     assert "95 % CI +0.10 to +1.10 points, uncorrected<br>Holm p = 0.14<br>3 seeds" in data["customdata"][1][0]
     assert "Holm's correction across all 8 tested cells of this sweep" in " ".join(c.value for c in at.caption)
 
-    # the page opens on the Distill page's T = 4, alpha = 0.9, not on the best cell (T = 2, alpha = 0.5)
-    assert (at.selectbox(key="sweep_temperature").value, at.selectbox(key="sweep_alpha").value) == (4.0, 0.9)
-    summary = " ".join(str(m.value) for m in at.markdown)
-    assert "T = 4, alpha = 0.9: distilled 87.33% against scratch 90.33% over 3 seeds" in summary
-    assert "**-3.00 points**" in summary and "shown after the correction" in summary
-    at.selectbox(key="sweep_alpha").set_value(0.5).run()
-    assert not at.exception
+    # the page opens on the cell nearest the Distill page's T = 8, alpha = 0.5 (DASHBOARD_RUN): T = 4, alpha = 0.5,
+    # not on the best cell (T = 2, alpha = 0.5)
+    assert (at.selectbox(key="sweep_temperature").value, at.selectbox(key="sweep_alpha").value) == (4.0, 0.5)
     summary = " ".join(str(m.value) for m in at.markdown)
     assert (
         "**+0.60 points** (95 % CI +0.10 to +1.10 points, uncorrected; p = 0.035, Holm p = 0.14: not shown" in summary
     )
+    at.selectbox(key="sweep_alpha").set_value(0.9).run()
+    assert not at.exception
+    summary = " ".join(str(m.value) for m in at.markdown)
+    assert "T = 4, alpha = 0.9: distilled 87.33% against scratch 90.33% over 3 seeds" in summary
+    assert "**-3.00 points**" in summary and "shown after the correction" in summary
 
     table = at.dataframe[0].value
     assert {"p", "p (Holm)", "p (BH)", "KD (Holm, 5 %)"} <= set(table.columns)
@@ -93,11 +96,12 @@ def test_a_sweep_shows_as_a_heatmap_of_paired_gains_with_corrected_cells_marked(
 
 
 def test_without_the_default_cell_the_page_opens_on_the_nearest(tmp_path, monkeypatch):
-    # T = 8 is as far from 4 as T = 2 (a factor 2); alpha = 1 is nearer 0.9. The best cell is T = 8, alpha = 0.5.
-    gains = {(2.0, 0.5): 0.0, (2.0, 1.0): 0.001, (8.0, 0.5): 0.02, (8.0, 1.0): 0.0}
+    # The default is T = 8, alpha = 0.5: T = 16 is as far from 8 as T = 4 (a factor 2), the lower wins the tie;
+    # alpha = 0.9 is nearer 0.5 than 1. The best cell is T = 16, alpha = 1.
+    gains = {(4.0, 0.9): 0.0, (4.0, 1.0): 0.001, (16.0, 0.9): 0.0, (16.0, 1.0): 0.02}
     write_sweep(Path(os.environ["KD_RUNS_DIR"]) / "demo", limits=(1000,), gains=gains)
     at = open_sweeps(tmp_path, monkeypatch)
-    assert (at.selectbox(key="sweep_temperature").value, at.selectbox(key="sweep_alpha").value) == (2.0, 1.0)
+    assert (at.selectbox(key="sweep_temperature").value, at.selectbox(key="sweep_alpha").value) == (4.0, 0.9)
 
 
 def test_a_sweep_without_pairs_yet_says_so(tmp_path, monkeypatch):
