@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # onnxruntime-web for the static page (python -m kd site), pinned by package-lock.json
 NPM_STAMP := node_modules/.installed
 
-.PHONY: setup npm run gradio screenshots test lint choices checkpoints students scratch-student distilled-student report sweep sweep-full-budget site space-static space-streamlit
+.PHONY: setup npm run gradio screenshots test lint choices checkpoints ensemble teacher-1 teacher-2 students scratch-student distilled-student report sweep sweep-full-budget site space-static space-streamlit
 
 setup: $(STAMP)
 
@@ -54,7 +54,18 @@ test: lint $(NPM_STAMP)
 checkpoints: setup
 	$(PYTHON) -m kd train-teacher --recipe teacher --out checkpoints/teacher --force
 	$(MAKE) --no-print-directory -j2 students
+	$(MAKE) --no-print-directory ensemble
 	$(PYTHON) -m kd.infer.drawn checkpoints/teacher.safetensors checkpoints/scratch.safetensors checkpoints/student.safetensors
+
+# The ensemble teacher: two more teachers of the same recipe with other seeds (side by side, one thread each),
+# joined with the shipped one.
+ensemble: setup
+	$(MAKE) --no-print-directory -j2 teacher-1 teacher-2
+	$(PYTHON) -m kd ensemble checkpoints/teacher.safetensors checkpoints/teacher-1.safetensors \
+		checkpoints/teacher-2.safetensors --out checkpoints/ensemble --force
+
+teacher-1 teacher-2: setup
+	$(PYTHON) -m kd train-teacher --recipe $@ --threads 1 --out checkpoints/$@ --force
 
 # The two students alone, from the shipped teacher (make -j2 students trains them at once).
 students: scratch-student distilled-student

@@ -7,6 +7,8 @@ checkpoints/ were trained with them, and each records the command that made it.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from kd.train import TrainConfig
 
 TEACHER = TrainConfig(epochs=12, augment=True, seed=0)  # the shipped teacher (the 50,000 training images)
@@ -15,7 +17,12 @@ TEACHER = TrainConfig(epochs=12, augment=True, seed=0)  # the shipped teacher (t
 # error of the best (T = 4, alpha = 0.5: 99.27 % both), so it stays; 30 epochs and the width: docs/results.md.
 SCRATCH_STUDENT = TrainConfig(epochs=30, augment=True, alpha=0.0, seed=0)
 DISTILLED_STUDENT = TrainConfig(epochs=30, augment=True, alpha=0.9, temperature=4.0, seed=0)
-TEACHER_RECIPES: dict[str, TrainConfig] = {"teacher": TEACHER}  # what `train-teacher --recipe` accepts
+# the ensemble's other members (`python -m kd ensemble` joins them with the teacher): the same recipe, other seeds
+ENSEMBLE_MEMBERS: dict[str, TrainConfig] = {f"teacher-{seed}": replace(TEACHER, seed=seed) for seed in (1, 2)}
+TEACHER_RECIPES: dict[str, TrainConfig] = {
+    "teacher": TEACHER,
+    **ENSEMBLE_MEMBERS,
+}  # what `train-teacher --recipe` accepts
 STUDENT_RECIPES: dict[str, TrainConfig] = {  # ... and `distill --recipe`
     "scratch-student": SCRATCH_STUDENT,
     "distilled-student": DISTILLED_STUDENT,

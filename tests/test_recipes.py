@@ -17,7 +17,13 @@ from kd.recipes import RECIPES
 from kd.train import TrainConfig
 
 ROOT = Path(__file__).resolve().parents[1]
-SHIPPED = {"teacher": "teacher", "scratch": "scratch-student", "student": "distilled-student"}  # checkpoint: recipe
+SHIPPED = {  # checkpoint: recipe
+    "teacher": "teacher",
+    "teacher-1": "teacher-1",
+    "teacher-2": "teacher-2",
+    "scratch": "scratch-student",
+    "student": "distilled-student",
+}
 
 
 def parsed(command: str) -> argparse.Namespace:

@@ -32,6 +32,17 @@ def texts(elements) -> str:
     return " ".join(str(element.value) for element in elements)
 
 
+def wait_for_run(at: AppTest, seconds: float) -> None:
+    """Rerun the page until its run says it finished (failing on a failed run, an exception or the time)."""
+    deadline = time.monotonic() + seconds
+    while not any("finished and was saved" in str(s.value) for s in at.success):
+        assert time.monotonic() < deadline, "the run did not finish in time"
+        assert "failed" not in texts(at.error)
+        time.sleep(0.5)
+        at.run()
+        assert not at.exception
+
+
 @pytest.mark.parametrize(
     "page",
     [
@@ -161,13 +172,7 @@ def test_a_tiny_run_from_the_ensemble_on_mixed_images_is_compared_with_its_mixed
     at.radio(key="mix").set_value("mixup")
     next(button for button in at.button if button.label == "Launch run").click().run()
     assert not at.exception and not at.error
-    deadline = time.monotonic() + 180
-    while not any("finished and was saved" in str(s.value) for s in at.success):
-        assert time.monotonic() < deadline, "the run did not finish in time"
-        assert "failed" not in texts(at.error)
-        time.sleep(0.5)
-        at.run()
-        assert not at.exception
+    wait_for_run(at, seconds=180)
     headline = texts(at.success)
     assert "The ensemble of 2 teachers added" in headline and "the same mixup images" in headline
     assert "scratch, same budget, seed and mixup" in at.table[0].value.columns
@@ -190,13 +195,7 @@ def test_a_tiny_run_is_launched_completed_listed_opened_and_deleted(dashboard_ch
     at.slider(key="alpha").set_value(0.5)
     at.button[0].click().run()  # "Launch run"
     assert not at.exception and not at.error
-    deadline = time.monotonic() + 120
-    while not any("finished and was saved" in str(s.value) for s in at.success):
-        assert time.monotonic() < deadline, "the run did not finish in time"
-        assert "failed" not in texts(at.error)
-        time.sleep(0.5)
-        at.run()
-        assert not at.exception
+    wait_for_run(at, seconds=120)
     assert [metric.label for metric in at.metric][:2] == ["Test accuracy", "Agreement with the teacher"]
     runs = at.selectbox(key="distill_chosen")
     assert len(runs.options) == 1 and "α=0.5" in runs.options[0]
