@@ -98,7 +98,7 @@ def test_dashboard_in_a_browser(server, page):
         f"{', '.join(f'{t:.2f}' for t in answers)} s after releasing the mouse"
     )
 
-    open_page(page, f"{server}/distill?epochs=1&images=300&alpha=0.5", "Distill a student")
+    open_page(page, f"{server}/distill?epochs=1&images=300&alpha=0.7", "Distill a student")
     temperature = page.get_by_role("slider").first  # T = 8.0 by default; one step is 0.5
     temperature.focus()
     temperature.press("ArrowRight")
@@ -107,7 +107,7 @@ def test_dashboard_in_a_browser(server, page):
     page.get_by_role("button", name="Launch run").click()
     page.get_by_text("finished and was saved").wait_for(timeout=120_000)
     page.get_by_text("Test accuracy").first.wait_for()  # the result card follows the message in the same rerun
-    assert "alpha=0.5" in page.url and "images=300" in page.url
+    assert "alpha=0.7" in page.url and "images=300" in page.url
     screenshot(page, "distill")
     page.get_by_role("button", name="Open in Draw").click()  # leaves a URL with bound settings
     page.get_by_role("heading", name="Draw a digit").wait_for()

@@ -39,7 +39,7 @@ def test_a_run_trains_saves_lists_and_deletes(tmp_path, teacher_path, small_data
     assert run.progress and run.progress[-1].step == run.progress[-1].total_steps
     assert run.path.is_file() and run.path.with_suffix(".json").is_file()
     assert run.metadata["role"] == "distilled student"
-    assert run.metadata["train_config"]["temperature"] == 4.0 and run.metadata["train_config"]["alpha"] == 0.5
+    assert run.metadata["train_config"]["temperature"] == 8.0 and run.metadata["train_config"]["alpha"] == 0.5
     assert "--alpha 0.5" in run.metadata["command"]
     assert 0.0 <= run.metadata["metrics"]["agreement"] <= 1.0
 
