@@ -163,7 +163,7 @@ def launch_sweep(page) -> None:
 
 @pytest.mark.skip(
     reason="flaky in CI on 2026-12-02: the second tab's sweep refusal did not appear within 120 s while a run "
-    "trained (it passed in the local full run); its rules are unit-tested in tests/test_sweep_queue.py and tests/test_lab.py"
+    "trained (it passed in the local full run); its rules are unit-tested in tests/test_sweep_queue.py"
 )
 def test_one_browser_holds_one_run_and_one_sweep_across_reloads_and_tabs(server, browser):
     """A visitor is a browser (its cookie), not a page load: a reload or a new tab is the same visitor."""
