@@ -83,6 +83,15 @@ def balanced_subset(labels: torch.Tensor, size: int, seed: int) -> torch.Tensor:
     return torch.cat(chosen).sort().values
 
 
+def check_limit(limit: object, name: str = "limit") -> None:
+    """A run's `limit`: None (all FIT_SIZE images) or a whole number of them; the rest of the training set validates."""
+    if limit is not None and not (isinstance(limit, int) and not isinstance(limit, bool) and 1 <= limit <= FIT_SIZE):
+        raise ValueError(
+            f"{name} must be a whole number from 1 to {FIT_SIZE:,} (the last {VALIDATION_SIZE:,} training images "
+            f"validate), got {limit!r}"
+        )
+
+
 def training_split(data: MNIST, limit: int | None, seed: int) -> Split:
     """The images a run with this `limit` and `seed` trains on, and the validation images.
 
@@ -90,10 +99,7 @@ def training_split(data: MNIST, limit: int | None, seed: int) -> Split:
     the same for every run with that seed and limit (a distilled student and its scratch twin), another
     one for another seed.
     """
-    if limit is not None and not 1 <= limit <= FIT_SIZE:
-        raise ValueError(
-            f"limit must be between 1 and {FIT_SIZE:,} (the rest of the training set validates), got {limit}"
-        )
+    check_limit(limit)
     images, labels = data.train_images[:FIT_SIZE], data.train_labels[:FIT_SIZE]
     name = f"first {FIT_SIZE}"
     if limit is not None and limit < FIT_SIZE:

@@ -21,7 +21,7 @@ from typing import Literal
 import torch
 
 from kd.augment import augment
-from kd.data import FIT_SIZE, MNIST, Split, training_split
+from kd.data import FIT_SIZE, MNIST, Split, check_limit, training_split
 from kd.losses import check_hyperparameters, distillation_loss, mixed_label_loss, soft_target_loss
 from kd.mixing import Mixed, MixKind, check_mix_alpha, mix
 from kd.models import fuse_for_inference
@@ -84,11 +84,7 @@ class TrainConfig:
             raise ValueError(f"learning_rate must be auto or a finite number > 0, got {self.learning_rate!r}")
         if not (_is_number(self.weight_decay) and self.weight_decay >= 0):
             raise ValueError(f"weight_decay must be a finite number >= 0, got {self.weight_decay!r}")
-        if self.limit is not None and not (_is_int(self.limit) and 1 <= self.limit <= FIT_SIZE):
-            raise ValueError(
-                f"limit must be a whole number from 1 to {FIT_SIZE:,} (the last 10,000 training images validate), "
-                f"got {self.limit!r}"
-            )
+        check_limit(self.limit)
         if not _is_int(self.seed):
             raise ValueError(f"seed must be a whole number, got {self.seed!r}")
         if self.mix not in typing.get_args(MixSetting):

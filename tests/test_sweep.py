@@ -50,7 +50,7 @@ def test_grid_expands_with_one_baseline_per_budget_and_seed():
 @pytest.mark.parametrize(
     ("grid", "message"),
     [
-        (dataclasses.replace(TINY, limits=(70_000,)), "limits must be between"),
+        (dataclasses.replace(TINY, limits=(70_000,)), "limits must be a whole number from 1 to"),
         (dataclasses.replace(TINY, temperatures=(0.0,)), "temperature"),
         (dataclasses.replace(TINY, alphas=(1.5,)), "alpha"),
     ],

@@ -23,7 +23,7 @@ from typing import Any
 import torch
 
 from kd import checkpoint
-from kd.data import FIT_SIZE, MNIST
+from kd.data import MNIST, check_limit
 from kd.flags import to_argv
 from kd.models import PRESETS
 from kd.pipeline import train_and_save
@@ -53,8 +53,7 @@ def iter_cells(grid: SweepGrid, recipe: TrainConfig) -> Iterator[TrainConfig]:
     seen: set[tuple] = set()
     for seed in grid.all_seeds():
         for limit in grid.limits:
-            if not 1 <= limit <= FIT_SIZE:
-                raise ValueError(f"limits must be between 1 and {FIT_SIZE:,} (the rest validates), got {limit}")
+            check_limit(limit, "limits")
             if seed not in grid.seeds_for(limit):
                 continue
             for epochs in grid.epochs:
