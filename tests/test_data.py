@@ -38,7 +38,7 @@ def test_the_split_trains_on_the_first_50000_and_validates_on_the_last_10000(mni
     for limit, seed in ((500, 0), (20_000, 4), (49_999, 1)):  # no validation image in any subset
         index = balanced_subset(mnist.train_labels[:FIT_SIZE], limit, seed)
         assert len(index) == limit and int(index.max()) < FIT_SIZE and len(set(index.tolist())) == limit
-    with pytest.raises(ValueError, match="validates"):
+    with pytest.raises(ValueError, match="the last 10,000 training images validate"):
         training_split(mnist, 50_001, seed=0)
 
 
