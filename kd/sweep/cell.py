@@ -50,10 +50,11 @@ def expand(grid: SweepGrid, recipe: TrainConfig) -> list[TrainConfig]:
 
 def iter_cells(grid: SweepGrid, recipe: TrainConfig) -> Iterator[TrainConfig]:
     """The cells of `expand`, one at a time: a capped caller stops after the first few of a grid typed in a form."""
+    for limit in grid.limits:
+        check_limit(limit, "limits")
     seen: set[tuple] = set()
     for seed in grid.all_seeds():
         for limit in grid.limits:
-            check_limit(limit, "limits")
             if seed not in grid.seeds_for(limit):
                 continue
             for epochs in grid.epochs:
