@@ -22,5 +22,5 @@ RUN sh deploy/docker-install.sh
 EXPOSE 8501
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8501/_stcore/health', timeout=4)"]
-# streamlit run dashboard/app.py --server.port=8501 --server.address=0.0.0.0 (the script is shared with the test)
+# streamlit run dashboard/server.py --server.port=8501 --server.address=0.0.0.0 (the script is shared with the test)
 CMD ["sh", "deploy/start-streamlit.sh"]

@@ -30,7 +30,7 @@ $(NPM_STAMP): package.json package-lock.json
 
 # make run PORT=8502, make gradio PORT=7861: another port than the default
 run: setup
-	$(VENV)/bin/streamlit run dashboard/app.py --server.port=$(or $(PORT),8501) --server.headless=true
+	$(VENV)/bin/streamlit run dashboard/server.py --server.port=$(or $(PORT),8501) --server.headless=true
 
 gradio: setup
 	GRADIO_SERVER_PORT=$(or $(PORT),7860) $(PYTHON) dashboard/gradio_app.py

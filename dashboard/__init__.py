@@ -1,1 +1,1 @@
-"""KD Lab's Streamlit dashboard: `streamlit run dashboard/app.py`."""
+"""KD Lab's Streamlit dashboard: `streamlit run dashboard/server.py`."""

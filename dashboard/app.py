@@ -1,4 +1,4 @@
-"""KD Lab dashboard entry point: `streamlit run dashboard/app.py` (or `make run`).
+"""KD Lab dashboard: the script each visit runs, served by dashboard/server.py (`make run`).
 
 One page per file under dashboard/streamlit_ui/pages/, wired together with st.navigation.
 """

@@ -89,9 +89,9 @@ def stop(process: subprocess.Popen) -> None:
 
 @contextlib.contextmanager
 def streamlit_server(log_path: Path, **env: str) -> Iterator[tuple[str, subprocess.Popen]]:
-    """`streamlit run dashboard/app.py` on a free port of 127.0.0.1 with extra environment; (url, process)."""
+    """`streamlit run dashboard/server.py` on a free port of 127.0.0.1 with extra environment; (url, process)."""
     port = free_port()
-    command = [sys.executable, "-m", "streamlit", "run", "dashboard/app.py", "--server.headless=true"]
+    command = [sys.executable, "-m", "streamlit", "run", "dashboard/server.py", "--server.headless=true"]
     command += [f"--server.port={port}", "--server.address=127.0.0.1", "--browser.gatherUsageStats=false"]
     command += ["--server.fileWatcherType=none"]
     env = {"KD_WARM_UP": "0", **env}  # a test measures what it does, not the start-up's loading
@@ -99,7 +99,7 @@ def streamlit_server(log_path: Path, **env: str) -> Iterator[tuple[str, subproce
         process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT)
         try:
             url = f"http://127.0.0.1:{port}"
-            wait_answering(f"{url}/_stcore/health", process)
+            wait_answering(f"{url}/_stcore/health", process, timeout=120)  # it answers once its lab is warm
             yield url, process
         finally:
             stop(process)

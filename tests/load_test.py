@@ -2,7 +2,7 @@
 
     python tests/load_test.py --visitors 8 --runs 3        # prints the figures; --json for one JSON object
 
-Starts `streamlit run dashboard/app.py` on a free port (shipped checkpoints, a temporary runs
+Starts `streamlit run dashboard/server.py` on a free port (shipped checkpoints, a temporary runs
 folder) and opens one browser context per visitor. Every visitor draws a digit on the Draw page
 at the same time; then `runs` of them press "Launch run" on the Distill page within a few
 milliseconds of each other while the others draw again, so drawings are answered while a run

@@ -1,6 +1,6 @@
 """The dashboard in headless Chromium: every page, digits drawn with the mouse, a tiny run launched and finished.
 
-Starts `streamlit run dashboard/app.py` on a free port with the shipped checkpoints (it checks that clearly
+Starts `streamlit run dashboard/server.py` on a free port with the shipped checkpoints (it checks that clearly
 drawn digits are recognised, which tiny test models cannot do) and a temporary runs folder. Screenshots of
 each page go to test-artifacts/. Needs Debian's chromium at /usr/bin/chromium (.ci/run installs it).
 """

@@ -2,7 +2,7 @@
 
 Base images cannot be pulled here, so the Docker image's recipe is tested without Docker: the same
 install script (deploy/docker-install.sh) runs in a fresh virtual environment and the same start script
-(deploy/start-streamlit.sh) must then answer Streamlit's health check.
+(deploy/start-streamlit.sh) must then answer Streamlit's health check, its lab warmed up first.
 """
 
 from __future__ import annotations
@@ -113,5 +113,7 @@ def test_the_docker_recipe_installs_and_serves_without_docker(tmp_path):
         )
         try:
             wait_answering(f"http://127.0.0.1:{port}/_stcore/health", server, timeout=90)
+            warmed = "KD Lab warmed up in" in log_path.read_text()  # before the server answered anyone
         finally:
             stop(server)
+    assert warmed, log_path.read_text()[-2000:]

@@ -1,1 +1,1 @@
-"""The Streamlit app's pages and state (entry point: dashboard/app.py)."""
+"""The Streamlit app's pages and state (the script: dashboard/app.py, served by dashboard/server.py)."""

@@ -62,6 +62,7 @@ class Lab:
         self._predictor = functools.lru_cache(maxsize=CACHED_MODELS)(self._load_predictor)
         self._disagreements = functools.lru_cache(maxsize=CACHED_MODELS)(self._find_disagreements)
         self._mcnemar = functools.lru_cache(maxsize=CACHED_MODELS)(self._compare_on_test_set)
+        self.warmed = threading.Event()  # set when warm_up's work is done, at once where it is off
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Lab:
@@ -139,21 +140,25 @@ class Lab:
         """Prepare, on a thread of its own, what a first visit would otherwise wait for: MNIST, the shipped models
         (and their ONNX exports), the Sweeps page's scipy, the Overview's McNemar test (from the checkpoints' records
         where they have them) and the Metrics page's first comparison.
-        Skipped where KD_WARM_UP=0 (tests)."""
+        Skipped where KD_WARM_UP=0 (tests). `warmed` is set when it is done, whether it worked or not."""
         if not self.limits.warm_up:
+            self.warmed.set()
             return
 
         def work() -> None:
-            teacher, student, scratch = (self.shipped(name) for name in catalog.SHIPPED)
-            self.data()
-            for entry in (teacher, student, scratch):
-                if entry is not None:
-                    self.predictor(entry)
-            importlib.import_module("kd.sweep.stats")  # scipy, which the Sweeps page's statistics need: 1 to 2 s
-            if student is not None and scratch is not None:
-                self.mcnemar(student, scratch)
-            if teacher is not None and student is not None:
-                self.disagreements(teacher, student)
+            try:
+                teacher, student, scratch = (self.shipped(name) for name in catalog.SHIPPED)
+                self.data()
+                for entry in (teacher, student, scratch):
+                    if entry is not None:
+                        self.predictor(entry)
+                importlib.import_module("kd.sweep.stats")  # scipy, which the Sweeps page's statistics need: 1-2 s
+                if student is not None and scratch is not None:
+                    self.mcnemar(student, scratch)
+                if teacher is not None and student is not None:
+                    self.disagreements(teacher, student)
+            finally:
+                self.warmed.set()
 
         threading.Thread(target=work, name="kd-warm-up", daemon=True).start()  # not the run worker: runs go first
 
