@@ -72,8 +72,8 @@ def build() -> gr.Blocks:
             student = draw.build(PREDICT_CONCURRENCY)
         with gr.Tab("Distill"):
             connect_runs = distill.build(demo)
-        with gr.Tab("Metrics and latency"):
-            selectors = metrics.build(demo)
+        with gr.Tab("Metrics and latency") as tab:
+            selectors = metrics.build(tab)
         connect_runs([student, *selectors])
         demo.load(refresh, None, [student, *selectors], api_visibility="private", queue=False)
         gr.Button(visible=False).click(

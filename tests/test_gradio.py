@@ -163,3 +163,12 @@ def test_after_clearing_the_sketchpad_a_new_drawing_is_read(server, page):
     page.mouse.click(5, 5)  # closes the brush's options, if they opened
     draw_in_box(page, square, 1)
     wait_for_answers(page, 1, timeout_ms=15_000)
+
+
+@pytest.mark.browser
+def test_opening_the_metrics_tab_shows_the_comparison_and_the_latency_figures(server, page):
+    page.goto(server["url"])
+    page.get_by_role("tab", name="Metrics and latency").click()  # computed when opened, not on every page load
+    page.locator("#metrics-table").wait_for(timeout=30_000)
+    assert "accuracy" in page.locator("#metrics-headline").inner_text().lower()
+    assert "measured on" in page.locator("#latency-note").inner_text()

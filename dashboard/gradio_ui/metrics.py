@@ -94,8 +94,9 @@ def measure(keys: list[str] | None) -> tuple:
     return board(keys, refused)
 
 
-def build(demo: gr.Blocks) -> list[gr.Dropdown]:
-    """The tab; returns its model selectors so that new runs can be added to them."""
+def build(tab: gr.Tab) -> list[gr.Dropdown]:
+    """The tab, its figures made when it is opened (not on every page load); returns its model selectors so
+    that new runs can be added to them."""
     everything = choices()
     keys = [key for _, key in everything]
     gr.Markdown("### Per-class F1 on the 10,000 test digits")
@@ -108,7 +109,7 @@ def build(demo: gr.Blocks) -> list[gr.Dropdown]:
     with gr.Row():
         confusion_a, confusion_b = gr.Plot(show_label=False, visible=False), gr.Plot(show_label=False, visible=False)
     shown = [headline, comparison, confusion_a, confusion_b]
-    for trigger in (demo.load, model_a.change, model_b.change):
+    for trigger in (tab.select, model_a.change, model_b.change):
         trigger(compare, [model_a, model_b], shown, api_visibility="private", queue=False)
 
     first, last = BATCH_SIZES[0], BATCH_SIZES[-1]
@@ -123,6 +124,6 @@ def build(demo: gr.Blocks) -> list[gr.Dropdown]:
     figures = [note, latency_ms, throughput, summary, poll]
     # queue=False: each returns at once (the measurement itself is queued on the lab's worker)
     press.click(measure, timed, figures, api_name="measure", api_visibility="undocumented", queue=False)
-    for trigger in (demo.load, timed.change, poll.tick):
+    for trigger in (tab.select, timed.change, poll.tick):
         trigger(board, timed, figures, api_visibility="private", show_progress="hidden", queue=False)
     return [model_a, model_b, timed]
