@@ -20,7 +20,7 @@ from typing import Literal
 
 import torch
 
-from kd.augment import augment
+from kd.augment import augment, check_share, coarsen, embolden
 from kd.data import FIT_SIZE, MNIST, Split, check_limit, training_split
 from kd.losses import check_hyperparameters, distillation_loss, mixed_label_loss, soft_target_loss
 from kd.mixing import Mixed, MixKind, check_mix_alpha, mix
@@ -71,6 +71,8 @@ class TrainConfig:
     device: str = "auto"  # "auto" picks CUDA when present
     mix: MixSetting = "none"  # function matching: students see mixed images; alpha > 0: teacher alone, 0: mixed labels
     mix_alpha: float = 1.0  # Beta(mix_alpha, mix_alpha) draws each batch's mixing weight; 1 = uniform
+    bold: float = 0.0  # share of each batch inked much thicker (kd.augment.embolden), after augmentation
+    coarse: float = 0.0  # share of each batch brought down to 8x8 and up again (kd.augment.coarsen), before mixing
 
     def __post_init__(self) -> None:
         check_hyperparameters(self.temperature, self.alpha)
@@ -90,6 +92,8 @@ class TrainConfig:
         if self.mix not in typing.get_args(MixSetting):
             raise ValueError(f"mix must be one of {', '.join(typing.get_args(MixSetting))}, got {self.mix!r}")
         check_mix_alpha(self.mix_alpha)
+        check_share("bold", self.bold)
+        check_share("coarse", self.coarse)
 
     def resolved(self) -> TrainConfig:
         """This config with the batch size and learning rate its run uses (over `limit` or all FIT_SIZE images)."""
@@ -226,11 +230,11 @@ def _train(
         teacher.to(device).eval()
     else:
         teacher = None
-    # Without augmentation or mixing every epoch shows the same images: the teacher's logits
-    # for them are computed once. Otherwise the teacher must see the very view the student
-    # sees (a "consistent teacher", Beyer et al. 2022), so it runs on each augmented or mixed batch.
+    # Without augmentation, bold or coarse ink or mixing every epoch shows the same images: the
+    # teacher's logits for them are computed once. Otherwise the teacher must see the very view the
+    # student sees (a "consistent teacher", Beyer et al. 2022), so it runs on each changed batch.
     cached_teacher_logits = None
-    if teacher is not None and not config.augment and config.mix == "none":
+    if teacher is not None and not (config.augment or config.bold or config.coarse) and config.mix == "none":
         cached_teacher_logits = cached_logits(teacher, split.images, data, split.name).to(device)
     elif teacher is not None:
         # The same outputs from fewer layers: BatchNorm folded into the convolutions makes the
@@ -253,6 +257,10 @@ def _train(
             batch = images[index]
             if config.augment:
                 batch = augment(batch, generator)
+            if config.bold > 0:
+                batch = embolden(batch, generator, config.bold)
+            if config.coarse > 0:
+                batch = coarsen(batch, generator, config.coarse)
             mixed = None
             if config.mix != "none":
                 mixed = mix(batch, generator, config.mix, config.mix_alpha)
