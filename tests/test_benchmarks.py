@@ -60,3 +60,40 @@ def test_holdout_trains_with_the_distilled_student_recipe_from_kd_recipes(mnist,
     assert trained == [dataclasses.replace(DISTILLED_STUDENT, seed=seed) for seed in (1, 2)]
     assert [row["recipe"] for row in rows] == [dataclasses.asdict(config) for config in trained]
     assert holdout.parse_stages("12,20/34") == ((12, 20), (34,))
+
+
+def test_drawn_recipes_train_the_scratch_recipe_per_arm_and_choose_on_validation_only(mnist, monkeypatch, capsys):
+    import argparse
+
+    import numpy as np
+
+    import benchmarks.drawn_recipes as drawn_recipes
+    from kd.recipes import SCRATCH_STUDENT
+
+    trained = []
+
+    def fake_train(student, data, config, **kwargs):  # what would be trained, recorded instead
+        trained.append(config)
+        return SimpleNamespace(history=[{"validation_accuracy": 0.99}], elapsed=1.0)
+
+    def fake_set(name, seed):  # 10 validation digits, 20 held back
+        labels = np.arange(10 if name == "validation" else 20) % 10
+        return SimpleNamespace(labels=labels, images=labels, parts=labels % 2, kinds=labels % 3)
+
+    def fake_predict(student, images):  # the bold arm reads the validation digits right, the held-back ones wrong
+        right = bool(trained[-1].bold) == (len(images) == 10)
+        return np.eye(10)[images if right else (images + 1) % 10]
+
+    monkeypatch.setattr(drawn_recipes, "load_mnist", lambda: mnist)
+    monkeypatch.setattr(drawn_recipes, "train", fake_train)
+    monkeypatch.setattr(drawn_recipes, "drawn_set", fake_set)
+    monkeypatch.setattr(drawn_recipes, "predict_proba", fake_predict)
+    result = drawn_recipes.main(["--arms", "none", "bold=0.2", "--seeds", "0,1", "--epochs", "3", "--heldback"])
+    assert trained == [dataclasses.replace(SCRATCH_STUDENT, epochs=3, seed=s, bold=b) for b in (0, 0.2) for s in (0, 1)]
+    assert result["chosen"] == "bold=0.2"  # best on validation, worst on the held-back set
+    assert result["summary"]["none"] == {"mnist_validation": 0.99, "drawn_validation": 0.0, "drawn_heldback": 1.0}
+    capsys.readouterr()
+    drawn_recipes.main(["--arms", "none", "--seeds", "0", "--epochs", "3"])
+    assert "drawn_heldback" not in capsys.readouterr().out  # only with --heldback
+    with pytest.raises(argparse.ArgumentTypeError, match="bold and coarse"):
+        drawn_recipes.parse_arm("thick=0.2")
