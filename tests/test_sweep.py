@@ -218,9 +218,8 @@ def test_the_command_line_sweeps_and_reports(tmp_path, small_teacher, small_mnis
     report = json.loads(capsys.readouterr().out)
     assert [(row["temperature"], row["alpha"], row["n"]) for row in report["rows"]] == [(2.0, 0.9, 1)]
     text = readme.read_text()
-    assert (
-        "old" not in text and "| 128 | 1 | no | 2 | 0.9 | 1 |" in text and text.endswith("<!-- sweep:end -->\nrest\n")
-    )
+    assert "\nold\n" not in text and "| 128 | 1 | no | 2 | 0.9 | 1 |" in text
+    assert text.endswith("<!-- sweep:end -->\nrest\n")
 
 
 @pytest.mark.parametrize(
