@@ -6,7 +6,7 @@ Starts each app as its launcher does (`make run`, `make gradio`: the start-up wa
 checkpoints, gives it `--settle` seconds, then opens every page: the first visit in a fresh headless Chromium
 context (nothing cached, server or browser), then `--visits` more as a returning browser (one context, its cache
 kept), and times from navigation until the page is usable (Streamlit: the running indicator is gone; Gradio: the
-tab's first canvas or button is drawn). It reports the first visit and the median of the later ones; it asserts
+tab's own content is drawn, TABS). It reports the first visit and the median of the later ones; it asserts
 nothing: the figures depend on the machine.
 """
 

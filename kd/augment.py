@@ -85,7 +85,6 @@ def coarsen(images: torch.Tensor, generator: torch.Generator, share: float) -> t
     side = box.shape[-1]
     blocky = F.interpolate(small, size=side, mode="nearest")
     soft = F.interpolate(small, size=side, mode="bilinear", align_corners=False)
-    upscaling = torch.rand(size, generator=generator).view(size, 1, 1, 1)
     coarse = images.clone()
-    coarse[:, :, BOX, BOX] = torch.where(upscaling < 0.5, blocky, soft)
+    coarse[:, :, BOX, BOX] = torch.where(_chosen(size, 0.5, generator), blocky, soft)
     return torch.where(_chosen(size, share, generator), coarse, images)
