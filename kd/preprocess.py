@@ -2,7 +2,9 @@
 
 MNIST digits were size-normalised to fit a 20x20 box (aspect ratio kept, anti-aliased) and
 then centred in 28x28 by their centre of mass (LeCun et al.). A drawing must go through the
-same steps, or the models see something they were never trained on.
+same steps, or the models see something they were never trained on. One step more: MNIST's
+writers used pens, so a drawing whose strokes are much thicker than a pen's (a bold face, a
+thick brush on a small digit) has them thinned first (`MAX_STROKE`).
 
 A drawing arrives from a browser, so it is untrusted: `decode_drawing` reads the image's size
 from its header and refuses one larger than a cap before any pixel is decoded (a 0.56 MB PNG
@@ -26,6 +28,9 @@ MODES = {"1", "L", "LA", "P", "PA", "RGB", "RGBA"}  # what a canvas or an image 
 # A drawing larger than this is refused before any work (a 280 px canvas at a device pixel ratio of 4 is 1.25 M);
 # the default of every check here and of the lab's KD_MAX_DRAWING_PIXELS, so that no route can forget it.
 MAX_DRAWING_PIXELS = 1_500_000
+# Strokes wider than this share of the digit's longer side are thinned to it (`stroke_width`, `erode`), chosen
+# on the validation drawings: python -m benchmarks.stroke_width (docs/results.md, "Thick strokes").
+MAX_STROKE = 0.2
 
 
 def decode_drawing(raw: bytes, max_pixels: int = MAX_DRAWING_PIXELS) -> np.ndarray:
@@ -96,20 +101,22 @@ def ink_map(image: np.ndarray) -> np.ndarray:
     return np.clip(distance / span, 0.0, 1.0)
 
 
-def canvas_to_mnist(image: np.ndarray, max_pixels: int = MAX_DRAWING_PIXELS) -> np.ndarray | None:
+def canvas_to_mnist(
+    image: np.ndarray, max_pixels: int = MAX_DRAWING_PIXELS, max_stroke: float | None = MAX_STROKE
+) -> np.ndarray | None:
     """(H, W[, C]) drawing -> (28, 28) float32 in [0, 1], white digit on black; None if blank.
 
+    Strokes wider than `max_stroke` of the digit's longer side are thinned to it (None: never).
     ValueError for an array that is not an image, or larger than `max_pixels`, before any work on it.
     """
     shape = np.shape(image)
     if len(shape) >= 2 and shape[0] * shape[1] > max_pixels:
         raise ValueError(f"the drawing is {shape[1]}x{shape[0]} pixels, more than the {max_pixels:,} accepted")
-    ink = ink_map(image)
-    rows = np.flatnonzero((ink > INK_THRESHOLD).any(axis=1))
-    cols = np.flatnonzero((ink > INK_THRESHOLD).any(axis=0))
-    if rows.size == 0:
+    crop = _cropped(ink_map(image))
+    if crop is None:
         return None
-    crop = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    if max_stroke is not None:
+        crop = thinned(crop, max_stroke)
     height, width = crop.shape
     scale = DIGIT_BOX / max(height, width)
     new_size = (max(1, round(width * scale)), max(1, round(height * scale)))  # PIL wants (W, H)
@@ -118,6 +125,56 @@ def canvas_to_mnist(image: np.ndarray, max_pixels: int = MAX_DRAWING_PIXELS) -> 
     # Thin strokes fade when scaled down; restore full contrast so they look like MNIST ink.
     digit = digit / max(float(digit.max()), 1e-6)
     return _paste_centred(digit)
+
+
+def _cropped(ink: np.ndarray) -> np.ndarray | None:
+    """The ink map cut to the box around its drawn pixels; None if nothing is drawn."""
+    rows = np.flatnonzero((ink > INK_THRESHOLD).any(axis=1))
+    cols = np.flatnonzero((ink > INK_THRESHOLD).any(axis=0))
+    if rows.size == 0:
+        return None
+    return ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+
+
+def stroke_width(ink: np.ndarray) -> float:
+    """The strokes' mean width in pixels: twice the inked area over its outline (0 for no ink).
+
+    A stroke of width w and length L covers about wL pixels inside an outline of about 2L.
+    Ink counts where it is over half; the outline is the inked pixels with a blank 4-neighbour.
+    """
+    on = ink > 0.5
+    area = int(on.sum())
+    if area == 0:
+        return 0.0
+    padded = np.pad(on, 1)
+    inner = on & padded[:-2, 1:-1] & padded[2:, 1:-1] & padded[1:-1, :-2] & padded[1:-1, 2:]
+    return 2 * area / int((on & ~inner).sum())
+
+
+def erode(ink: np.ndarray, steps: int) -> np.ndarray:
+    """The ink worn away by `steps` pixels on every side; beyond the edges is blank.
+
+    Each step takes the minimum over a 3x3 neighbourhood, a cross and a square in turn: together
+    an octagon, close to a disk, so strokes thin alike in every direction.
+    """
+    for step in range(steps):
+        padded = np.pad(ink, 1)
+        around = [padded[1:-1, 1:-1], padded[:-2, 1:-1], padded[2:, 1:-1], padded[1:-1, :-2], padded[1:-1, 2:]]
+        if step % 2:
+            around += [padded[:-2, :-2], padded[:-2, 2:], padded[2:, :-2], padded[2:, 2:]]
+        ink = np.minimum.reduce(around)
+    return ink
+
+
+def thinned(crop: np.ndarray, max_stroke: float) -> np.ndarray:
+    """A cropped digit whose strokes are wider than `max_stroke` of its longer side, worn by half the excess on
+    each side and cropped again (unchanged if they are not, or if thinning would leave nothing)."""
+    excess = stroke_width(crop) - max_stroke * max(crop.shape)
+    steps = int(round(excess / 2)) if excess > 0 else 0
+    if steps == 0:
+        return crop
+    thin = _cropped(erode(crop, steps))
+    return crop if thin is None else thin
 
 
 def _paste_centred(digit: np.ndarray) -> np.ndarray:

@@ -97,3 +97,42 @@ def test_drawn_recipes_train_the_scratch_recipe_per_arm_and_choose_on_validation
     assert "drawn_heldback" not in capsys.readouterr().out  # only with --heldback
     with pytest.raises(argparse.ArgumentTypeError, match="bold and coarse"):
         drawn_recipes.parse_arm("thick=0.2")
+
+
+def test_stroke_width_chooses_the_thinning_on_validation_and_keeps_what_ships_within_a_standard_error(monkeypatch):
+    import numpy as np
+
+    import benchmarks.stroke_width as stroke_width
+
+    def result(mean, digits=3000):
+        return {"mean": mean, "digits": digits}
+
+    # standard error at 99 % over 3,000 digits: 0.18 points
+    assert stroke_width.choose({"none": result(0.985), "0.2": result(0.990)}, shipped="none") == "0.2"
+    assert stroke_width.choose({"none": result(0.989), "0.2": result(0.990)}, shipped="none") == "none"
+    assert stroke_width.choose({"0.24": result(0.990), "0.2": result(0.990)}, shipped="none") == "0.24"  # first best
+
+    prepared = []
+
+    def fake_set(name, seed, count, prepare):  # 10 digits, read right only when thinned below 0.2
+        stroke = prepare.keywords["max_stroke"]
+        prepared.append((name, count, stroke))
+        labels = np.arange(10)
+        return SimpleNamespace(labels=labels, images=labels, parts=labels % 2, kinds=labels % 3, stroke=stroke)
+
+    def fake_predict(model, images):
+        thin = prepared[-1][2] is not None and prepared[-1][2] <= 0.2
+        return np.eye(10)[images if thin else (images + 1) % 10]
+
+    monkeypatch.setattr(stroke_width, "load", lambda path: path)
+    monkeypatch.setattr(stroke_width, "drawn_set", fake_set)
+    monkeypatch.setattr(stroke_width, "predict_proba", fake_predict)
+    report = stroke_width.main(["--candidates", "none", "0.3", "0.2", "0.1", "--models", "student", "--heldback"])
+    assert report["chosen on validation"] == "0.2"  # ties with 0.1, thins less
+    assert report["validation means"] == {"none": 0.0, "0.3": 0.0, "0.2": 1.0, "0.1": 1.0}
+    assert [stroke for name, _, stroke in prepared if name == "validation"] == [None, 0.3, 0.2, 0.1]
+    assert [(name, count, stroke) for name, count, stroke in prepared if name == "heldback"] == [
+        ("heldback", None, None),
+        ("heldback", None, 0.2),
+    ]
+    assert report["heldback"]["0.2"]["mean"] == 1.0

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from drawing import draw_digit
 
-from kd.preprocess import canvas_to_mnist, decode_drawing
+from kd.preprocess import MAX_STROKE, canvas_to_mnist, decode_drawing, erode, ink_map, stroke_width, thinned
 
 
 def bounding_box(image, threshold=0.1):
@@ -56,6 +56,49 @@ def test_float_and_non_square_input():
 def test_thin_strokes_keep_full_contrast():
     thin = canvas_to_mnist(draw_digit(4, thickness=3))
     assert thin.max() == pytest.approx(1.0) and (thin > 0.5).sum() > 15
+
+
+def bar(width: int, length: int = 120) -> np.ndarray:
+    """A (160, 160) ink map holding one vertical bar of the given width, full ink."""
+    ink = np.zeros((160, 160), np.float32)
+    ink[20 : 20 + length, 60 : 60 + width] = 1.0
+    return ink
+
+
+@pytest.mark.parametrize("width", [4, 10, 30])
+def test_stroke_width_is_twice_the_area_over_the_outline(width):
+    # a w x 120 bar: area 120w, outline 2 x 120 + 2 (w - 2); near w when the bar is long, less for the end caps
+    assert stroke_width(bar(width)) == pytest.approx(2 * 120 * width / (240 + 2 * (width - 2)))
+    assert stroke_width(bar(width)) == pytest.approx(width, rel=0.2)
+    assert stroke_width(np.zeros((10, 10), np.float32)) == 0.0
+
+
+def test_erode_wears_a_step_off_every_side_and_treats_beyond_the_edges_as_blank():
+    thinned = erode(bar(30), 5)
+    columns = np.flatnonzero(thinned.any(axis=0))
+    rows = np.flatnonzero(thinned.any(axis=1))
+    assert (columns[0], columns[-1]) == (65, 84) and (rows[0], rows[-1]) == (25, 134)
+    assert set(np.unique(thinned)) == {0.0, 1.0}
+    assert not erode(np.ones((6, 6), np.float32), 1)[0].any()  # the edge counts as blank
+    assert erode(bar(30), 0) is not None and np.array_equal(erode(bar(30), 0), bar(30))
+
+
+def test_a_thick_brush_is_thinned_to_the_widest_stroke_allowed_and_still_fills_the_box():
+    drawing = draw_digit(4, box=0.4, thickness=48)  # strokes about 40 % of the digit's height
+    ink = ink_map(drawing)
+    crop = ink[np.ix_((ink > 0.1).any(axis=1), (ink > 0.1).any(axis=0))]
+    longer = max(crop.shape)
+    assert stroke_width(crop) > 0.3 * longer
+    # worn by half the excess on each side; junctions and caps keep the measure a little above the aim
+    assert 0.9 * MAX_STROKE * longer < stroke_width(thinned(crop, MAX_STROKE)) < 1.25 * MAX_STROKE * longer
+    thick, thin = canvas_to_mnist(drawing, max_stroke=None), canvas_to_mnist(drawing)
+    assert (thin > 0.5).sum() < 0.8 * (thick > 0.5).sum()
+    assert max(bounding_box(thin)) in (20, 21)  # cropped again after thinning, so scaled to the box
+
+
+def test_a_pen_of_ordinary_width_is_left_as_it_is():
+    drawing = draw_digit(4)  # the dashboard's 18 px pen on a digit of 210 px
+    assert np.array_equal(canvas_to_mnist(drawing), canvas_to_mnist(drawing, max_stroke=None))
 
 
 @pytest.mark.parametrize(

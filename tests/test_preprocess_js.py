@@ -55,6 +55,8 @@ def drawings() -> dict[str, np.ndarray]:
         "1, thin pen, tall and narrow": draw_digit(1, size=200, thickness=4),
         "4, ink in the alpha channel": draw_digit(4, transparent=True),
         "8, thick pen on a large canvas": draw_digit(8, size=560, box=0.9, thickness=44),
+        "4, a brush as thick as a bold face: thinned": draw_digit(4, box=0.4, thickness=48),
+        "0, thick ink on white: thinned": draw_digit(0, box=0.5, thickness=50, ink=0, background=255),
         "3, grey on grey, slanted": draw_digit(3, ink=90, background=180, slant=0.3),
         "9 touching the edge": draw_digit(9, box=0.95, offset=(0.1, 0.05)),
         "5 on a tiny canvas": draw_digit(5, size=40, thickness=3),
@@ -79,6 +81,9 @@ def javascript(images: list[np.ndarray]) -> list[np.ndarray | None]:
 
 def test_javascript_preprocessing_matches_python_and_the_models_answer_alike():
     cases = drawings()
+    thinned = [name for name, image in cases.items() if "thinned" in name]
+    for name in thinned:  # the thinning is compared too, not only the steps around it
+        assert not np.array_equal(canvas_to_mnist(cases[name]), canvas_to_mnist(cases[name], max_stroke=None)), name
     python = {name: canvas_to_mnist(image) for name, image in cases.items()}
     browser = dict(zip(cases, javascript(list(cases.values())), strict=True))
     assert python.pop("blank") is None and browser.pop("blank") is None

@@ -83,8 +83,13 @@ class DrawnSet:
     kinds: np.ndarray  # (N,) str, one of CANVAS_KINDS
 
 
-def drawn_set(name: str, seed: int = 0, count: int | None = None) -> DrawnSet:
-    """The set `name` drawn from `seed`; `count` digits per part (the sklearn part has at most 1,797)."""
+def drawn_set(
+    name: str, seed: int = 0, count: int | None = None, prepare: Callable[[np.ndarray], np.ndarray] = canvas_to_mnist
+) -> DrawnSet:
+    """The set `name` drawn from `seed`; `count` digits per part (the sklearn part has at most 1,797).
+
+    `prepare` turns each canvas into the 28x28 image a model reads (another one to compare preprocessings).
+    """
     if name not in SETS:
         raise ValueError(f"unknown set {name!r}; expected one of {', '.join(SETS)}")
     if count is not None and count < 1:
@@ -95,7 +100,7 @@ def drawn_set(name: str, seed: int = 0, count: int | None = None) -> DrawnSet:
         rng = np.random.default_rng([seed, *part.stream])
         for index, (digit, ink) in enumerate(part.digits(count or part.count, rng)):
             kind = spec.kinds[index % len(spec.kinds)]
-            images.append(canvas_to_mnist(on_canvas(ink, kind, rng)))
+            images.append(prepare(on_canvas(ink, kind, rng)))
             labels.append(digit)
             parts.append(part.name)
             kinds.append(kind)

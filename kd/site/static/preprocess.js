@@ -1,7 +1,7 @@
 // The drawing's preprocessing, ported from kd.preprocess.canvas_to_mnist so that the browser feeds the
-// models what the Python lab feeds them: ink map, crop to the ink, longer side to 20 px with PIL's
-// Lanczos resampling (same kernel, support and normalisation), contrast restored, then pasted into
-// 28x28 with the centre of mass at the centre. Python's round() rounds halves to even; so does this.
+// models what the Python lab feeds them: ink map, crop to the ink, strokes thicker than MAX_STROKE
+// thinned, longer side to 20 px with PIL's Lanczos resampling (same kernel, support and normalisation),
+// contrast restored, then pasted into 28x28 with the centre of mass at the centre. Python's round() rounds halves to even; so does this.
 // A classic script in the page (window.kdPreprocess), a CommonJS module under node, where
 // tests/test_preprocess_js.py compares it with the Python on every `make test`.
 (function (root, factory) {
@@ -15,6 +15,7 @@
   const INK_THRESHOLD = 0.1; // ink level (0..1) that counts as drawn
   const DIGIT_BOX = 20; // px: the longer side of the digit after scaling, as in MNIST
   const SIZE = 28; // px: side of the output image
+  const MAX_STROKE = 0.2; // strokes wider than this share of the digit's longer side are thinned to it
 
   function roundHalfEven(x) {
     const r = Math.round(x);
@@ -128,9 +129,8 @@
     return out;
   }
 
-  // RGBA bytes of a (height, width) drawing -> Float32Array(784), white digit on black; null if blank.
-  function canvasToMnist(width, height, rgba) {
-    const ink = inkMap(width, height, rgba);
+  // The (width, height) ink map cut to the box around its drawn pixels; null if nothing is drawn.
+  function cropped(ink, width, height) {
     let top = height;
     let bottom = -1;
     let left = width;
@@ -152,6 +152,66 @@
     for (let y = 0; y < cropHeight; y++) {
       for (let x = 0; x < cropWidth; x++) crop[y * cropWidth + x] = ink[(top + y) * width + left + x];
     }
+    return { crop, cropWidth, cropHeight };
+  }
+
+  // The strokes' mean width in px: twice the inked area (ink over half) over its outline (inked pixels
+  // with a blank 4-neighbour); 0 for no ink.
+  function strokeWidth(ink, width, height) {
+    const on = (x, y) => x >= 0 && y >= 0 && x < width && y < height && ink[y * width + x] > 0.5;
+    let area = 0;
+    let outline = 0;
+    for (let y = 0; y < height; y++) {
+      for (let x = 0; x < width; x++) {
+        if (!on(x, y)) continue;
+        area++;
+        if (!(on(x - 1, y) && on(x + 1, y) && on(x, y - 1) && on(x, y + 1))) outline++;
+      }
+    }
+    return area === 0 ? 0 : (2 * area) / outline;
+  }
+
+  // The ink worn away by `steps` px on every side (blank beyond the edges): 3x3 minimums, a cross and a
+  // square in turn, an octagon close to a disk.
+  function erode(ink, width, height, steps) {
+    let current = ink;
+    for (let step = 0; step < steps; step++) {
+      const square = step % 2 === 1;
+      const next = new Float32Array(width * height);
+      for (let y = 0; y < height; y++) {
+        for (let x = 0; x < width; x++) {
+          let least = current[y * width + x];
+          for (let dy = -1; dy <= 1; dy++) {
+            for (let dx = -1; dx <= 1; dx++) {
+              if ((dx !== 0 && dy !== 0 && !square) || (dx === 0 && dy === 0)) continue;
+              const xx = x + dx;
+              const yy = y + dy;
+              const v = xx < 0 || yy < 0 || xx >= width || yy >= height ? 0 : current[yy * width + xx];
+              if (v < least) least = v;
+            }
+          }
+          next[y * width + x] = least;
+        }
+      }
+      current = next;
+    }
+    return current;
+  }
+
+  // A cropped digit with strokes wider than MAX_STROKE of its longer side, thinned to that and cropped again.
+  function thinned(digit) {
+    const { crop, cropWidth, cropHeight } = digit;
+    const excess = strokeWidth(crop, cropWidth, cropHeight) - MAX_STROKE * Math.max(cropWidth, cropHeight);
+    const steps = excess > 0 ? roundHalfEven(excess / 2) : 0;
+    if (steps === 0) return digit;
+    return cropped(erode(crop, cropWidth, cropHeight, steps), cropWidth, cropHeight) || digit;
+  }
+
+  // RGBA bytes of a (height, width) drawing -> Float32Array(784), white digit on black; null if blank.
+  function canvasToMnist(width, height, rgba) {
+    const found = cropped(inkMap(width, height, rgba), width, height);
+    if (found === null) return null;
+    const { crop, cropWidth, cropHeight } = thinned(found);
     const scale = DIGIT_BOX / Math.max(cropWidth, cropHeight);
     const newWidth = Math.max(1, roundHalfEven(cropWidth * scale));
     const newHeight = Math.max(1, roundHalfEven(cropHeight * scale));
