@@ -99,3 +99,25 @@ def test_javascript_preprocessing_matches_python_and_the_models_answer_alike():
             got = predict_proba(model, np.stack([browser[name] for name in names]), temperature)
             assert (got.argmax(1) == expected.argmax(1)).all(), f"the {model_name} reads the two inputs differently"
             assert np.abs(got - expected).max() <= 1e-4, f"the {model_name}'s probabilities differ at T={temperature}"
+
+
+def test_javascript_matches_python_on_drawn_validation_digits_thick_ones_thinned():
+    from kd.infer.drawn import drawn_set
+
+    canvases = []
+
+    def keep(canvas):
+        canvases.append(canvas)
+        return canvas_to_mnist(canvas)
+
+    drawn = drawn_set("validation", seed=0, count=20, prepare=keep)  # typed, written and coarse, on all 3 kinds
+    browser = javascript(canvases)
+    assert (
+        sum(
+            not np.array_equal(image, canvas_to_mnist(c, max_stroke=None))
+            for c, image in zip(canvases, drawn.images, strict=True)
+        )
+        >= 3
+    )
+    for index, (python, found) in enumerate(zip(drawn.images, browser, strict=True)):
+        assert np.abs(found - python).max() <= MAX_PIXEL_DIFFERENCE, f"drawn digit {index}"
