@@ -15,6 +15,8 @@ import math
 import torch
 import torch.nn.functional as F
 
+from kd.checks import is_number
+
 ROTATION = 12.0  # degrees, either way
 SCALE = 0.12  # relative size change, either way
 SHEAR = 0.15  # horizontal shear factor, either way
@@ -54,7 +56,7 @@ BITMAP, BLOCK = 32, 4  # optdigits' way to 8x8: a 32x32 bitmap, on pixels counte
 
 def check_share(name: str, share: float) -> None:
     """Raise ValueError unless `share` is a finite number from 0 to 1 (NaN fails)."""
-    if not (isinstance(share, (int, float)) and not isinstance(share, bool) and 0 <= share <= 1):
+    if not (is_number(share) and 0 <= share <= 1):
         raise ValueError(f"{name} must be a number from 0 to 1, got {share!r}")
 
 

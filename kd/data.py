@@ -23,6 +23,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from kd.checks import is_whole
+
 log = logging.getLogger(__name__)
 
 TRAIN_SIZE, TEST_SIZE = 60_000, 10_000
@@ -85,7 +87,7 @@ def balanced_subset(labels: torch.Tensor, size: int, seed: int) -> torch.Tensor:
 
 def check_limit(limit: object, name: str = "limit") -> None:
     """A run's `limit`: None (all FIT_SIZE images) or a whole number of them; the rest of the training set validates."""
-    if limit is not None and not (isinstance(limit, int) and not isinstance(limit, bool) and 1 <= limit <= FIT_SIZE):
+    if limit is not None and not (is_whole(limit) and 1 <= limit <= FIT_SIZE):
         raise ValueError(
             f"{name} must be a whole number from 1 to {FIT_SIZE:,} (the last {VALIDATION_SIZE:,} training images "
             f"validate), got {limit!r}"

@@ -21,6 +21,7 @@ from typing import Literal
 import torch
 
 from kd.augment import augment, check_share, coarsen, embolden
+from kd.checks import is_number, is_whole
 from kd.data import FIT_SIZE, MNIST, Split, check_limit, training_split
 from kd.losses import check_hyperparameters, distillation_loss, mixed_label_loss, soft_target_loss
 from kd.mixing import Mixed, MixKind, check_mix_alpha, mix
@@ -39,14 +40,6 @@ MixSetting = Literal["none", MixKind]  # TrainConfig.mix: no mixing, or a kind o
 
 class TrainingDiverged(ValueError):
     """The training loss became NaN or infinite; nothing is saved."""
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 @dataclass(frozen=True)
@@ -76,18 +69,18 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         check_hyperparameters(self.temperature, self.alpha)
-        if not (_is_int(self.epochs) and self.epochs >= 1):
+        if not (is_whole(self.epochs) and self.epochs >= 1):
             raise ValueError(f"epochs must be a whole number of at least 1, got {self.epochs!r}")
-        if self.batch_size is not None and not (_is_int(self.batch_size) and 1 <= self.batch_size <= MAX_BATCH_SIZE):
+        if self.batch_size is not None and not (is_whole(self.batch_size) and 1 <= self.batch_size <= MAX_BATCH_SIZE):
             raise ValueError(
                 f"batch_size must be auto or a whole number from 1 to {MAX_BATCH_SIZE}, got {self.batch_size!r}"
             )
-        if self.learning_rate is not None and not (_is_number(self.learning_rate) and self.learning_rate > 0):
+        if self.learning_rate is not None and not (is_number(self.learning_rate) and self.learning_rate > 0):
             raise ValueError(f"learning_rate must be auto or a finite number > 0, got {self.learning_rate!r}")
-        if not (_is_number(self.weight_decay) and self.weight_decay >= 0):
+        if not (is_number(self.weight_decay) and self.weight_decay >= 0):
             raise ValueError(f"weight_decay must be a finite number >= 0, got {self.weight_decay!r}")
         check_limit(self.limit)
-        if not _is_int(self.seed):
+        if not is_whole(self.seed):
             raise ValueError(f"seed must be a whole number, got {self.seed!r}")
         if self.mix not in typing.get_args(MixSetting):
             raise ValueError(f"mix must be one of {', '.join(typing.get_args(MixSetting))}, got {self.mix!r}")
