@@ -88,6 +88,10 @@ def drawing_area() -> None:
             st.info("Draw a digit in the black square to see what the models make of it.")
         else:
             st.image(np.kron(digit, np.ones((6, 6), np.float32)), clamp=True)
+            st.caption(
+                "Cropped to the ink, strokes much thicker than a pen's thinned, the longer side scaled to 20 px and "
+                "centred by its centre of mass: the way MNIST's digits were prepared."
+            )
 
     if digit is None:
         return
