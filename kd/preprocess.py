@@ -28,7 +28,7 @@ MODES = {"1", "L", "LA", "P", "PA", "RGB", "RGBA"}  # what a canvas or an image 
 # A drawing larger than this is refused before any work (a 280 px canvas at a device pixel ratio of 4 is 1.25 M);
 # the default of every check here and of the lab's KD_MAX_DRAWING_PIXELS, so that no route can forget it.
 MAX_DRAWING_PIXELS = 1_500_000
-# Strokes wider than this share of the digit's longer side are thinned to it (`stroke_width`, `erode`), chosen
+# Strokes wider than this share of the digit's longer side are thinned toward it (`thinned`), chosen
 # on the validation drawings: python -m benchmarks.stroke_width (docs/results.md, "Thick strokes").
 MAX_STROKE = 0.2
 
@@ -106,7 +106,7 @@ def canvas_to_mnist(
 ) -> np.ndarray | None:
     """(H, W[, C]) drawing -> (28, 28) float32 in [0, 1], white digit on black; None if blank.
 
-    Strokes wider than `max_stroke` of the digit's longer side are thinned to it (None: never).
+    Strokes wider than `max_stroke` of the digit's longer side are thinned toward it (None: never).
     ValueError for an array that is not an image, or larger than `max_pixels`, before any work on it.
     """
     shape = np.shape(image)
