@@ -1,7 +1,8 @@
 // The drawing's preprocessing, ported from kd.preprocess.canvas_to_mnist so that the browser feeds the
 // models what the Python lab feeds them: ink map, crop to the ink, strokes thicker than MAX_STROKE
 // thinned, longer side to 20 px with PIL's Lanczos resampling (same kernel, support and normalisation),
-// contrast restored, then pasted into 28x28 with the centre of mass at the centre. Python's round() rounds halves to even; so does this.
+// contrast restored, then pasted into 28x28 with the centre of mass at the centre. Python's round()
+// rounds halves to even; so does this.
 // A classic script in the page (window.kdPreprocess), a CommonJS module under node, where
 // tests/test_preprocess_js.py compares it with the Python on every `make test`.
 (function (root, factory) {
@@ -15,7 +16,7 @@
   const INK_THRESHOLD = 0.1; // ink level (0..1) that counts as drawn
   const DIGIT_BOX = 20; // px: the longer side of the digit after scaling, as in MNIST
   const SIZE = 28; // px: side of the output image
-  const MAX_STROKE = 0.2; // strokes wider than this share of the digit's longer side are thinned to it
+  const MAX_STROKE = 0.2; // strokes wider than this share of the digit's longer side are thinned toward it
 
   function roundHalfEven(x) {
     const r = Math.round(x);
@@ -198,7 +199,8 @@
     return current;
   }
 
-  // A cropped digit with strokes wider than MAX_STROKE of its longer side, thinned to that and cropped again.
+  // A cropped digit with strokes wider than MAX_STROKE of its longer side, worn by half the excess on each side
+  // and cropped again (unchanged if they are not, or if thinning would leave nothing).
   function thinned(digit) {
     const { crop, cropWidth, cropHeight } = digit;
     const excess = strokeWidth(crop, cropWidth, cropHeight) - MAX_STROKE * Math.max(cropWidth, cropHeight);
