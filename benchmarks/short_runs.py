@@ -27,6 +27,7 @@ from kd.cli.main import DEFAULT_TEACHER, parse_args
 from kd.data import load_mnist
 from kd.flags import from_args
 from kd.models import PRESETS, build_model
+from kd.significance import one_standard_error
 from kd.train import TrainConfig, seeded, train
 
 AUTO = "auto"
@@ -50,9 +51,8 @@ def decide(budget: tuple, accuracies: dict[tuple, list[float]]) -> dict:
     setting beats it by more than the best one's standard error (a change needs evidence, not seed noise)."""
     runs = {key[2:]: values for key, values in accuracies.items() if key[:2] == budget}
     means = {setting: statistics.fmean(values) for setting, values in runs.items()}
-    best = max(means, key=means.get)
-    error = statistics.stdev(runs[best]) / len(runs[best]) ** 0.5
-    chosen = (AUTO, AUTO) if means[(AUTO, AUTO)] >= means[best] - error else best
+    pick = one_standard_error(means, lambda setting: statistics.stdev(runs[setting]) / len(runs[setting]) ** 0.5)
+    best, error, chosen = pick.best, pick.standard_error, pick.keep((AUTO, AUTO))
     return {
         "limit": budget[0],
         "epochs": budget[1],

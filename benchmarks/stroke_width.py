@@ -22,6 +22,7 @@ from kd.infer.drawn.command import score
 from kd.infer.drawn.sets import drawn_set
 from kd.predict import predict_proba
 from kd.preprocess import MAX_STROKE, canvas_to_mnist
+from kd.significance import one_standard_error
 
 MODELS = ("teacher", "ensemble", "scratch", "student")
 CANDIDATES = ("none", "0.24", "0.22", "0.2", "0.18", "0.16")  # from the least thinning to the most
@@ -44,12 +45,9 @@ def scored(models: dict, name: str, count: int | None, stroke: float | None) -> 
 
 def choose(results: dict[str, dict], shipped: str) -> str:
     """The best mean (the first of equal ones), or what ships where it is within one standard error of it."""
-    best = max(results, key=lambda name: results[name]["mean"])
-    mean, digits = results[best]["mean"], results[best]["digits"]
-    standard_error = math.sqrt(mean * (1 - mean) / digits)
-    if shipped in results and results[shipped]["mean"] >= mean - standard_error:
-        return shipped
-    return best
+    means = {name: result["mean"] for name, result in results.items()}
+    binomial_error = lambda best: math.sqrt(means[best] * (1 - means[best]) / results[best]["digits"])  # noqa: E731
+    return one_standard_error(means, binomial_error).keep(shipped)
 
 
 def main(argv: list[str] | None = None) -> dict:

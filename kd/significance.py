@@ -1,5 +1,9 @@
 """Significance tests a reviewer asks for: corrections for many tests at once, and McNemar's test of two models.
 
+Choosing among settings on validation follows one rule (`one_standard_error`): the best mean wins, but a
+setting within one standard error of it ties with it, so what ships stays unless seed noise cannot explain
+the difference.
+
 A sweep tests dozens of cells at 5 %, so a few pass by chance alone: `holm` (which controls the
 chance of any false claim, and is what a claim rests on) and `benjamini_hochberg` (which controls
 the expected share of false claims among those made) adjust the p-values of the whole family.
@@ -12,8 +16,9 @@ split is more lopsided than a fair coin would make it. Pure Python: no scipy at 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 import numpy as np
 import torch
@@ -22,6 +27,7 @@ from kd.data import MNIST
 from kd.predict import logits
 
 SIGNIFICANCE = 0.05  # the level of every claim: a family of tests after Holm's correction, or one McNemar test
+Setting = TypeVar("Setting")
 
 
 def holm(p_values: Sequence[float]) -> list[float]:
@@ -58,6 +64,28 @@ def benjamini_hochberg(p_values: Sequence[float]) -> list[float]:
 def format_p(p: float) -> str:
     """A p-value in two significant digits, as a table or a sentence shows it; tiny ones as < 0.001."""
     return "< 0.001" if p < 0.001 else f"{p:.2g}"
+
+
+@dataclass(frozen=True)
+class Pick(Generic[Setting]):
+    """What validation says among settings: the best mean, its standard error, and the ties (the other settings
+    whose means are within one standard error of the best: seed noise cannot tell them from it)."""
+
+    best: Setting
+    standard_error: float
+    ties: tuple[Setting, ...]
+
+    def keep(self, shipped: Setting) -> Setting:
+        """The lab's rule: what ships stays unless another setting is better by more than one standard error."""
+        return shipped if shipped == self.best or shipped in self.ties else self.best
+
+
+def one_standard_error(means: Mapping[Setting, float], standard_error: Callable[[Setting], float]) -> Pick[Setting]:
+    """The best of `means` (the first of equal ones), `standard_error(best)`, and the settings within it, in order."""
+    best = max(means, key=means.__getitem__)
+    error = standard_error(best)
+    ties = tuple(setting for setting, mean in means.items() if setting != best and mean >= means[best] - error)
+    return Pick(best, error, ties)
 
 
 @dataclass(frozen=True)

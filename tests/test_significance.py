@@ -16,6 +16,7 @@ from kd.significance import (
     format_p,
     holm,
     mcnemar,
+    one_standard_error,
 )
 
 P = [0.01, 0.04, 0.03, 0.005]
@@ -78,6 +79,17 @@ def test_describe_says_whether_the_gap_is_more_than_test_set_noise():
 
 def test_format_p():
     assert [format_p(p) for p in (1.0, 0.458, 0.0427, 0.0077, 0.00012)] == ["1", "0.46", "0.043", "0.0077", "< 0.001"]
+
+
+def test_one_standard_error_names_the_best_and_the_settings_seed_noise_cannot_tell_from_it():
+    means = {"a": 0.990, "b": 0.995, "c": 0.9945, "d": 0.980}
+    errors = {"a": 0.1, "b": 0.001, "c": 0.5, "d": 0.1}  # only the best's error counts
+    pick = one_standard_error(means, errors.__getitem__)
+    assert (pick.best, pick.standard_error, pick.ties) == ("b", 0.001, ("c",))
+    assert pick.keep("c") == "c"  # what ships stays within one standard error of the best
+    assert pick.keep("a") == "b" and pick.keep("d") == "b"  # ... and gives way beyond it
+    assert pick.keep("unknown") == "b"  # a setting that was not measured never stays
+    assert one_standard_error({"x": 0.9, "y": 0.9}, lambda best: 0.0).best == "x"  # of equal means, the first
 
 
 def test_two_models_are_compared_on_the_test_set(tiny_checkpoints, small_mnist):

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from scipy import stats as scipy_stats
 
-from kd.significance import SIGNIFICANCE, benjamini_hochberg, format_p, holm
+from kd.significance import SIGNIFICANCE, benjamini_hochberg, format_p, holm, one_standard_error
 from kd.status import DONE
 from kd.sweep.results import CellResult
 
@@ -63,6 +63,11 @@ def _mean_and_error(differences: list[float]) -> tuple[float, float]:
     mean = sum(differences) / n
     spread = math.sqrt(sum((d - mean) ** 2 for d in differences) / (n - 1))
     return mean, spread / math.sqrt(n)
+
+
+def _error(values: list[float]) -> float:
+    """The standard error of the mean of seeds' results; 0 for one seed."""
+    return _mean_and_error(values)[1] if len(values) > 1 else 0.0
 
 
 def paired_ci(differences: list[float], confidence: float = CONFIDENCE) -> tuple[float | None, float | None]:
@@ -279,14 +284,14 @@ def validation_choices(results: list[CellResult]) -> list[Choice]:
         means = {key[3:]: statistics.fmean(v) for key, v in groups.items() if key[:3] == budget and key[4] > 0}
         if not means:
             continue
-        best = max(means, key=lambda setting: (means[setting], setting))
-        values = groups[(*budget, *best)]
-        error = statistics.stdev(values) / math.sqrt(len(values)) if len(values) > 1 else 0.0
-        within = tuple((*setting, mean) for setting, mean in sorted(means.items())
-                       if setting != best and mean >= means[best] - error)  # fmt: skip
+        errors = {setting: _error(groups[(*budget, *setting)]) for setting in means}
+        # settings from the largest: of equal means, the larger (T, alpha) is the best
+        pick = one_standard_error(dict(sorted(means.items(), reverse=True)), errors.__getitem__)
+        values = groups[(*budget, *pick.best)]
+        within = tuple((*setting, means[setting]) for setting in sorted(pick.ties))
         baseline = groups.get((*budget, 0.0, 0.0))
         choices.append(
-            Choice(*budget, *best, len(values), means[best], error, within,
+            Choice(*budget, *pick.best, len(values), means[pick.best], pick.standard_error, within,
                    statistics.fmean(baseline) if baseline else None)
         )  # fmt: skip
     return choices
