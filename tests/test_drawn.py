@@ -1,9 +1,12 @@
 import json
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
+import torch
 
 from kd.checkpoint import save
+from kd.data import FIT_SIZE
 from kd.infer.drawn import available_fonts, drawn_digits, drawn_set, lowres, main, render_digit, typed
 from kd.infer.drawn.canvas import BLACK, CANVAS, CANVAS_KINDS, DARK_INKS, TRANSPARENT_INKS, WHITE, paint
 from kd.infer.drawn.strokes import Hand, written_digits
@@ -47,9 +50,9 @@ def test_render_places_the_digit_where_asked():
     assert rows.max() - rows.min() < 0.45 * CANVAS
 
 
-@pytest.mark.parametrize("name", ["validation", "heldback"])
+@pytest.mark.parametrize("name", ["validation", "heldback", "mnist-8x8"])
 def test_every_part_goes_on_all_three_canvas_kinds(name, validation, heldback):
-    drawn = {"validation": validation, "heldback": heldback}[name]
+    drawn = {"validation": validation, "heldback": heldback}.get(name) or drawn_set(name, seed=0, count=SMALL)
     for part in set(drawn.parts.tolist()):
         assert set(drawn.kinds[drawn.parts == part].tolist()) == set(CANVAS_KINDS), part
 
@@ -107,6 +110,17 @@ def test_coarse_digits_are_counted_as_optdigits_are():
     assert small.shape == (8, 8) and small.dtype == np.uint8
     assert set(np.unique(small).tolist()) <= {round(n * 255 / 16) for n in range(17)}
     assert small[0].any() and small[-1].any()  # fitted to the bitmap's height, as a 0 is
+
+
+def test_mnist_digits_come_from_the_validation_images_alone(monkeypatch):
+    images = torch.zeros(FIT_SIZE + 12, 28, 28, dtype=torch.uint8)
+    images[FIT_SIZE:, 6:22, 10:18] = 255  # only the validation images have ink
+    labels = torch.tensor([3] * FIT_SIZE + list(range(10)) + [0, 1])
+    monkeypatch.setattr(lowres, "load_mnist", lambda: SimpleNamespace(train_images=images, train_labels=labels))
+    drawn = drawn_set("mnist-8x8", seed=0, count=12)
+    # each validation image once: a training image would add a 3
+    assert sorted(drawn.labels.tolist()) == [0, 0, 1, 1, *range(2, 10)]
+    assert set(drawn.parts.tolist()) == {"mnist"} and all(image.max() == 1.0 for image in drawn.images)
 
 
 @pytest.mark.parametrize(

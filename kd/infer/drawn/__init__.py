@@ -12,7 +12,10 @@ each a function of its name and seed, so a figure quoted from one can be rerun:
   forms of forms.FORMS by a varied hand); 500 such written digits brought down to 8x8 the way
   optdigits made its images and upscaled again ("coarse"). Pens from thin to thick: typed
   strokes widened up to 0.07 of the font size each side, written pens up to 26 % of the digit's
-  height. Choices (recipes, preprocessing, thresholds) are made on this set only.
+  height. Choices (recipes, preprocessing, thresholds) are made on this set and the next only.
+- ``mnist-8x8`` (1,000): people's handwriting at scikit-learn's resolution: MNIST's validation
+  images (the last 10,000 training images, which no shipped model trains on) taken down to 8x8
+  the optdigits way and upscaled again. Choices may be made on it too.
 - ``heldback`` (2,797): 500 typed in Liberation faces only, widened 0.02 to 0.08; 500 written
   with other random draws and pens up to 30 %; and scikit-learn's 1,797 8x8 handwritten digits
   (13 other writers) upscaled onto the canvas. Reported, never chosen on: nothing is trained on

@@ -72,9 +72,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m kd.infer.drawn", description=main.__doc__)
     parser.add_argument("checkpoints", nargs="+")
     parser.add_argument(
-        "--set", default="fonts", choices=list(SETS), help="validation: make choices on it; heldback: report only"
-    )
-    parser.add_argument("--count", type=int, help="digits per part (default: 500; sklearn: all 1,797)")
+        "--set", default="fonts", choices=list(SETS),
+        help="validation and mnist-8x8: make choices on them; heldback: report only",
+    )  # fmt: skip
+    parser.add_argument("--count", type=int, help="digits per part (default: 500; mnist: 1,000; sklearn: all 1,797)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)

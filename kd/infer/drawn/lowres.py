@@ -1,11 +1,12 @@
-"""Digits at 8x8, upscaled onto the canvas: scikit-learn's handwriting, and written ones brought as low.
+"""Digits at 8x8, upscaled onto the canvas: scikit-learn's handwriting, and others brought as low.
 
 sklearn.datasets.load_digits (bundled with scikit-learn, no download) holds the 1,797 digits of
 the UCI optdigits test set, written on forms by 13 people, a collection apart from MNIST: 32x32
 bitmaps, on pixels counted in 4x4 blocks into 8x8 images of 0..16. They are held back: nothing
 may be trained or chosen on them. `coarse_digits` takes written digits (strokes.py) down the
 same documented way (fitted to a 32x32 bitmap, blocks counted), so that the validation set
-holds low-resolution digits too. Either kind is scaled up, nearest (blocky, as a low-resolution
+holds low-resolution digits too; `mnist_digits` does the same to people's handwriting that no
+shipped model has seen, MNIST's validation images. Each kind is scaled up, nearest (blocky, as a low-resolution
 scan) or bilinear (soft), to a person's digit size and placed on the canvas with margins.
 """
 
@@ -16,6 +17,7 @@ from collections.abc import Iterator
 import numpy as np
 from PIL import Image
 
+from kd.data import FIT_SIZE, load_mnist
 from kd.infer.drawn.canvas import CANVAS
 from kd.infer.drawn.strokes import Hand, written_digits
 
@@ -72,3 +74,12 @@ def coarse_digits(hand: Hand, count: int, rng: np.random.Generator) -> Iterator[
     """`count` (digit, ink map) pairs: digits written by `hand`, taken down to 8x8 and upscaled again."""
     for digit, ink in written_digits(hand, count, rng):
         yield digit, upscaled_ink(block_counts(ink), rng)
+
+
+def mnist_digits(count: int, rng: np.random.Generator) -> Iterator[tuple[int, np.ndarray]]:
+    """Up to `count` (digit, ink map) pairs: MNIST's validation images (the last 10,000 training images, which the
+    shipped models do not train on), in an order drawn from `rng`, taken down to 8x8 and upscaled again."""
+    data = load_mnist()
+    images, labels = data.train_images[FIT_SIZE:].numpy(), data.train_labels[FIT_SIZE:].numpy()
+    for index in rng.permutation(len(labels))[:count]:
+        yield int(labels[index]), upscaled_ink(block_counts(images[index]), rng)

@@ -1,8 +1,8 @@
 """The named sets of drawn digits, each a function of its name and seed.
 
-Every digit is an ink map from one part's generator (typed; written strokes; written strokes
-brought down to 8x8; scikit-learn's 8x8 digits), put on a canvas of one kind (cycling through
-the set's kinds, so that each digit has each kind as often) and prepared by
+Every digit is an ink map from one part's generator (typed; written strokes; written strokes or
+MNIST's validation digits brought down to 8x8; scikit-learn's 8x8 digits), put on a canvas of one
+kind (cycling through the set's kinds, so that each digit has each kind as often) and prepared by
 kd.preprocess.canvas_to_mnist exactly as a drawing is. Each part draws from its own random
 stream, keyed by the set and the part, so no two sets or parts share draws whatever seeds they
 are given, and a smaller count gives a prefix of a part.
@@ -17,7 +17,7 @@ from functools import partial
 import numpy as np
 
 from kd.infer.drawn.canvas import CANVAS_KINDS, on_canvas
-from kd.infer.drawn.lowres import SKLEARN_DIGITS, coarse_digits, sklearn_digits
+from kd.infer.drawn.lowres import SKLEARN_DIGITS, coarse_digits, mnist_digits, sklearn_digits
 from kd.infer.drawn.strokes import Hand, written_digits
 from kd.infer.drawn.typed import FONT_FILES, HELDBACK_FONTS, VALIDATION_FONTS, Variation, typed_digits
 from kd.preprocess import canvas_to_mnist
@@ -29,7 +29,7 @@ Digits = Callable[[int, np.random.Generator], Iterator[tuple[int, np.ndarray]]]
 class Part:
     """One source of digits in a set."""
 
-    name: str  # "typed", "strokes", "coarse" or "sklearn": how the report groups the digits
+    name: str  # "typed", "strokes", "coarse", "mnist" or "sklearn": how the report groups the digits
     digits: Digits  # (count, rng) -> (digit, ink map) pairs
     count: int  # digits it gives unless asked for fewer or more
     stream: tuple[int, ...]  # mixed into the seed; nonzero, since numpy ignores trailing zeros in a seed
@@ -60,6 +60,9 @@ SETS = {
             Part("coarse", partial(coarse_digits, VALIDATION_HAND), 500, (1, 3)),
         ),
     ),
+    # People's handwriting at 8x8, the low resolution of scikit-learn's digits: MNIST's validation images (never
+    # trained on by a shipped model) taken down the optdigits way. A validation set too: choices may be made on it.
+    "mnist-8x8": SetSpec(CANVAS_KINDS, (Part("mnist", mnist_digits, 1000, (3, 1)),)),
     "heldback": SetSpec(
         CANVAS_KINDS,
         (
