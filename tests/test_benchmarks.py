@@ -136,3 +136,37 @@ def test_stroke_width_chooses_the_thinning_on_validation_and_keeps_what_ships_wi
         ("heldback", None, 0.2),
     ]
     assert report["heldback"]["0.2"]["mean"] == 1.0
+
+
+def test_teacher_members_train_the_teacher_recipe_and_score_every_ensemble_on_validation(mnist, monkeypatch, tmp_path):
+    import numpy as np
+
+    import benchmarks.teacher_members as teacher_members
+    from kd.recipes import TEACHER, TEACHER_RECIPES
+
+    labels = mnist.train_labels[-10_000:].numpy()
+    right, wrong = np.eye(10)[labels], np.eye(10)[(labels + 1) % 10]
+    trained = []
+
+    def fake_train(model, data, config, **kwargs):  # what would be trained, recorded instead
+        trained.append((config, model.config.stages))
+        return SimpleNamespace(elapsed=1.0)
+
+    def fake_logits(model, images):  # the shipped teachers read every image wrong; the new member's are below
+        assert len(images) == 10_000 and torch.equal(images, mnist.train_images[-10_000:])  # validation alone
+        return torch.tensor(wrong) if model is None else torch.tensor(0.1 * right)
+
+    monkeypatch.setattr(teacher_members, "load_mnist", lambda: mnist)
+    monkeypatch.setattr(teacher_members, "load", lambda path: None)
+    monkeypatch.setattr(teacher_members, "train", fake_train)
+    monkeypatch.setattr(teacher_members, "logits", fake_logits)
+    summary = teacher_members.main(["--member", "8/16,16/32:3:5", "--out", str(tmp_path)])
+    assert trained == [(dataclasses.replace(TEACHER, epochs=3, seed=5), ((8,), (16, 16), (32,)))]
+    assert (tmp_path / "8_16-16_32-e3-s5.npy").exists() and (tmp_path / "summary.json").exists()
+    shipped = {name: 10_000 for name in TEACHER_RECIPES}
+    assert summary["members"] == shipped | {"8_16-16_32-e3-s5": 0}
+    # the new member's logits are a tenth as large as the shipped ones': it wins only alone
+    assert summary["all_members"] == 10_000 and summary["mean_errors_by_ensemble_size"][1] == 7_500
+    trained.clear()
+    teacher_members.main(["--member", "8/16,16/32:3:5", "--out", str(tmp_path)])
+    assert not trained  # a member saved before is not trained again
