@@ -98,15 +98,24 @@ sweep-full-budget: setup
 	$(PYTHON) -m kd sweep-report results/full-budget
 
 # Function matching from the ensemble (docs/results.md, "A stronger teacher and function matching"): the student
-# sees mixup images and learns the ensemble's answers on them, its scratch twin the mixed labels; five seeds at
-# 20,000 images x 5 epochs, then at all 50,000 x 8 epochs, two cells at a time on a private Ray.
-FM := --temperatures 4 --alphas 0,0.9 --seeds 0,1,2,3,4 --augment --mix mixup \
-	--teacher checkpoints/ensemble.safetensors --backend ray --workers 2
+# sees mixed images and learns the ensemble's answers on them, its scratch twin the mixed labels; five seeds, two
+# cells at a time on a private Ray. Mixup at T = 4 at 20,000 images x 5 epochs and at all 50,000 x 8; then, at
+# 20,000 x 5, mixup at T = 2 and 8 and CutMix at T = 2, 4 and 8, to choose on validation; then the choice (CutMix,
+# T = 4) at all 50,000 x 8.
+FM := --seeds 0,1,2,3,4 --augment --teacher checkpoints/ensemble.safetensors --backend ray --workers 2
 sweep-function-matching: setup
-	$(PYTHON) -m kd sweep $(FM) --limits 20000 --epochs 5 --out results/fm-ensemble
-	$(PYTHON) -m kd sweep $(FM) --limits 50000 --epochs 8 --out results/fm-full-budget
-	$(PYTHON) -m kd sweep-report results/fm-ensemble
-	$(PYTHON) -m kd sweep-report results/fm-full-budget
+	$(PYTHON) -m kd sweep $(FM) --mix mixup --temperatures 4 --alphas 0,0.9 --limits 20000 --epochs 5 \
+		--out results/fm-ensemble
+	$(PYTHON) -m kd sweep $(FM) --mix mixup --temperatures 4 --alphas 0,0.9 --limits 50000 --epochs 8 \
+		--out results/fm-full-budget
+	$(PYTHON) -m kd sweep $(FM) --mix mixup --temperatures 2,8 --alphas 0.9 --limits 20000 --epochs 5 \
+		--out results/fm-mixup-temperatures
+	$(PYTHON) -m kd sweep $(FM) --mix cutmix --temperatures 2,4,8 --alphas 0,0.9 --limits 20000 --epochs 5 \
+		--out results/fm-cutmix
+	$(PYTHON) -m kd sweep $(FM) --mix cutmix --temperatures 4 --alphas 0,0.9 --limits 50000 --epochs 8 \
+		--out results/fm-cutmix-full-budget
+	for folder in fm-ensemble fm-full-budget fm-mixup-temperatures fm-cutmix fm-cutmix-full-budget; do \
+		$(PYTHON) -m kd sweep-report results/$$folder; done
 
 # How the recipe was chosen, on validation (docs/results.md): the auto batch size and learning rate, the student's
 # width, the students' epochs. Each prints JSON lines and a summary.
