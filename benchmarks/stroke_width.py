@@ -46,7 +46,10 @@ def scored(models: dict, name: str, count: int | None, stroke: float | None) -> 
 def choose(results: dict[str, dict], shipped: str) -> str:
     """The best mean (the first of equal ones), or what ships where it is within one standard error of it."""
     means = {name: result["mean"] for name, result in results.items()}
-    binomial_error = lambda best: math.sqrt(means[best] * (1 - means[best]) / results[best]["digits"])  # noqa: E731
+
+    def binomial_error(best: str) -> float:
+        return math.sqrt(means[best] * (1 - means[best]) / results[best]["digits"])
+
     return one_standard_error(means, binomial_error).keep(shipped)
 
 

@@ -69,21 +69,19 @@ def main(argv: list[str] | None = None) -> dict:
     members = {name: logits(model, split.validation_images).numpy() for name, model in shipped.items()}
     members |= {path.stem: np.load(path) for path in sorted(args.out.glob("*.npy"))}
     labels = split.validation_labels.numpy()
-    errors: dict[str, int] = {}
-    for size in range(1, len(members) + 1):
-        for names in itertools.combinations(members, size):
-            mean_logits = np.mean([members[name] for name in names], axis=0)
-            errors["+".join(names)] = int((mean_logits.argmax(axis=1) != labels).sum())
-            print(json.dumps({"ensemble": list(names), "validation_errors": errors["+".join(names)]}), flush=True)
-    by_size = {
-        size: round(statistics.fmean(e for key, e in errors.items() if key.count("+") == size - 1), 1)
-        for size in range(1, len(members) + 1)
-    }
+    sizes = range(1, len(members) + 1)
+    errors: dict[tuple[str, ...], int] = {}
+    for names in itertools.chain.from_iterable(itertools.combinations(members, size) for size in sizes):
+        mean_logits = np.mean([members[name] for name in names], axis=0)
+        errors[names] = int((mean_logits.argmax(axis=1) != labels).sum())
+        print(json.dumps({"ensemble": list(names), "validation_errors": errors[names]}), flush=True)
     summary = {
         "validation_images": len(labels),
-        "members": {name: errors[name] for name in members},
-        "mean_errors_by_ensemble_size": by_size,
-        "all_members": errors["+".join(members)],
+        "members": {name: errors[(name,)] for name in members},
+        "mean_errors_by_ensemble_size": {
+            size: round(statistics.fmean(e for names, e in errors.items() if len(names) == size), 1) for size in sizes
+        },
+        "all_members": errors[tuple(members)],
     }
     (args.out / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
     print(json.dumps({"summary": summary}))
