@@ -19,7 +19,7 @@ import statistics
 from kd.data import load_mnist
 from kd.infer.drawn.command import score
 from kd.infer.drawn.sets import drawn_set
-from kd.models import STUDENT, build_model
+from kd.models import STUDENT, build
 from kd.predict import predict_proba
 from kd.recipes import SCRATCH_STUDENT
 from kd.train import TrainConfig, seeded, train
@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> dict:
         for seed in (int(part) for part in args.seeds.split(",")):
             config = TrainConfig(**{**dataclasses.asdict(SCRATCH_STUDENT), "epochs": args.epochs, "seed": seed, **arm})
             with seeded(seed):
-                student = build_model("convnet", STUDENT)
+                student = build(STUDENT)
             result = train(student, data, config, threads=1)
             row = {"arm": name, "seed": seed, "mnist_validation": result.history[-1]["validation_accuracy"]}
             for set_name, drawn in sets.items():

@@ -17,9 +17,9 @@ import json
 import statistics
 
 from kd import checkpoint
-from kd.cli.main import DEFAULT_TEACHER
+from kd.cli.main import TEACHER_CHECKPOINT
 from kd.data import VALIDATION_SIZE, load_mnist
-from kd.models import STUDENT, build_model, count_parameters
+from kd.models import STUDENT, build, count_parameters
 from kd.recipes import DISTILLED_STUDENT
 from kd.train import TrainConfig, seeded, train
 
@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> dict:
         "--alpha", type=float, default=DISTILLED_STUDENT.alpha, help="0: the scratch twin's recipe instead"
     )
     args = parser.parse_args(argv)
-    data, teacher = load_mnist(), checkpoint.load(DEFAULT_TEACHER)
+    data, teacher = load_mnist(), checkpoint.load(TEACHER_CHECKPOINT)
     errors: dict[str, list[int]] = {}
     for stages in args.stages:
         model_config = dataclasses.replace(STUDENT, stages=parse_stages(stages))
@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> dict:
             for seed in (int(part) for part in args.seeds.split(",")):
                 config = recipe_config(epochs, seed, args.alpha)
                 with seeded(seed):
-                    student = build_model("convnet", model_config)
+                    student = build(model_config)
                 result = train(student, data, config, teacher=teacher, threads=1)
                 accuracy = result.history[-1]["validation_accuracy"]
                 errors.setdefault(setting, []).append(round((1 - accuracy) * VALIDATION_SIZE))

@@ -23,10 +23,10 @@ import statistics
 from collections import defaultdict
 
 from kd import checkpoint
-from kd.cli.main import DEFAULT_TEACHER, parse_args
+from kd.cli.main import TEACHER_CHECKPOINT, parse_args
 from kd.data import load_mnist
 from kd.flags import from_args
-from kd.models import PRESETS, build_model
+from kd.models import PRESETS, build
 from kd.significance import one_standard_error
 from kd.train import TrainConfig, seeded, train
 
@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--seeds", default="0,1,2", help="comma-separated seeds (the short runs)")
     parser.add_argument("--long-seeds", default="0,1", help="comma-separated seeds (the long run)")
     args = parser.parse_args(argv)
-    data, teacher = load_mnist(), checkpoint.load(DEFAULT_TEACHER)
+    data, teacher = load_mnist(), checkpoint.load(TEACHER_CHECKPOINT)
     plans = [(SHORT, SHORT_SETTINGS, (0.9, 0.0), args.seeds), (LONG, LONG_SETTINGS, (0.0,), args.long_seeds)]
     accuracies: dict[tuple, list[float]] = defaultdict(list)
     for budgets, settings, alphas, seeds in plans:
@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> dict:
                     for seed in (int(part) for part in seeds.split(",")):
                         config = cli_config(limit, epochs, alpha, seed, batch, rate)
                         with seeded(seed):
-                            student = build_model("convnet", PRESETS["student"])
+                            student = build(PRESETS["student"])
                         result = train(student, data, config, teacher=teacher)  # alpha 0 leaves it unused
                         accuracy = result.history[-1]["validation_accuracy"]
                         accuracies[(limit, epochs, batch, rate)].append(accuracy)

@@ -28,7 +28,7 @@ import torch
 from benchmarks.holdout import parse_stages
 from kd.checkpoint import load
 from kd.data import MNIST, load_mnist, training_split
-from kd.models import TEACHER, build_model, count_parameters
+from kd.models import TEACHER, build, count_parameters
 from kd.predict import logits
 from kd.recipes import TEACHER as TEACHER_RECIPE
 from kd.recipes import TEACHER_RECIPES
@@ -46,7 +46,7 @@ def train_member(spec: str, data: MNIST) -> tuple[torch.nn.Module, dict]:
     stages, epochs, seed = spec.split(":")
     config = dataclasses.replace(TEACHER_RECIPE, epochs=int(epochs), seed=int(seed))
     with seeded(config.seed):
-        model = build_model("convnet", dataclasses.replace(TEACHER, stages=parse_stages(stages)))
+        model = build(dataclasses.replace(TEACHER, stages=parse_stages(stages)))
     result = train(model, data, config, threads=1)
     return model.cpu(), {"member": spec, "parameters": count_parameters(model), "train_seconds": round(result.elapsed)}
 

@@ -30,7 +30,7 @@ import torch.nn.functional as F
 
 from kd import checkpoint
 from kd.data import FIT_SIZE, MNIST, load_mnist, training_split
-from kd.models import PRESETS, build_model
+from kd.models import PRESETS, build
 from kd.predict import cached_logits
 from kd.train import TrainConfig, seeded, train
 
@@ -79,7 +79,7 @@ def tutorial_epoch(dataset, teacher: torch.nn.Module, config: TrainConfig) -> fl
     from torch.utils.data import DataLoader
 
     with seeded(config.seed):
-        student = build_model("convnet", PRESETS["student"])
+        student = build(PRESETS["student"])
         loader = DataLoader(dataset, batch_size=BATCH_SIZE, shuffle=True, num_workers=2)
         optimizer = torch.optim.AdamW(student.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
         schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, config.learning_rate, total_steps=len(loader))
@@ -103,9 +103,9 @@ def project_epoch(
 ) -> tuple[float, float]:
     """(seconds, validation accuracy) of one epoch of kd.train with cached teacher logits."""
     split = training_split(data, config.limit, config.seed)
-    cached_logits(teacher, split.images, data, split.name)  # the cache as a second run finds it
+    cached_logits(teacher, split.images, data, split.key)  # the cache as a second run finds it
     with seeded(config.seed):
-        student = build_model("convnet", PRESETS["student"])
+        student = build(PRESETS["student"])
     result = train(student, data, config, teacher=teacher, threads=threads)
     return result.elapsed, result.history[-1]["validation_accuracy"]
 

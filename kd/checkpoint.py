@@ -24,14 +24,11 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file
 from safetensors.torch import save as save_bytes
 
-from kd.models import build_model, count_parameters
+from kd.models import build_model, count_parameters, family
 
 FORMAT = "kd-lab-checkpoint/1"
 METADATA_KEY = "kd_lab"
 MAX_PARAMETERS = 10_000_000  # the teacher has 131k: a header asking for more is forged or from elsewhere
-MAX_LAYERS = 64  # conv layers in all stages together
-MAX_WIDTH = 4096  # channels of one conv layer
-MAX_MEMBERS = 16  # models in one ensemble
 REQUIRED = ("architecture", "model_config", "weights_sha256")
 FIELD_TYPES = {  # the metadata the loader and the pages read, with the JSON type each must have
     "architecture": str,
@@ -158,14 +155,13 @@ def stored_shapes(path: str | Path) -> dict[str, tuple[int, ...]]:
 def check_architecture(path: str | Path, metadata: dict[str, Any]) -> None:
     """Check the declared architecture against caps and the stored tensors, before anything is allocated.
 
-    The model is built on the meta device (shapes, no memory), so a header that asks for a
-    huge network costs nothing; its parameter count and every tensor's name and shape must
-    match what the file really holds. An ensemble's members are each held to the per-model caps,
-    the ensemble as a whole to the parameter cap.
+    The family (kd.models' registry) checks its declared config against its caps first; then the model
+    is built on the meta device (shapes, no memory), so a header that asks for a huge network costs
+    nothing; its parameter count and every tensor's name and shape must match what the file really holds.
+    An ensemble's members are each held to their family's caps, the ensemble as a whole to the parameter cap.
     """
-    for config in _single_model_configs(path, metadata):
-        _check_stages(path, config.get("stages"))
     try:
+        family(metadata["architecture"]).check(metadata["model_config"])
         with torch.device("meta"):
             skeleton = build_model(metadata["architecture"], metadata["model_config"])
     except (TypeError, ValueError, KeyError, RuntimeError) as exc:
@@ -178,37 +174,6 @@ def check_architecture(path: str | Path, metadata: dict[str, Any]) -> None:
     if expected != stored:
         differing = sorted(set(expected.items()) ^ set(stored.items()))[:3]
         raise CheckpointError(f"{path} does not match its own architecture: tensors differ, e.g. {differing}")
-
-
-def _single_model_configs(path: str | Path, metadata: dict[str, Any]) -> list[dict[str, Any]]:
-    """The config of each single model a checkpoint declares: its own, or each of an ensemble's members'."""
-    config = metadata["model_config"]
-    if metadata["architecture"] != "ensemble":
-        return [config]
-    members = config.get("members")
-    if not (
-        isinstance(members, list)
-        and 1 <= len(members) <= MAX_MEMBERS
-        and all(isinstance(member, dict) and isinstance(member.get("model_config"), dict) for member in members)
-    ):
-        raise CheckpointError(
-            f"{path} declares ensemble members {str(members)[:80]}: expected a list of 1 to {MAX_MEMBERS} "
-            "objects, each with a model_config"
-        )
-    return [member["model_config"] for member in members]
-
-
-def _check_stages(path: str | Path, stages: Any) -> None:
-    widths = [width for stage in stages for width in stage] if _is_list_of_lists(stages) else None
-    if not widths or not all(isinstance(w, int) and 1 <= w <= MAX_WIDTH for w in widths) or len(widths) > MAX_LAYERS:
-        raise CheckpointError(
-            f"{path} declares stages {str(stages)[:80]}: expected lists of at most {MAX_LAYERS} widths "
-            f"between 1 and {MAX_WIDTH}"
-        )
-
-
-def _is_list_of_lists(value: Any) -> bool:
-    return isinstance(value, list) and all(isinstance(item, list) for item in value)
 
 
 def load(path: str | Path) -> torch.nn.Module:

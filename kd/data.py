@@ -60,7 +60,12 @@ class Split:
     labels: torch.Tensor  # (n,) int64
     validation_images: torch.Tensor  # (VALIDATION_SIZE, 28, 28) uint8, never trained on
     validation_labels: torch.Tensor
-    name: str  # says which images: the key of the teacher's cached logits for them
+    index: torch.Tensor  # (n,) int64: which of the first FIT_SIZE training images these are, in this order
+
+    @property
+    def key(self) -> str:
+        """A checksum of the indices: what the teacher's cached logits for these images are kept under."""
+        return hashlib.sha256(self.index.numpy().astype("<i8").tobytes()).hexdigest()[:20]
 
 
 def balanced_subset(labels: torch.Tensor, size: int, seed: int) -> torch.Tensor:
@@ -94,21 +99,23 @@ def check_limit(limit: object, name: str = "limit") -> None:
         )
 
 
-def training_split(data: MNIST, limit: int | None, seed: int) -> Split:
-    """The images a run with this `limit` and `seed` trains on, and the validation images.
+def training_split(data: MNIST, limit: int | None, seed: int, omit_digits: tuple[int, ...] = ()) -> Split:
+    """The images a run with this `limit`, `seed` and `omit_digits` trains on, and the validation images.
 
     No limit: all FIT_SIZE images. A limit: a class-balanced random subset of them that `seed` chooses,
     the same for every run with that seed and limit (a distilled student and its scratch twin), another
-    one for another seed.
+    one for another seed. `omit_digits` are then left out of the training images only (Hinton et al.
+    2015, section 3: a student that never saw a 3); validation and test keep every digit.
     """
     check_limit(limit)
-    images, labels = data.train_images[:FIT_SIZE], data.train_labels[:FIT_SIZE]
-    name = f"first {FIT_SIZE}"
+    labels = data.train_labels[:FIT_SIZE]
+    index = torch.arange(FIT_SIZE)
     if limit is not None and limit < FIT_SIZE:
         index = balanced_subset(labels, limit, seed)
-        images, labels = images[index], labels[index]
-        name = f"balanced {limit} seed {seed}"
-    return Split(images, labels, data.train_images[FIT_SIZE:], data.train_labels[FIT_SIZE:], name)
+    if omit_digits:
+        index = index[~torch.isin(labels[index], torch.tensor(omit_digits))]
+    images, labels = data.train_images[index], labels[index]
+    return Split(images, labels, data.train_images[FIT_SIZE:], data.train_labels[FIT_SIZE:], index)
 
 
 def default_cache_dir() -> Path:

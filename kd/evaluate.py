@@ -88,8 +88,8 @@ def evaluate(
 ) -> dict[str, Any]:
     """All test-set metrics for `model`; agreement is measured against `reference` if given.
 
-    `model_logits`: the model's test-set logits if the caller has them already (training
-    computes them for its last epoch's accuracy), so the test set is not run twice.
+    `model_logits`: the model's test-set logits if the caller has them already (kd.pipeline scores the
+    omitted digits from the same logits), so the test set is not run twice.
     """
     labels = data.test_labels.numpy()
     if model_logits is None:
@@ -107,7 +107,7 @@ def evaluate(
     result["ece"] = result["calibration"]["ece"]
     result["correct"] = pack_correct(predictions == labels)
     if reference is not None:
-        reference_predictions = cached_logits(reference, data.test_images, data, split="test").argmax(1).numpy()
+        reference_predictions = cached_logits(reference, data.test_images, data, "test").argmax(1).numpy()
         result["agreement"] = float((reference_predictions == predictions).mean())
     if checkpoint_path is not None:
         result["size_bytes"] = Path(checkpoint_path).stat().st_size

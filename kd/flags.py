@@ -53,6 +53,15 @@ def _unwrap_optional(annotation: Any) -> tuple[Any, bool]:
 
 
 def _parser_for(annotation: Any, optional: bool) -> Callable[[str], Any]:
+    if typing.get_origin(annotation) is tuple:  # tuple[int, ...]: comma-separated, "" or "none" for ()
+        item = _parser_for(typing.get_args(annotation)[0], False)
+
+        def parse_items(text: str) -> tuple:
+            parts = [part.strip() for part in text.split(",") if part.strip() and text.lower() != NONE]
+            return tuple(item(part) for part in parts)
+
+        parse_items.__name__ = "list"
+        return parse_items
     if typing.get_origin(annotation) is typing.Literal:
         choices = typing.get_args(annotation)
         kind = type(choices[0])
@@ -143,6 +152,8 @@ def to_argv(config: Any, exclude: Iterable[str] = ()) -> list[str]:
             argv.append(flag_name(field.name) if value else "--no-" + flag_name(field.name)[2:])
         elif value is None:
             argv += [flag_name(field.name), NONE]
+        elif isinstance(value, tuple):
+            argv += [flag_name(field.name), ",".join(map(str, value)) or NONE]
         else:
             argv += [flag_name(field.name), repr(value) if isinstance(value, float) else str(value)]
     return argv

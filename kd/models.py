@@ -1,16 +1,9 @@
-"""Teacher and student CNNs. Both return raw logits (B, 10): distillation needs them unsoftened.
+"""The model registry: every model family by name, with its config dataclass, its module and its checks.
 
-One class serves both: a stack of conv + BatchNorm + ReLU stages with 2x2 max-pooling between
-stages, then average pooling (over the whole map, or to a small grid) and a linear classifier.
-The presets below are the shipped teacher and student; the config travels in checkpoints.
-
-The student is built for latency at batch 1, where each layer's fixed cost outweighs its
-arithmetic: three convs to the teacher's four, the first a 5x5 with stride 2 that goes straight
-to 14x14 (no pooling layer, a quarter of the work at full resolution). Its classifier sees the
-last 7x7 map pooled to 3x3 rather than to one value per channel: with so few channels, where a
-stroke is carries much of what tells a 4 from a 9, and keeping it made short runs learn far
-faster (5,000 images x 2 epochs from labels alone: 97.67 % over 3 seeds against 96.32 % for
-the global-pooling student before it; README, "Short runs and the recipe").
+A family is a name, a frozen config dataclass and the module built from it (kd/families/). Checkpoints,
+export, sweeps, the lab and the command line ask this registry, never a family's name typed in place:
+adding a family is a module under kd/families/ and one entry in FAMILIES. Every model returns raw logits
+(B, 10) for images (B, 1, 28, 28) or (B, 28, 28): distillation needs them unsoftened.
 
 An Ensemble of such models is one model too (Hinton et al. 2015 distil an ensemble): it averages
 its members' logits, saves into one checkpoint and exports to one ONNX graph.
@@ -18,87 +11,29 @@ its members' logits, saves into one checkpoint and exports to one ONNX graph.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+import dataclasses
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import torch
 from torch import nn
 
+from kd.families import convnet, mlp
+from kd.families.convnet import STUDENT, TEACHER, ConvNet, ConvNetConfig
+from kd.families.mlp import MLP, MLP_STUDENT, MLP_TEACHER, MLPConfig
+
+MAX_MEMBERS = 16  # models in one ensemble
+
 
 @dataclass(frozen=True)
-class ConvNetConfig:
-    stages: tuple[tuple[int, ...], ...]  # conv widths per stage; 2x2 max-pool between stages
-    dropout: float = 0.0  # dropout before the classifier
-    num_classes: int = 10
-    # Optional fields: their defaults are the original family, so older checkpoints load as they were.
-    stem_kernel: int = 3  # kernel size of the first conv
-    stem_stride: int = 1  # stride of the first conv: 2 halves the resolution without a pooling layer
-    kernels: tuple[int, ...] | None = None  # kernel size per stage (first conv excepted); None: all 3
-    head_grid: int = 1  # the last map is average-pooled to head_grid x head_grid for the classifier; 1: global
-
-    @property
-    def feature_size(self) -> int:
-        """Side of the last feature map for a 28x28 input (the stem's stride, then a 2x2 pool per stage)."""
-        size = (28 - 1) // self.stem_stride + 1
-        return size // 2 ** (len(self.stages) - 1)
-
-
-TEACHER = ConvNetConfig(stages=((32,), (64, 64), (128,)), dropout=0.2)
-STUDENT = ConvNetConfig(stages=((12, 20), (34,)), stem_kernel=5, stem_stride=2, head_grid=3)  # 28 -> 14 -> 7 -> 3
-
-
-class ConvNet(nn.Module):
-    def __init__(self, config: ConvNetConfig):
-        super().__init__()
-        self.config = config
-        layers: list[nn.Module] = []
-        in_channels = 1
-        for index, widths in enumerate(config.stages):
-            if index > 0:
-                layers.append(nn.MaxPool2d(2))
-            kernel = config.kernels[index] if config.kernels else 3
-            for width in widths:
-                first = in_channels == 1
-                size = config.stem_kernel if first else kernel
-                layers += [
-                    nn.Conv2d(
-                        in_channels,
-                        width,
-                        size,
-                        stride=config.stem_stride if first else 1,
-                        padding=size // 2,
-                        bias=False,
-                    ),
-                    nn.BatchNorm2d(width),
-                    nn.ReLU(inplace=True),
-                ]
-                in_channels = width
-        self.features = nn.Sequential(*layers)
-        self.head_pool = _grid_pool(config.feature_size, config.head_grid)
-        self.dropout = nn.Dropout(config.dropout)
-        self.classifier = nn.Linear(in_channels * config.head_grid**2, config.num_classes)
-
-    def forward(self, images: torch.Tensor) -> torch.Tensor:
-        if images.dim() == 3:  # (B, 28, 28) -> (B, 1, 28, 28)
-            images = images.unsqueeze(1)
-        features = self.features(images)  # (B, C, 7, 7)
-        pooled = self.head_pool(features).flatten(1)  # (B, C * head_grid^2)
-        return self.classifier(self.dropout(pooled))  # (B, 10)
-
-
-def _grid_pool(size: int, grid: int) -> nn.Module:
-    """Average pooling of a size x size map to grid x grid, as a plain AvgPool2d (7 -> 3: 3x3 windows, stride 2).
-
-    Plain pooling rather than adaptive pooling, which the ONNX exporter cannot write when the
-    grid does not divide the map; the windows are the same ones adaptive pooling would use.
-    """
-    if grid == 1:
-        return nn.AdaptiveAvgPool2d(1)
-    if not 1 < grid <= size:
-        raise ValueError(f"head_grid must be from 1 to the feature map's size {size}, got {grid}")
-    stride = size // grid
-    return nn.AvgPool2d(size - (grid - 1) * stride, stride)
+class Family:
+    name: str  # what a checkpoint's "architecture" says
+    config: type | None  # the config dataclass (None: the ensemble, whose config is its members' specs)
+    module: type[nn.Module]
+    check: Callable[[dict[str, Any]], None]  # ValueError for a declared config over the caps, before building
+    describe: Callable[[Any], str]  # the layout in a few characters, from the config
+    fuse: Callable[[nn.Module], nn.Module]  # the eval-mode copy that deployment and latency use
 
 
 class Ensemble(nn.Module):
@@ -121,48 +56,104 @@ class Ensemble(nn.Module):
         return torch.stack([member(images) for member in self.members]).mean(dim=0)
 
 
-def _build_convnet(config: dict[str, Any] | ConvNetConfig) -> ConvNet:
-    if isinstance(config, dict):
-        config = dict(config)
-        config["stages"] = tuple(tuple(stage) for stage in config["stages"])
-        if config.get("kernels") is not None:
-            config["kernels"] = tuple(config["kernels"])
-        config = ConvNetConfig(**config)
-    return ConvNet(config)
+def _check_ensemble(config: dict[str, Any]) -> None:
+    members = config.get("members")
+    if set(config) != {"members"} or not (
+        isinstance(members, list)
+        and 1 <= len(members) <= MAX_MEMBERS
+        and all(isinstance(member, dict) and isinstance(member.get("model_config"), dict) for member in members)
+    ):
+        raise ValueError(
+            f"declares ensemble members {str(members)[:80]}: expected a list of 1 to {MAX_MEMBERS} objects, "
+            "each with an architecture and a model_config"
+        )
+    for member in members:
+        if member.get("architecture") == ENSEMBLE:
+            raise ValueError("an ensemble's members must be single models, not ensembles")
+        family(member.get("architecture")).check(member["model_config"])
 
 
-def _build_ensemble(config: dict[str, Any]) -> Ensemble:
-    """An Ensemble from {"members": [{"architecture": ..., "model_config": ...}, ...]}, as model_spec writes it."""
-    if set(config) != {"members"}:
-        raise ValueError(f"an ensemble's config has exactly one field, 'members'; got {sorted(config)}")
-    members = config["members"]
-    if any(member["architecture"] == "ensemble" for member in members):
-        raise ValueError("an ensemble's members must be single models, not ensembles")
-    return Ensemble([build_model(member["architecture"], member["model_config"]) for member in members])
+def _fuse_ensemble(model: Ensemble) -> Ensemble:
+    return Ensemble([fuse_for_inference(member) for member in model.members]).eval()
 
 
-ARCHITECTURES = {"convnet": _build_convnet, "ensemble": _build_ensemble}
-PRESETS = {"teacher": TEACHER, "student": STUDENT}
+ENSEMBLE = "ensemble"
+FAMILIES: dict[str, Family] = {
+    "convnet": Family("convnet", ConvNetConfig, ConvNet, convnet.check, convnet.describe, convnet.fuse),
+    "mlp": Family("mlp", MLPConfig, MLP, mlp.check, mlp.describe, mlp.fuse),
+    ENSEMBLE: Family(ENSEMBLE, None, Ensemble, _check_ensemble, lambda config: "ensemble", _fuse_ensemble),
+}
+# the models the project trains, by the name `--model` takes: the shipped CNNs and the paper's MLPs
+PRESETS: dict[str, Any] = {
+    "teacher": TEACHER,
+    "student": STUDENT,
+    "mlp-teacher": MLP_TEACHER,
+    "mlp-student": MLP_STUDENT,
+}
+__all__ = ["ENSEMBLE", "FAMILIES", "PRESETS", "Ensemble", "Family", "build", "build_model", "model_spec"]
 
 
-def build_model(architecture: str, config: dict[str, Any] | ConvNetConfig) -> nn.Module:
+def family(architecture: str) -> Family:
+    """The family a checkpoint's architecture names; ValueError for a name the registry does not know."""
+    if not isinstance(architecture, str) or architecture not in FAMILIES:
+        raise ValueError(f"unknown architecture {architecture!r}; known: {sorted(FAMILIES)}")
+    return FAMILIES[architecture]
+
+
+def family_of(model_or_config: Any) -> Family:
+    """The family of a built model or of a config dataclass."""
+    for candidate in FAMILIES.values():
+        if isinstance(model_or_config, candidate.module) or (
+            candidate.config is not None and isinstance(model_or_config, candidate.config)
+        ):
+            return candidate
+    raise TypeError(f"no model family for a {type(model_or_config).__name__}")
+
+
+def config_from_dict(architecture: str, config: dict[str, Any]) -> Any:
+    """A family's config dataclass from its JSON form (lists back to tuples)."""
+    cls = family(architecture).config
+    if cls is None:
+        return config
+    return cls(**{key: _tuples(value) for key, value in config.items()})
+
+
+def _tuples(value: Any) -> Any:
+    return tuple(_tuples(item) for item in value) if isinstance(value, list) else value
+
+
+def build_model(architecture: str, config: dict[str, Any] | Any) -> nn.Module:
     """Build a model from its architecture name and config (a dataclass or its dict form)."""
-    if architecture not in ARCHITECTURES:
-        raise ValueError(f"unknown architecture {architecture!r}; known: {sorted(ARCHITECTURES)}")
-    return ARCHITECTURES[architecture](config)
+    chosen = family(architecture)
+    if chosen.name == ENSEMBLE:
+        _check_ensemble(config)
+        return Ensemble([build_model(member["architecture"], member["model_config"]) for member in config["members"]])
+    if isinstance(config, dict):
+        config = config_from_dict(architecture, config)
+    return chosen.module(config)
 
 
-def config_dict(config: ConvNetConfig) -> dict[str, Any]:
-    return asdict(config)
+def build(config: Any) -> nn.Module:
+    """The model a config dataclass describes (PRESETS' values among them), built by its family."""
+    return family_of(config).module(config)
 
 
-def model_spec(model: nn.Module) -> dict[str, Any]:
-    """The architecture name and config dict that build_model rebuilds `model` from: what a checkpoint stores."""
-    if isinstance(model, Ensemble):
-        return {"architecture": "ensemble", "model_config": {"members": [model_spec(m) for m in model.members]}}
-    if isinstance(model, ConvNet):
-        return {"architecture": "convnet", "model_config": config_dict(model.config)}
-    raise TypeError(f"no architecture name for a {type(model).__name__}")
+def config_dict(config: Any) -> dict[str, Any]:
+    return dataclasses.asdict(config)
+
+
+def model_spec(model_or_config: Any) -> dict[str, Any]:
+    """The architecture name and config dict that build_model rebuilds a model from: what a checkpoint stores."""
+    if isinstance(model_or_config, Ensemble):
+        return {"architecture": ENSEMBLE, "model_config": {"members": [model_spec(m) for m in model_or_config.members]}}
+    chosen = family_of(model_or_config)
+    config = model_or_config if chosen.config is not None and isinstance(model_or_config, chosen.config) else None
+    return {"architecture": chosen.name, "model_config": config_dict(config or model_or_config.config)}
+
+
+def describe(architecture: str, config: dict[str, Any]) -> str:
+    """A stored model's layout in a few characters ("12,20/34", "800-800"), for tables."""
+    return family(architecture).describe(config_from_dict(architecture, config))
 
 
 def count_parameters(model: nn.Module) -> int:
@@ -170,23 +161,8 @@ def count_parameters(model: nn.Module) -> int:
 
 
 def fuse_for_inference(model: nn.Module) -> nn.Module:
-    """A copy of an eval-mode ConvNet (or Ensemble of them) with each BatchNorm folded into the conv before it.
+    """The eval-mode copy a deployed model runs (a CNN's BatchNorm folded into its convs): same outputs, fewer layers.
 
-    Same outputs, fewer layers: this is how a deployed model runs, and what latency measures.
+    This is how a deployed model runs, and what latency measures.
     """
-    import copy
-
-    from torch.nn.utils.fusion import fuse_conv_bn_eval
-
-    if isinstance(model, Ensemble):
-        return Ensemble([fuse_for_inference(member) for member in model.members]).eval()
-    fused = copy.deepcopy(model).eval()
-    layers = list(fused.features)
-    merged: list[nn.Module] = []
-    for layer in layers:
-        if isinstance(layer, nn.BatchNorm2d) and merged and isinstance(merged[-1], nn.Conv2d):
-            merged[-1] = fuse_conv_bn_eval(merged[-1], layer)
-        else:
-            merged.append(layer)
-    fused.features = nn.Sequential(*merged)
-    return fused
+    return family_of(model).fuse(model)

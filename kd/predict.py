@@ -49,16 +49,17 @@ def logits(model: torch.nn.Module, images: torch.Tensor, batch_size: int = 2000)
     return torch.cat(outputs) if outputs else torch.empty(0, 10)
 
 
-def cached_logits(model: torch.nn.Module, images: torch.Tensor, data: MNIST, split: str) -> torch.Tensor:
+def cached_logits(model: torch.nn.Module, images: torch.Tensor, data: MNIST, key: str) -> torch.Tensor:
     """logits(model, images), computed once and kept beside the MNIST cache.
 
     A teacher's forward pass over 60k images costs more than a student's training epoch.
-    The key (model weights, data checksum, split, image count) makes a stale file unusable;
+    `key` names which images these are (kd.data.Split.key, a checksum of their indices, or "test"); with
+    the model's weights, the data checksum and the image count it makes a stale file unusable;
     a damaged file is removed and computed again, an unwritable folder means no caching.
     """
-    key = f"{weights_checksum(model.state_dict())}:{data.checksum}:{split}:{len(images)}"
+    full_key = f"{weights_checksum(model.state_dict())}:{data.checksum}:{key}:{len(images)}"
     folder = data.cache_path.parent / "logits"
-    path = folder / f"{hashlib.sha256(key.encode()).hexdigest()[:20]}.npy"
+    path = folder / f"{hashlib.sha256(full_key.encode()).hexdigest()[:20]}.npy"
     cached = _read_logits(path, len(images))
     if cached is not None:
         return cached

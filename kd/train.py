@@ -66,6 +66,7 @@ class TrainConfig:
     mix_alpha: float = 1.0  # Beta(mix_alpha, mix_alpha) draws each batch's mixing weight; 1 = uniform
     bold: float = 0.0  # share of each batch inked much thicker (kd.augment.embolden), after augmentation
     coarse: float = 0.0  # share of each batch brought down to 8x8 and up again (kd.augment.coarsen), before mixing
+    omit_digits: tuple[int, ...] = ()  # digits left out of the training images (validation and test keep them)
 
     def __post_init__(self) -> None:
         check_hyperparameters(self.temperature, self.alpha)
@@ -87,6 +88,7 @@ class TrainConfig:
         check_mix_alpha(self.mix_alpha)
         check_share("bold", self.bold)
         check_share("coarse", self.coarse)
+        object.__setattr__(self, "omit_digits", check_omit_digits(self.omit_digits))
 
     def resolved(self) -> TrainConfig:
         """This config with the batch size and learning rate its run uses (over `limit` or all FIT_SIZE images)."""
@@ -94,6 +96,16 @@ class TrainConfig:
         batch_size = self.batch_size or auto_batch_size(images, self.epochs)
         total_steps = math.ceil(images / batch_size) * self.epochs
         return replace(self, batch_size=batch_size, learning_rate=self.learning_rate or auto_learning_rate(total_steps))
+
+
+def check_omit_digits(digits: object) -> tuple[int, ...]:
+    """The digits to leave out, sorted and without repeats (JSON gives a list); ValueError unless some but not all."""
+    if not (isinstance(digits, (tuple, list)) and all(is_whole(d) and 0 <= d <= 9 for d in digits)):
+        raise ValueError(f"omit_digits must be digits from 0 to 9, got {digits!r}")
+    chosen = tuple(sorted(set(digits)))
+    if len(chosen) == 10:
+        raise ValueError("omit_digits cannot leave out all ten digits: nothing would be left to train on")
+    return chosen
 
 
 def auto_batch_size(images: int, epochs: int) -> int:
@@ -179,8 +191,9 @@ def train(
     if config.alpha > 0 and teacher is None:
         raise ValueError("alpha > 0 needs a teacher")
     with seeded(config.seed), torch_threads(threads):
-        split = training_split(data, config.limit, config.seed)
-        return _train(model, data, split, config, teacher, on_progress, cancel)
+        split = training_split(data, config.limit, config.seed, config.omit_digits)
+        loop = _Loop(model, data, split, config, teacher if config.alpha > 0 else None)
+        return loop.run(on_progress, cancel)
 
 
 @contextlib.contextmanager
@@ -202,87 +215,118 @@ def torch_threads(threads: int | None) -> Iterator[None]:
         torch.set_num_threads(before)
 
 
-def _train(
-    model: torch.nn.Module,
-    data: MNIST,
-    split: Split,
-    config: TrainConfig,
-    teacher: torch.nn.Module | None,
-    on_progress: Callable[[Progress], None] | None,
-    cancel: threading.Event | None,
-) -> TrainResult:
-    device = resolve_device(config.device)
-    config = config.resolved()
-    generator = torch.Generator().manual_seed(config.seed)
-    # uint8 -> float once for the whole subset (157 MB at 50k), not once per batch
-    images = as_float_images(split.images).to(device)
-    labels = split.labels.to(device)
-    # channels_last makes PyTorch's CPU convolutions markedly faster for these small nets
-    model.to(device, memory_format=torch.channels_last).train()
-    if teacher is not None and config.alpha > 0:
-        teacher.to(device).eval()
-    else:
-        teacher = None
-    # Without augmentation, bold or coarse ink or mixing every epoch shows the same images: the
-    # teacher's logits for them are computed once. Otherwise the teacher must see the very view the
-    # student sees (a "consistent teacher", Beyer et al. 2022), so it runs on each changed batch.
-    cached_teacher_logits = None
-    if teacher is not None and not (config.augment or config.bold or config.coarse) and config.mix == "none":
-        cached_teacher_logits = cached_logits(teacher, split.images, data, split.name).to(device)
-    elif teacher is not None:
+class _Loop:
+    """One run's loop state: the images on the device, the optimiser and schedule, the teacher and the result."""
+
+    def __init__(self, model: torch.nn.Module, data: MNIST, split: Split, config: TrainConfig, teacher):
+        device = resolve_device(config.device)
+        self.config, self.split, self.device = config.resolved(), split, device
+        self.generator = torch.Generator().manual_seed(config.seed)
+        # uint8 -> float once for the whole subset (157 MB at 50k), not once per batch
+        self.images = as_float_images(split.images).to(device)
+        self.labels = split.labels.to(device)
+        # channels_last makes PyTorch's CPU convolutions markedly faster for these small nets
+        self.model = model.to(device, memory_format=torch.channels_last).train()
+        self.teacher, self.cached_teacher_logits = self._teacher(teacher, data)
+        self.steps_per_epoch = math.ceil(len(self.images) / self.config.batch_size)
+        self.total_steps = self.steps_per_epoch * self.config.epochs
+        rate = self.config.learning_rate
+        self.optimizer = torch.optim.AdamW(model.parameters(), lr=rate, weight_decay=self.config.weight_decay)
+        self.schedule = torch.optim.lr_scheduler.OneCycleLR(self.optimizer, rate, total_steps=self.total_steps)
+        self.result, self.step = TrainResult(self.config), 0
+
+    def _teacher(self, teacher: torch.nn.Module | None, data: MNIST):
+        """(the teacher to run on each batch, its logits cached for the whole split): at most one is set.
+
+        Without augmentation, bold or coarse ink or mixing every epoch shows the same images: the
+        teacher's logits for them are computed once. Otherwise the teacher must see the very view the
+        student sees (a "consistent teacher", Beyer et al. 2022), so it runs on each changed batch.
+        """
+        if teacher is None:
+            return None, None
+        teacher.to(self.device).eval()
+        config = self.config
+        if not (config.augment or config.bold or config.coarse) and config.mix == "none":
+            return None, cached_logits(teacher, self.split.images, data, self.split.key).to(self.device)
         # The same outputs from fewer layers: BatchNorm folded into the convolutions makes the
         # teacher's forward pass on each batch about 20 % cheaper (11.6 -> 9.4 ms at batch 128).
-        teacher = fuse_for_inference(teacher).to(memory_format=torch.channels_last)
-    batch_size = config.batch_size
-    steps_per_epoch = math.ceil(len(images) / batch_size)
-    total_steps = steps_per_epoch * config.epochs
-    optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, config.learning_rate, total_steps=total_steps)
-    result, start, step = TrainResult(config), time.perf_counter(), 0
-    for epoch in range(1, config.epochs + 1):
-        order = torch.randperm(len(images), generator=generator).to(device)
-        loss_sum = torch.zeros((), device=device)  # this epoch's, for its history row
-        window_sum, window_start = torch.zeros((), device=device), 0  # since the last report: a curve with no
-        for batch_index in range(steps_per_epoch):  # step down at each epoch's start, as a running mean would have
+        return fuse_for_inference(teacher).to(memory_format=torch.channels_last), None
+
+    def run(self, on_progress: Callable[[Progress], None] | None, cancel: threading.Event | None) -> TrainResult:
+        self.on_progress, self.start = on_progress, time.perf_counter()
+        for epoch in range(1, self.config.epochs + 1):
+            self._epoch(epoch, cancel)
+        self.model.eval()
+        self.result.elapsed = time.perf_counter() - self.start
+        return self.result
+
+    def _epoch(self, epoch: int, cancel: threading.Event | None) -> None:
+        """One pass; the loss is summed as a tensor and read only every PROGRESS_EVERY steps (one host sync)."""
+        order = torch.randperm(len(self.images), generator=self.generator).to(self.device)
+        batch_size = self.config.batch_size
+        loss_sum = torch.zeros((), device=self.device)  # this epoch's, for its history row
+        window_sum, window_start = torch.zeros((), device=self.device), 0  # since the last report: a curve with no
+        for batch_index in range(self.steps_per_epoch):  # step down at each epoch's start, as a running mean would
             if cancel is not None and cancel.is_set():
                 raise Cancelled()
-            index = order[batch_index * batch_size : (batch_index + 1) * batch_size]
-            batch = images[index]
-            if config.augment:
-                batch = augment(batch, generator)
-            if config.bold > 0:
-                batch = embolden(batch, generator, config.bold)
-            if config.coarse > 0:
-                batch = coarsen(batch, generator, config.coarse)
-            mixed = None
-            if config.mix != "none":
-                mixed = mix(batch, generator, config.mix, config.mix_alpha)
-                batch = mixed.images
-            teacher_logits = None
-            if cached_teacher_logits is not None:
-                teacher_logits = cached_teacher_logits[index]
-            elif teacher is not None:
-                teacher_start = time.perf_counter()
-                with torch.no_grad():  # not inference_mode: the loss saves these for backward
-                    teacher_logits = teacher(batch)
-                result.teacher_seconds += time.perf_counter() - teacher_start
-            loss = batch_loss(model(batch), teacher_logits, labels[index], mixed, config)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            schedule.step()
-            step += 1
-            loss_sum += loss.detach()
-            window_sum += loss.detach()
-            last = batch_index == steps_per_epoch - 1
-            if last or step % PROGRESS_EVERY == 0:
+            loss = self._batch(order[batch_index * batch_size : (batch_index + 1) * batch_size])
+            loss_sum += loss
+            window_sum += loss
+            last = batch_index == self.steps_per_epoch - 1
+            if last or self.step % PROGRESS_EVERY == 0:
                 window = window_sum / (batch_index + 1 - window_start)
-                epoch_mean = loss_sum / (batch_index + 1) if last else None
-                _report(result, model, split, epoch, step, total_steps, window, epoch_mean, start, on_progress)
-                window_sum, window_start = torch.zeros((), device=device), batch_index + 1
-    model.eval()
-    result.elapsed = time.perf_counter() - start
-    return result
+                self._report(epoch, window, loss_sum / (batch_index + 1) if last else None)
+                window_sum, window_start = torch.zeros((), device=self.device), batch_index + 1
+
+    def _batch(self, index: torch.Tensor) -> torch.Tensor:
+        """One optimiser step on the images at `index`; returns its loss, detached (not read: no sync)."""
+        config, generator = self.config, self.generator
+        batch = self.images[index]
+        if config.augment:
+            batch = augment(batch, generator)
+        if config.bold > 0:
+            batch = embolden(batch, generator, config.bold)
+        if config.coarse > 0:
+            batch = coarsen(batch, generator, config.coarse)
+        mixed = None
+        if config.mix != "none":
+            mixed = mix(batch, generator, config.mix, config.mix_alpha)
+            batch = mixed.images
+        teacher_logits = None
+        if self.cached_teacher_logits is not None:
+            teacher_logits = self.cached_teacher_logits[index]
+        elif self.teacher is not None:
+            teacher_start = time.perf_counter()
+            with torch.no_grad():  # not inference_mode: the loss saves these for backward
+                teacher_logits = self.teacher(batch)
+            self.result.teacher_seconds += time.perf_counter() - teacher_start
+        loss = batch_loss(self.model(batch), teacher_logits, self.labels[index], mixed, config)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+        self.schedule.step()
+        self.step += 1
+        return loss.detach()
+
+    def _report(self, epoch: int, window_loss: torch.Tensor, epoch_loss: torch.Tensor | None) -> None:
+        """Read the loss (the only host sync), stop a diverged run, validate at each epoch's end (epoch_loss given)."""
+        loss = window_loss.item()
+        if not math.isfinite(loss):
+            raise TrainingDiverged(
+                f"the training loss became {loss} at step {self.step} (epoch {epoch}); try a lower learning rate"
+            )
+        validation_accuracy = None
+        if epoch_loss is not None:
+            validation_accuracy = accuracy(self.model, self.split.validation_images, self.split.validation_labels)
+        elapsed = time.perf_counter() - self.start
+        progress = Progress(self.step, self.total_steps, epoch, loss, elapsed, validation_accuracy)
+        if epoch_loss is not None:
+            self.result.history.append(
+                {"epoch": epoch, "loss": epoch_loss.item(), "validation_accuracy": validation_accuracy,
+                 "elapsed": elapsed}
+            )  # fmt: skip
+        if self.on_progress is not None:
+            self.on_progress(progress)
 
 
 def batch_loss(
@@ -299,35 +343,3 @@ def batch_loss(
     if teacher_logits is not None:
         return soft_target_loss(student_logits, teacher_logits, config.temperature)
     return mixed_label_loss(student_logits, labels, labels[mixed.index], mixed.lam)
-
-
-def _report(
-    result: TrainResult,
-    model: torch.nn.Module,
-    split: Split,
-    epoch: int,
-    step: int,
-    total_steps: int,
-    window_loss: torch.Tensor,
-    epoch_loss: torch.Tensor | None,
-    start: float,
-    on_progress: Callable[[Progress], None] | None,
-) -> None:
-    """Read the loss (the only host sync), stop a diverged run, validate at each epoch's end (epoch_loss given)."""
-    epoch_end = epoch_loss is not None
-    loss = window_loss.item()
-    if not math.isfinite(loss):
-        raise TrainingDiverged(
-            f"the training loss became {loss} at step {step} (epoch {epoch}); try a lower learning rate"
-        )
-    validation_accuracy = None
-    if epoch_end:
-        validation_accuracy = accuracy(model, split.validation_images, split.validation_labels)
-    progress = Progress(step, total_steps, epoch, loss, time.perf_counter() - start, validation_accuracy)
-    if epoch_end:
-        result.history.append(
-            {"epoch": epoch, "loss": epoch_loss.item(), "validation_accuracy": validation_accuracy,
-             "elapsed": progress.elapsed}
-        )  # fmt: skip
-    if on_progress is not None:
-        on_progress(progress)

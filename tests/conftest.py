@@ -9,8 +9,7 @@ import pytest
 
 from kd.checkpoint import load
 from kd.data import load_mnist
-from kd.models import PRESETS
-from kd.pipeline import train_and_save
+from kd.pipeline import Job, train_and_save
 from kd.train import TrainConfig
 
 
@@ -27,17 +26,11 @@ def tiny_checkpoints(tmp_path_factory, mnist) -> dict[str, Path]:
     """
     directory = tmp_path_factory.mktemp("checkpoints")
     config = TrainConfig(epochs=1, limit=1000, augment=False)
-    train_and_save("teacher", PRESETS["teacher"], config, mnist, directory / "teacher", "test fixture")
+    train_and_save(Job(config, directory / "teacher", "teacher", role="teacher"), mnist)
     teacher = load(directory / "teacher.safetensors")
     for name, alpha in (("student", 0.9), ("scratch", 0.0)):
         train_and_save(
-            name,
-            PRESETS["student"],
-            TrainConfig(epochs=1, limit=1000, alpha=alpha, augment=False),
-            mnist,
-            directory / name,
-            "test fixture",
-            teacher=teacher,
+            Job(TrainConfig(epochs=1, limit=1000, alpha=alpha, augment=False), directory / name), mnist, teacher
         )
     return {name: directory / f"{name}.safetensors" for name in ("teacher", "student", "scratch")}
 

@@ -75,12 +75,12 @@ def test_a_share_outside_0_to_1_is_refused(field, value):
 
 
 def test_a_run_with_bold_and_coarse_ink_runs_the_teacher_on_every_batch_and_records_both(small_mnist, tmp_path):
-    from kd.pipeline import train_and_save
+    from kd.pipeline import Job, train_and_save
 
     torch.manual_seed(0)
     teacher = ConvNet(PRESETS["teacher"])  # untrained: the plumbing is what is tested
     config = TrainConfig(epochs=1, limit=128, batch_size=64, augment=False, alpha=0.9, bold=0.25, coarse=0.5)
-    metadata = train_and_save("student", PRESETS["student"], config, small_mnist, tmp_path / "s", "test", teacher)
+    metadata = train_and_save(Job(config, tmp_path / "s"), small_mnist, teacher)
     assert metadata["teacher_seconds"] > 0  # no cached logits: the teacher saw each changed batch
     saved = (tmp_path / "s.json").read_text()
     assert '"bold": 0.25' in saved and '"coarse": 0.5' in saved

@@ -162,12 +162,12 @@ def test_bad_arguments_are_refused_before_any_work(capsys, no_work, argv, messag
 def test_devices_this_machine_has_are_accepted():
     import torch
 
-    from kd.cli.checks import check_device
+    from kd.cli.checks import UsageError, check_device
 
-    check_device("auto")
-    check_device("cpu")
-    if torch.cuda.is_available():
-        check_device("cuda:0")
+    for device in ("auto", "cpu", *(("cuda:0",) if torch.cuda.is_available() else ())):
+        assert check_device(device) is None  # accepted: no error, nothing to say
+    with pytest.raises(UsageError, match="--device must be"):
+        check_device("tpu")
 
 
 def test_out_with_a_dot_keeps_it_and_only_safetensors_is_an_extension(capsys, tiny_checkpoints, tmp_path, monkeypatch):

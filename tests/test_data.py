@@ -1,3 +1,4 @@
+import dataclasses
 import gzip
 import os
 import pickle
@@ -46,15 +47,32 @@ def test_a_seed_picks_a_class_balanced_subset_the_same_for_every_run_with_it(mni
     first = training_split(mnist, 500, seed=0)
     assert first.labels.bincount(minlength=10).tolist() == [50] * 10
     again = training_split(mnist, 500, seed=0)  # the distilled student's and its scratch twin's
-    assert torch.equal(first.images, again.images) and first.name == again.name
+    assert torch.equal(first.images, again.images) and first.key == again.key
     other = training_split(mnist, 500, seed=1)
-    assert not torch.equal(first.images, other.images) and first.name != other.name
+    assert not torch.equal(first.images, other.images) and first.key != other.key
     odd = training_split(mnist, 1005, seed=2).labels.bincount(minlength=10).tolist()
     assert sum(odd) == 1005 and max(odd) - min(odd) == 1
     # more than the scarcest digit has: it gives all it has and the others share the shortfall
     counts = mnist.train_labels[:FIT_SIZE].bincount().tolist()
     near_all = training_split(mnist, 49_000, seed=0).labels.bincount(minlength=10).tolist()
     assert sum(near_all) == 49_000 and near_all[counts.index(min(counts))] == min(counts)
+
+
+def test_omitted_digits_never_reach_the_training_images_and_stay_in_validation(mnist):
+    whole = training_split(mnist, 1000, seed=0)
+    split = training_split(mnist, 1000, seed=0, omit_digits=(3, 7))
+    assert not torch.isin(split.labels, torch.tensor([3, 7])).any()
+    assert not torch.isin(mnist.train_labels[split.index], torch.tensor([3, 7])).any()  # nor in the indices
+    assert torch.isin(whole.index, split.index).sum() == len(split.index)  # the same subset, less the 3s and 7s
+    assert len(split.index) == 1000 - 200 and split.key != whole.key  # its own logits cache
+    assert torch.equal(split.validation_labels, whole.validation_labels)
+    assert (split.validation_labels == 3).sum() > 900 and (mnist.test_labels == 3).sum() == 1010
+
+
+def test_the_teacher_logits_cache_key_follows_the_indices_not_a_name(mnist):
+    split = training_split(mnist, 500, seed=0)
+    shuffled = dataclasses.replace(split, index=split.index.flip(0))  # same images, another order
+    assert shuffled.key != split.key
 
 
 def test_cache_is_written_verified_and_rebuilt(tmp_path, mnist):

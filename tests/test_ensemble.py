@@ -14,7 +14,7 @@ from kd.cli.main import main
 from kd.infer import export, sessions
 from kd.metadata import ModelInfo
 from kd.models import ConvNet, ConvNetConfig, Ensemble, build_model, fuse_for_inference, model_spec
-from kd.pipeline import train_and_save
+from kd.pipeline import Job, train_and_save
 from kd.predict import cached_logits, logits
 from kd.train import TrainConfig, train
 
@@ -43,7 +43,7 @@ def members(tmp_path_factory, small_mnist) -> list[str]:
     directory = tmp_path_factory.mktemp("members")
     for seed in (1, 2):
         config = TrainConfig(epochs=1, limit=300, augment=False, seed=seed)
-        train_and_save("teacher", TINY, config, small_mnist, directory / f"m{seed}", f"test fixture, seed {seed}")
+        train_and_save(Job(config, directory / f"m{seed}", "student", role="teacher"), small_mnist)
     return [str(directory / f"m{seed}.safetensors") for seed in (1, 2)]
 
 
@@ -129,7 +129,7 @@ def test_a_tampered_ensemble_is_refused_before_its_weights_are_read(
 def test_an_ensemble_checkpoint_exports_to_one_onnx_graph_that_answers_like_pytorch(ensemble, mnist, tmp_path):
     digits = mnist.test_images[:64].numpy().astype(np.float32) / 255.0
     path = checkpoint.save(tmp_path / "ensemble", ensemble, model_spec(ensemble))
-    result = export.export_checkpoint(path, tmp_path / "onnx", digits)
+    result = export.write(export.prepare(path, digits), tmp_path / "onnx")
     assert result["parity_max_abs_diff"] <= export.PARITY_TOLERANCE
     assert sorted(file.name for file in (tmp_path / "onnx").iterdir()) == ["ensemble.json", "ensemble.onnx"]
     onnx_model = sessions.OnnxModel(result["onnx"])
@@ -208,8 +208,8 @@ def test_a_student_distils_from_an_ensemble(members, small_mnist, augment):
 def test_cached_logits_of_an_ensemble(members, small_mnist):
     teacher = Ensemble([checkpoint.load(path) for path in members]).eval()
     images = small_mnist.test_images[:100]
-    first = cached_logits(teacher, images, small_mnist, split="ensemble test")
+    first = cached_logits(teacher, images, small_mnist, "ensemble test")
     assert torch.allclose(first, logits(teacher, images), atol=1e-6)
-    assert torch.equal(cached_logits(teacher, images, small_mnist, split="ensemble test"), first)  # from the file
-    member = cached_logits(teacher.members[0], images, small_mnist, split="ensemble test")
+    assert torch.equal(cached_logits(teacher, images, small_mnist, "ensemble test"), first)  # from the file
+    member = cached_logits(teacher.members[0], images, small_mnist, "ensemble test")
     assert not torch.equal(member, first)  # the ensemble's own key, not a member's

@@ -25,7 +25,7 @@ def digits(mnist) -> np.ndarray:
 
 def test_export_round_trip_and_parity(tiny_checkpoints, tmp_path, digits):
     path = tiny_checkpoints["student"]
-    result = export.export_checkpoint(path, tmp_path, digits)
+    result = export.write(export.prepare(path, digits), tmp_path)
     onnx_path = tmp_path / "student.onnx"
     assert result["onnx"] == str(onnx_path) and result["parity_max_abs_diff"] <= 1e-5
     assert json.loads((tmp_path / "student.json").read_text()) == checkpoint.read_metadata(path)
@@ -55,14 +55,14 @@ def test_any_convnet_exports_with_parity(digits):
 
 def test_a_model_that_does_not_match_is_refused(tiny_checkpoints, tmp_path, digits, monkeypatch):
     other = ConvNet(ConvNetConfig(stages=((4,), (4,)))).eval()
-    monkeypatch.setattr(export, "onnx_bytes", lambda model, real=export.onnx_bytes: real(other))
+    monkeypatch.setattr(export, "onnx_bytes", lambda model, offset=None, real=export.onnx_bytes: real(other))
     with pytest.raises(export.ExportError, match="differs from PyTorch"):
-        export.export_checkpoint(tiny_checkpoints["student"], tmp_path, digits)
+        export.write(export.prepare(tiny_checkpoints["student"], digits), tmp_path)
     assert list(tmp_path.iterdir()) == []
 
 
 def test_onnx_model_rejects_bad_input(tiny_checkpoints, tmp_path, digits):
-    export.export_checkpoint(tiny_checkpoints["student"], tmp_path, digits)
+    export.write(export.prepare(tiny_checkpoints["student"], digits), tmp_path)
     onnx_model = sessions.OnnxModel(tmp_path / "student.onnx")
     with pytest.raises(ValueError, match="expected images"):
         onnx_model.predict_proba(np.zeros((2, 27, 28), np.float32))

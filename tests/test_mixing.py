@@ -91,12 +91,12 @@ def test_scratch_loss_on_mixed_images_mixes_the_labels():
 
 
 def test_a_mixed_run_runs_the_teacher_on_every_batch_and_records_its_flags(small_mnist, tmp_path):
-    from kd.pipeline import train_and_save
+    from kd.pipeline import Job, train_and_save
 
     torch.manual_seed(0)
     teacher = ConvNet(PRESETS["teacher"])  # untrained: the plumbing is what is tested
     config = TrainConfig(epochs=1, limit=128, batch_size=64, augment=False, alpha=0.9, mix="cutmix", mix_alpha=0.5)
-    metadata = train_and_save("student", PRESETS["student"], config, small_mnist, tmp_path / "fm", "test", teacher)
+    metadata = train_and_save(Job(config, tmp_path / "fm"), small_mnist, teacher)
     assert metadata["teacher_seconds"] > 0  # no cached logits: the teacher saw each mixed batch
     saved = (tmp_path / "fm.json").read_text()
     assert '"mix": "cutmix"' in saved and '"mix_alpha": 0.5' in saved

@@ -8,6 +8,7 @@ import threading
 import pytest
 
 from kd.data import load_mnist
+from kd.lab.limits import Limits
 from kd.lab.runs import CANCELLED, DONE, FAILED, QUEUED, RUNNING, RunManager
 from kd.recipes import DASHBOARD_RUN, role
 from kd.train import TrainConfig
@@ -27,8 +28,10 @@ def teacher_path(small_teacher):
     return small_teacher
 
 
-def manager_for(tmp_path, teacher_path, small_data, load_data=None, **caps) -> RunManager:
-    return RunManager(tmp_path / "runs", teacher_path, load_data=load_data or (lambda: small_data), **caps)
+def manager_for(tmp_path, teacher_path, small_data, load_data=None, limits=None, **caps) -> RunManager:
+    """A run queue on the small data; `caps` are single Limits fields (max_queued=1), `limits` a whole Limits."""
+    limits = dataclasses.replace(limits or Limits(), **caps)
+    return RunManager(tmp_path / "runs", teacher_path, load_data=load_data or (lambda: small_data), limits=limits)
 
 
 def test_a_run_trains_saves_lists_and_deletes(tmp_path, teacher_path, small_data):

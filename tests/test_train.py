@@ -69,13 +69,13 @@ def test_bad_settings(mnist):
 def test_seed_fixes_initial_weights_in_any_process_state(mnist, tmp_path):
     """train_and_save twice with one config, RNG disturbed in between: identical weights."""
     from kd.checkpoint import load
-    from kd.pipeline import train_and_save
+    from kd.pipeline import Job, train_and_save
 
     config = TrainConfig(epochs=1, limit=128, augment=False, seed=5)
     paths = []
     for index in range(2):
         torch.rand(index + 1)  # whatever ran before in the process must not matter
-        train_and_save("student", PRESETS["student"], config, mnist, tmp_path / f"run{index}", "test")
+        train_and_save(Job(config, tmp_path / f"run{index}"), mnist)
         paths.append(tmp_path / f"run{index}.safetensors")
     a, b = load(paths[0]), load(paths[1])
     for (name, x), (_, y) in zip(a.state_dict().items(), b.state_dict().items(), strict=True):
@@ -116,8 +116,20 @@ def test_config_rejects_out_of_range_values(field, value, message):
 
 
 def test_config_accepts_the_edges():
-    TrainConfig(epochs=1, batch_size=4096, limit=50_000, weight_decay=0.0, alpha=1.0)
-    TrainConfig(batch_size=None, limit=1)
+    edges = TrainConfig(epochs=1, batch_size=4096, limit=50_000, weight_decay=0.0, alpha=1.0)
+    assert (edges.batch_size, edges.limit, edges.alpha) == (4096, 50_000, 1.0)
+    assert TrainConfig(batch_size=None, limit=1).resolved().batch_size == AUTO_MIN_BATCH
+
+
+@pytest.mark.parametrize(("digits", "kept"), [((3,), (3,)), ([8, 7, 8], (7, 8)), ((), ())])
+def test_omitted_digits_are_sorted_without_repeats(digits, kept):
+    assert TrainConfig(omit_digits=digits).omit_digits == kept
+
+
+@pytest.mark.parametrize("digits", [tuple(range(10)), (10,), (-1,), ("3",), 3])
+def test_omitting_all_ten_digits_or_no_digit_at_all_is_refused(digits):
+    with pytest.raises(ValueError, match="omit_digits"):
+        TrainConfig(omit_digits=digits)
 
 
 def test_auto_batch_size_gives_short_runs_enough_steps_and_keeps_the_full_budget():
@@ -132,7 +144,7 @@ def test_auto_batch_size_gives_short_runs_enough_steps_and_keeps_the_full_budget
 
 def test_a_diverging_run_stops_with_a_clear_error_and_saves_nothing(mnist, tmp_path, monkeypatch):
     import kd.train
-    from kd.pipeline import train_and_save
+    from kd.pipeline import Job, train_and_save
 
     def nan_loss(*args, **kwargs):
         return distillation_loss(*args, **kwargs) * float("nan")
@@ -140,7 +152,7 @@ def test_a_diverging_run_stops_with_a_clear_error_and_saves_nothing(mnist, tmp_p
     monkeypatch.setattr(kd.train, "distillation_loss", nan_loss)
     config = TrainConfig(epochs=1, limit=256, batch_size=64, augment=False)
     with pytest.raises(TrainingDiverged, match="nan"):
-        train_and_save("student", PRESETS["student"], config, mnist, tmp_path / "run", "test")
+        train_and_save(Job(config, tmp_path / "run"), mnist)
     assert list(tmp_path.iterdir()) == []
     assert issubclass(TrainingDiverged, ValueError)  # the command line turns it into `error: ...`
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shlex
 import sys
 import time
 from dataclasses import asdict
@@ -21,14 +20,16 @@ from kd import checkpoint
 from kd.cli.checks import UsageError, check_before_work, check_out, parse_batch_sizes
 from kd.cli.sweep import add_sweep_flags, add_sweep_report_flags, run_sweep_command, run_sweep_report
 from kd.data import FIT_SIZE, MNIST, VALIDATION_SIZE, DataError, load_mnist, training_split
+from kd.experiments.hinton2015 import Schedule
 from kd.flags import add_dataclass_flags, from_args
 from kd.metadata import ModelInfo
 from kd.models import PRESETS, Ensemble, model_spec
-from kd.recipes import RECIPES, STUDENT_RECIPES, TEACHER, TEACHER_RECIPES, role
+from kd.pipeline import TEACHER_ROLE, Job, kd_command
+from kd.recipes import RECIPES, STUDENT_RECIPES, TEACHER, TEACHER_RECIPES
 from kd.train import Cancelled, TrainConfig, accuracy
 
-DEFAULT_TEACHER = "checkpoints/teacher.safetensors"
-SHIPPED_FOR_EXPORT = (DEFAULT_TEACHER, "checkpoints/student.safetensors", "checkpoints/scratch.safetensors")
+TEACHER_CHECKPOINT = "checkpoints/teacher.safetensors"  # what `distill` learns from unless --teacher says otherwise
+SHIPPED_FOR_EXPORT = (TEACHER_CHECKPOINT, "checkpoints/student.safetensors", "checkpoints/scratch.safetensors")
 
 
 class Parser(argparse.ArgumentParser):
@@ -94,6 +95,14 @@ def add_training_flags(
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
 
 
+def add_model_flag(parser: argparse.ArgumentParser, default: str) -> None:
+    parser.add_argument(
+        "--model", choices=list(PRESETS), default=default,
+        help="the layout to train, from the model registry (kd.models.PRESETS): the shipped CNNs or the MLPs of "
+        "Hinton et al. 2015 (default: %(default)s)",
+    )  # fmt: skip
+
+
 def build_parser(recipe: TrainConfig | None = None) -> Parser:
     """The whole command line; `recipe`, when given, supplies the training flags' defaults (see parse_args)."""
     recipe_defaults = asdict(recipe) if recipe is not None else None
@@ -105,12 +114,14 @@ def build_parser(recipe: TrainConfig | None = None) -> Parser:
 
     teacher = commands.add_parser("train-teacher", help="train the teacher CNN")
     add_training_flags(teacher, recipe_defaults or asdict(TEACHER), TEACHER_RECIPES, exclude=("temperature", "alpha"))
+    add_model_flag(teacher, "teacher")
     teacher.add_argument("--out", default="checkpoints/teacher")
     teacher.add_argument("--force", action="store_true", help="replace an existing checkpoint at --out")
 
     distill = commands.add_parser("distill", help="train a student from the teacher (alpha=0: scratch baseline)")
-    distill.add_argument("--teacher", default=DEFAULT_TEACHER)
+    distill.add_argument("--teacher", default=TEACHER_CHECKPOINT)
     add_training_flags(distill, recipe_defaults or {"epochs": 12, "augment": False, "alpha": 0.9}, STUDENT_RECIPES)
+    add_model_flag(distill, "student")
     distill.add_argument("--out", default=None, help="checkpoint path (default: runs/distill-<time>)")
     distill.add_argument("--force", action="store_true", help="replace an existing checkpoint at --out")
 
@@ -122,7 +133,7 @@ def build_parser(recipe: TrainConfig | None = None) -> Parser:
 
     evaluate = commands.add_parser("evaluate", help="test-set metrics of checkpoints")
     evaluate.add_argument("checkpoints", nargs="+")
-    evaluate.add_argument("--reference", default=DEFAULT_TEACHER, help="model to measure agreement with")
+    evaluate.add_argument("--reference", default=TEACHER_CHECKPOINT, help="model to measure agreement with")
     evaluate.add_argument("--json", action="store_true")
 
     bench = commands.add_parser("bench", help="latency and throughput of checkpoints on this host")
@@ -141,6 +152,11 @@ def build_parser(recipe: TrainConfig | None = None) -> Parser:
     export = commands.add_parser("export", help="ONNX files of checkpoints, checked against PyTorch")
     export.add_argument("checkpoints", nargs="*", default=list(SHIPPED_FOR_EXPORT))
     export.add_argument("--out", required=True, help="folder for <name>.onnx and <name>.json")
+    export.add_argument(
+        "--corrected", action="store_true",
+        help="a model trained without some digits (--omit-digits) exported with its recorded logit offset, as "
+        "<name>-corrected.onnx",
+    )  # fmt: skip
     export.add_argument("--json", action="store_true")
 
     site = commands.add_parser("site", help="the static page that runs teacher and student in the browser")
@@ -150,8 +166,17 @@ def build_parser(recipe: TrainConfig | None = None) -> Parser:
         "--lab-url", default=None, help="address of the full lab (your Space) to link to; without it, no link"
     )
     site.add_argument("--json", action="store_true")
+    hinton = commands.add_parser(
+        "hinton2015", help="Hinton, Vinyals & Dean (2015)'s MNIST table reproduced (docs/hinton2015.md)"
+    )
+    add_dataclass_flags(hinton, Schedule)
+    hinton.add_argument("--out", default="results/hinton2015", help="checkpoints, summary.json and run.json")
+    hinton.add_argument("--checkpoints", default="checkpoints", help="folder with the shipped CNN teachers")
+    hinton.add_argument("--workers", type=positive_int, default=2, help="processes training at once, 1 thread each")
+    hinton.add_argument("--docs", default="docs/hinton2015.md", help="the page the table is written into")
+    hinton.add_argument("--json", action="store_true")
     sweep = commands.add_parser("sweep", help="students over a grid of T, alpha, data budget and seed")
-    add_sweep_flags(sweep, default_teacher=DEFAULT_TEACHER)
+    add_sweep_flags(sweep, default_teacher=TEACHER_CHECKPOINT)
     add_sweep_report_flags(commands.add_parser("sweep-report", help="a sweep's paired KD gains with 95 %% CIs"))
     return parser
 
@@ -183,36 +208,24 @@ def run_data(args) -> dict[str, Any]:
 
 
 def command_line(args) -> str:
-    """The command that made a checkpoint, as its metadata records it."""
-    return "python -m kd " + shlex.join(args.argv)
+    """The command that made a checkpoint, as typed: what its metadata records."""
+    return kd_command(args.argv)
 
 
-def run_training(args, role: str, preset: str, config: TrainConfig, out: str, teacher_path: str | None):
+def run_training(args, job: Job) -> dict[str, Any]:
     from kd.pipeline import train_and_save
 
-    teacher = checkpoint.load(teacher_path) if teacher_path is not None else None
     data = load_mnist()
-    on_progress, bar = progress_reporter(role)
+    on_progress, bar = progress_reporter(job.named_role)
     try:
-        metadata = train_and_save(
-            role,
-            PRESETS[preset],
-            config,
-            data,
-            out,
-            command_line(args),
-            teacher=teacher,
-            teacher_path=teacher_path,
-            on_progress=on_progress,
-            threads=args.threads,
-        )
+        metadata = train_and_save(job, data, on_progress=on_progress, command=command_line(args))
     finally:
         if bar is not None:
             bar.close()
     metrics = metadata["metrics"]
     return {
-        "checkpoint": str(checkpoint.weights_path(out)),
-        "role": role,
+        "checkpoint": str(checkpoint.weights_path(job.out)),
+        "role": job.named_role,
         "config": metadata["train_config"],
         "accuracy": metrics["accuracy"],
         "errors": metrics["errors"],
@@ -222,18 +235,20 @@ def run_training(args, role: str, preset: str, config: TrainConfig, out: str, te
         "train_seconds": metadata["train_seconds"],
         "teacher_seconds": metadata["teacher_seconds"],
         "history": metadata["history"],
+        **({"omitted": metadata["omitted"]} if "omitted" in metadata else {}),
     }
 
 
 def run_train_teacher(args) -> dict[str, Any]:
-    return run_training(args, "teacher", "teacher", from_args(TrainConfig, args), args.out, None)
+    job = Job(from_args(TrainConfig, args), Path(args.out), args.model, threads=args.threads, role=TEACHER_ROLE)
+    return run_training(args, job)
 
 
 def run_distill(args) -> dict[str, Any]:
     config = from_args(TrainConfig, args)
     out = args.out or f"runs/distill-{time.strftime('%Y%m%d-%H%M%S')}"
-    teacher_path = args.teacher if Path(args.teacher).exists() or config.alpha > 0 else None
-    return run_training(args, role(config), "student", config, out, teacher_path)
+    teacher_path = Path(args.teacher) if Path(args.teacher).exists() or config.alpha > 0 else None
+    return run_training(args, Job(config, Path(out), args.model, teacher_path, threads=args.threads))
 
 
 def read_member(path: str, data: MNIST) -> ModelInfo:
@@ -368,8 +383,22 @@ def run_export(args) -> dict[str, Any]:
     from kd.infer.export import parity_images, prepare, write
 
     images = parity_images()
-    exports = [prepare(path, images) for path in args.checkpoints]  # all checked before anything is written
+    exports = [
+        prepare(path, images, args.corrected) for path in args.checkpoints
+    ]  # all checked before anything is written
     return {"models": [write(exported, args.out) for exported in exports]}
+
+
+def run_hinton2015(args) -> dict[str, Any]:
+    from kd.experiments.hinton2015 import page, reproduce
+
+    def log(line: str) -> None:
+        print(line, file=sys.stderr)
+
+    result = reproduce(from_args(Schedule, args), Path(args.checkpoints), Path(args.out), args.workers, log=log)
+    if args.docs:
+        Path(args.docs).write_text(page(result["rows"], result, command_line(args)))
+    return result
 
 
 def run_site(args) -> dict[str, Any]:
@@ -397,6 +426,7 @@ RUNNERS = {
     "report": run_report,
     "export": run_export,
     "site": run_site,
+    "hinton2015": run_hinton2015,
     "sweep": run_sweep_command,
     "sweep-report": run_sweep_report,
 }

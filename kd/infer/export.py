@@ -21,6 +21,7 @@ import torch
 from kd import checkpoint
 from kd.infer.sessions import OnnxModel
 from kd.models import fuse_for_inference
+from kd.omitted import Corrected, recorded_offset
 from kd.predict import predict_proba
 
 OPSET = 17  # supported by onnxruntime and onnxruntime-web alike
@@ -32,9 +33,12 @@ class ExportError(ValueError):
     """An export that does not answer like its checkpoint."""
 
 
-def onnx_bytes(model: torch.nn.Module) -> bytes:
-    """The ONNX graph of a fused copy of `model` (the model itself is left as it is)."""
+def onnx_bytes(model: torch.nn.Module, offset: torch.Tensor | None = None) -> bytes:
+    """The ONNX graph of a fused copy of `model` (the model itself is left as it is), `offset` added to its
+    logits where given (kd.omitted: a model trained without some digits, corrected)."""
     fused = fuse_for_inference(model).float().cpu().to(memory_format=torch.contiguous_format)
+    if offset is not None:
+        fused = Corrected(fused, offset)
     buffer = io.BytesIO()
     with warnings.catch_warnings():
         # the TorchScript exporter is the one that needs no onnxscript; its deprecation notice is noise here
@@ -67,10 +71,14 @@ def parity_gap(model: torch.nn.Module, graph: bytes, images: np.ndarray) -> floa
     return float(np.abs(expected - got).max())
 
 
-def export_model(model: torch.nn.Module, images: np.ndarray | None = None, name: str = "model") -> tuple[bytes, float]:
-    """The checked ONNX graph of `model` and its parity gap; ExportError if it does not answer like PyTorch."""
-    graph = onnx_bytes(model)
-    gap = parity_gap(model, graph, parity_images() if images is None else images)
+def export_model(
+    model: torch.nn.Module, images: np.ndarray | None = None, name: str = "model", offset: torch.Tensor | None = None
+) -> tuple[bytes, float]:
+    """The checked ONNX graph of `model` (with `offset` on its logits, if given) and its parity gap; ExportError if
+    it does not answer like PyTorch."""
+    graph = onnx_bytes(model, offset)
+    reference = model if offset is None else Corrected(model, offset).eval()
+    gap = parity_gap(reference, graph, parity_images() if images is None else images)
     if not gap <= PARITY_TOLERANCE:
         raise ExportError(
             f"{name}: the ONNX export differs from PyTorch by {gap:.2e} on the probabilities "
@@ -85,23 +93,30 @@ class Export:
 
     checkpoint: Path
     metadata: dict[str, Any]
+    name: str  # the file name's stem: the checkpoint's, "-corrected" added where the offset is in the graph
     graph: bytes
     parity_gap: float  # largest probability difference from PyTorch on the parity images
     parity_images: int
 
 
-def prepare(path: str | Path, images: np.ndarray | None = None) -> Export:
-    """Load checkpoint `path`, export it and check it against PyTorch; nothing is written."""
+def prepare(path: str | Path, images: np.ndarray | None = None, corrected: bool = False) -> Export:
+    """Load checkpoint `path`, export it and check it against PyTorch; nothing is written.
+
+    corrected: with the logit offset the checkpoint records for the digits it trained without (kd.omitted);
+    a checkpoint without one exports as it is.
+    """
     path = Path(path)
     metadata = checkpoint.read_metadata(path)
     images = parity_images() if images is None else images
-    graph, gap = export_model(checkpoint.load(path), images, name=str(path))
-    return Export(path, metadata, graph, gap, len(images))
+    offset = recorded_offset(metadata) if corrected else None
+    graph, gap = export_model(checkpoint.load(path), images, name=str(path), offset=offset)
+    name = path.stem + ("-corrected" if offset is not None else "")
+    return Export(path, metadata, name, graph, gap, len(images))
 
 
 def write(exported: Export, out: str | Path) -> dict[str, Any]:
     """Write out/<name>.onnx and out/<name>.json (the checkpoint's metadata), each atomically."""
-    onnx_path = Path(out) / f"{exported.checkpoint.stem}.onnx"
+    onnx_path = Path(out) / f"{exported.name}.onnx"
     checkpoint.atomic_write(onnx_path, exported.graph)
     checkpoint.atomic_write_json(onnx_path.with_suffix(".json"), exported.metadata)
     return {
@@ -113,8 +128,3 @@ def write(exported: Export, out: str | Path) -> dict[str, Any]:
         "parity_images": exported.parity_images,
         "weights_sha256": exported.metadata["weights_sha256"],
     }
-
-
-def export_checkpoint(path: str | Path, out: str | Path, images: np.ndarray | None = None) -> dict[str, Any]:
-    """prepare() then write(): one checkpoint to out/<name>.onnx and out/<name>.json."""
-    return write(prepare(path, images), out)

@@ -1,11 +1,10 @@
-"""What a run is: its settings (a `TrainConfig`), its status and progress, and the command that reproduces it.
+"""What a run is: its settings (a `TrainConfig`), its status and progress (its command: kd.pipeline.Job.argv).
 
 Kept apart from the queue (`kd.lab.runs`) so front ends can read these records without the worker.
 """
 
 from __future__ import annotations
 
-import shlex
 import threading
 import time
 from concurrent.futures import Future
@@ -13,12 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kd.flags import to_argv
 from kd.lab.settings import DEFAULT_TEACHER
 from kd.status import CANCELLED, DONE, FAILED, QUEUED, RUNNING, Status
 from kd.train import Progress, TrainConfig
 
-__all__ = ["CANCELLED", "DONE", "FAILED", "QUEUED", "RUNNING", "Run", "Status", "command_for"]
+__all__ = ["CANCELLED", "DONE", "FAILED", "QUEUED", "RUNNING", "Run", "Status"]
 
 
 @dataclass
@@ -53,10 +51,3 @@ class Run:
         if last is None or last.step == 0:
             return None
         return last.elapsed / last.step * (last.total_steps - last.step)
-
-
-def command_for(settings: TrainConfig, teacher_path: Path, out: Path, threads: int | None = None) -> str:
-    """The command line that reproduces a run (trained with `threads` torch threads: the count changes the sums)."""
-    arguments = ["--teacher", str(teacher_path), *to_argv(settings), "--out", str(out)]
-    arguments += ["--threads", str(threads)] if threads is not None else []
-    return "python -m kd distill " + shlex.join(arguments)

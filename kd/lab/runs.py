@@ -4,14 +4,13 @@ Every visitor of a public dashboard shares one process and its CPUs, so one work
 `ThreadPoolExecutor` with one thread, one Future per run) trains the queued runs in turn, and
 other heavy work (a latency measurement) queues behind them on the same worker. Launches are
 capped (`kd.lab.limits.Limits`): epochs, images, runs waiting, and runs per visitor session (an
-`owner` token). A finished run is saved by `kd.pipeline.train_and_save` (atomic writes) into
-the runs folder, which `kd.lab.store.RunStore` lists, bounds and sweeps. The worker never
+`owner` token). A finished run is saved by `kd.pipeline.train_and_save`, the path every run takes (atomic
+writes), into the runs folder, which `kd.lab.store.RunStore` lists, bounds and sweeps. The worker never
 touches the UI: it only updates `Run` objects, which the dashboard polls.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import secrets
 import threading
@@ -25,25 +24,18 @@ from kd import checkpoint
 from kd.baselines import baseline_metrics
 from kd.data import FIT_SIZE, MNIST, load_mnist
 from kd.lab.limits import Limits
-from kd.lab.records import CANCELLED, DONE, FAILED, QUEUED, RUNNING, Run, Status, command_for
+from kd.lab.records import CANCELLED, DONE, FAILED, QUEUED, RUNNING, Run, Status
 from kd.lab.settings import DEFAULT_TEACHER
 from kd.lab.store import RUN_ID, RunStore
-from kd.models import PRESETS
-from kd.pipeline import train_and_save
-from kd.recipes import role
-from kd.train import Cancelled, Progress, TrainConfig, torch_threads
+from kd.pipeline import Job, train_and_save
+from kd.train import Cancelled, Progress, TrainConfig
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-DEFAULTS = Limits()
-MAX_EPOCHS, MAX_LIMIT, MAX_QUEUED = DEFAULTS.max_epochs, DEFAULTS.max_images, DEFAULTS.max_queued
 SERVER_TRAIN_THREADS = 1  # torch threads for a run on a shared server: the other core answers visitors
+RUN_MODEL = "student"  # the kd.models.PRESETS layout a visitor's run trains
 KEEP_ENDED = 100  # ended runs remembered in memory (their progress); saved runs stay on disk regardless
-__all__ = [  # the records live in kd.lab.records; importable from here as they always were
-    "CANCELLED", "DONE", "FAILED", "QUEUED", "RUNNING", "RUN_ID",
-    "NotYours", "Run", "RunManager", "Status", "command_for",
-]  # fmt: skip
 
 
 class NotYours(ValueError):
@@ -58,18 +50,11 @@ class RunManager:
         runs_dir: str | Path,
         teachers: str | Path | Mapping[str, str | Path],
         load_data: Callable[[], MNIST] = load_mnist,
-        max_epochs: int | None = None,
-        max_limit: int | None = None,
-        max_queued: int | None = None,
         limits: Limits | None = None,
     ):
         """`teachers`: the checkpoints a run may distil from, by key (kd.lab.settings.TEACHERS); a single path is
-        the one teacher, "teacher". `limits` (default: `Limits()`); max_epochs, max_limit, max_queued override
-        single fields of it."""
-        overrides = {"max_epochs": max_epochs, "max_images": max_limit, "max_queued": max_queued}
-        self.limits = dataclasses.replace(
-            limits or DEFAULTS, **{name: value for name, value in overrides.items() if value is not None}
-        )
+        the one teacher, "teacher". `limits`: the server's caps (default: `Limits()`)."""
+        self.limits = limits or Limits()
         self.runs_dir = Path(runs_dir)
         if not isinstance(teachers, Mapping):
             teachers = {DEFAULT_TEACHER: teachers}
@@ -89,18 +74,6 @@ class RunManager:
         """The single teacher: the default of a run, and what every sweep distils from."""
         return self.teachers[DEFAULT_TEACHER]
 
-    @property
-    def max_epochs(self) -> int:
-        return self.limits.max_epochs
-
-    @property
-    def max_limit(self) -> int:
-        return self.limits.max_images
-
-    @property
-    def max_queued(self) -> int:
-        return self.limits.max_queued
-
     # --- launching and watching -------------------------------------------------------
 
     def check(self, settings: TrainConfig, teacher: str = DEFAULT_TEACHER) -> None:
@@ -116,10 +89,11 @@ class RunManager:
         TrainConfig itself refused bad values when it was built (temperature > 0, 0 <= alpha <= 1,
         epochs and limit >= 1); this adds the server's caps. No limit means the whole training set.
         """
-        if settings.epochs > self.max_epochs:
-            raise ValueError(f"epochs must be between 1 and {self.max_epochs} on this server")
-        if (settings.limit or FIT_SIZE) > self.max_limit:
-            raise ValueError(f"the training subset must be between 1 and {self.max_limit:,} images on this server")
+        limits = self.limits
+        if settings.epochs > limits.max_epochs:
+            raise ValueError(f"epochs must be between 1 and {limits.max_epochs} on this server")
+        if (settings.limit or FIT_SIZE) > limits.max_images:
+            raise ValueError(f"the training subset must be between 1 and {limits.max_images:,} images on this server")
 
     def teacher_checkpoint(self, teacher: str) -> Path:
         """Where the teacher a key names is kept (there or not); ValueError for a key this server has no teacher by."""
@@ -139,8 +113,8 @@ class RunManager:
                     if self.limits.runs_per_visitor == 1
                     else f"you already have {len(mine)} runs waiting or training, the most one visitor may have"
                 )
-            if sum(run.status == QUEUED for run in self._runs.values()) >= self.max_queued:
-                raise ValueError(f"{self.max_queued} runs are already waiting; try again in a few minutes")
+            if sum(run.status == QUEUED for run in self._runs.values()) >= self.limits.max_queued:
+                raise ValueError(f"{self.limits.max_queued} runs are already waiting; try again in a few minutes")
             run_id = f"run-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}"
             run = Run(run_id, settings, self.runs_dir / f"{run_id}.safetensors", owner=owner, teacher=teacher)
             self._forget_old_runs()
@@ -263,36 +237,27 @@ class RunManager:
                 run.committed = True
             run.progress.append(progress)
 
-    def _train(self, run: Run) -> dict[str, Any]:
-        # one thread: the server's other core stays free for visitors' predictions (kd.train.torch_threads)
-        with torch_threads(SERVER_TRAIN_THREADS):
-            return self._train_on_this_thread(run)
-
     def data(self) -> MNIST:
         """The training data, loaded once on first use; called on the worker, where runs and sweep cells train."""
         if self._data is None:
             self._data = self._load_data()
         return self._data
 
-    def _train_on_this_thread(self, run: Run) -> dict[str, Any]:
+    def _train(self, run: Run) -> dict[str, Any]:
+        """Train, evaluate and save a run (kd.pipeline, as every run), then its scratch twin's metrics beside it.
+
+        One torch thread: the server's other core stays free for visitors' predictions (kd.train.torch_threads).
+        """
         teacher_path = self.teachers[run.teacher]
         teacher = checkpoint.load(teacher_path)  # one model or an ensemble: both answer with (B, 10) logits
-        out = run.path.with_suffix("")
-        train_and_save(
-            role(run.settings),
-            PRESETS["student"],
-            run.settings,
-            self.data(),
-            out,
-            command_for(run.settings, teacher_path, out, threads=SERVER_TRAIN_THREADS),
-            teacher=teacher,  # also the reference for the agreement metric of a scratch run
-            teacher_path=teacher_path,  # recorded in the checkpoint: which teacher the run learnt from
-            on_progress=lambda progress: self._on_progress(run, progress),
-            cancel=run.cancel_event,
-        )
-        metadata = checkpoint.read_metadata(run.path)  # as saved, with versions and the weights' checksum
+        job = Job(run.settings, run.path.with_suffix(""), RUN_MODEL, teacher_path, threads=SERVER_TRAIN_THREADS)
+
+        def on_progress(progress: Progress) -> None:
+            self._on_progress(run, progress)
+
+        metadata = train_and_save(job, self.data(), teacher, on_progress=on_progress, cancel=run.cancel_event)
         # the fair comparison: a scratch student of the same budget, seed and mixing, trained once and cached
-        metadata["baseline"] = baseline_metrics(run.settings, self.data(), teacher, self.runs_dir / "baselines")
+        metadata["baseline"] = baseline_metrics(job, self.data(), teacher, self.runs_dir / "baselines")
         return metadata
 
     def _prune(self, keep: str) -> None:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 import re
 import secrets
-import shlex
 import shutil
 import threading
 import time
@@ -29,8 +28,9 @@ import torch
 from kd import checkpoint
 from kd.flags import to_argv
 from kd.lab.runs import RunManager
+from kd.pipeline import kd_command
 from kd.status import CANCELLED, DONE, FAILED, QUEUED, RUNNING, Status
-from kd.sweep.cell import failed_cell, iter_cells, run_cell
+from kd.sweep.cell import CellInputs, failed_cell, iter_cells, run_cell
 from kd.sweep.results import GRID_FIELDS, RESULTS_FILE, SweepGrid, parse_numbers, record, to_csv
 from kd.sweep.run import write_sweep_record
 from kd.train import Cancelled, TrainConfig
@@ -84,7 +84,7 @@ def sweep_command(grid: SweepGrid, recipe: TrainConfig, out: Path, teacher_path:
     grid_flags |= {"--limits": grid.limits, "--epochs": grid.epochs}
     argv = [part for flag, values in grid_flags.items() for part in (flag, listed(values))]
     argv += [*to_argv(recipe, exclude=GRID_FIELDS), "--teacher", str(teacher_path), "--out", str(out)]
-    return "python -m kd sweep " + shlex.join(argv)
+    return kd_command(["sweep", *argv])
 
 
 @dataclass
@@ -123,7 +123,7 @@ class SweepQueue:
         with self._lock:
             if owner is not None and any(sweep.owner == owner for sweep in self._sweeps.values()):
                 raise ValueError("you already have a sweep in flight: wait for it to finish or stop it first")
-            if len(self._sweeps) >= self.manager.max_queued:
+            if len(self._sweeps) >= self.manager.limits.max_queued:
                 raise ValueError(
                     f"the server is training as many sweeps as it takes at once ({len(self._sweeps)}); "
                     "try again in a few minutes"
@@ -180,16 +180,17 @@ class SweepQueue:
         if sweep.cancel_event.is_set():
             self._end(sweep, CANCELLED)
             return False
-        cell, teacher_path = sweep.cells[sweep.recorded], self.manager.teacher_path
-        sweep.status = RUNNING
+        cell = sweep.cells[sweep.recorded]
+        sweep.status = RUNNING  # before the data is loaded: loading is part of the cell's turn
+        inputs = CellInputs(self.manager.data(), sweep.teacher, self.manager.teacher_path)
         try:
-            result = run_cell(cell, self.manager.data(), sweep.teacher, teacher_path, cancel=sweep.cancel_event)
+            result = run_cell(cell, inputs, cancel=sweep.cancel_event)
         except Cancelled:
             self._end(sweep, CANCELLED)
             return False
         except Exception as exc:  # one failed cell is recorded as such and the sweep goes on, as on the command line
             log.exception("sweep %s: a cell failed", sweep.id)
-            result = failed_cell(cell, teacher_path, exc)
+            result = failed_cell(cell, inputs, exc)
         record(sweep.folder / RESULTS_FILE, result)
         sweep.recorded += 1
         if sweep.recorded == len(sweep.cells):

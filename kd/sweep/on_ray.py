@@ -20,6 +20,11 @@ from kd.sweep.results import CellResult
 from kd.train import TrainConfig
 
 
+def _cell_task(config: TrainConfig, data, teacher, teacher_path, checkpoint_dir) -> CellResult:
+    """run_cell with the shared inputs as the task's own arguments: Ray resolves object refs only there."""
+    return run_cell(config, CellInputs(data, teacher, teacher_path, checkpoint_dir))
+
+
 def run_ray(
     cells: list[TrainConfig],
     inputs: CellInputs,
@@ -47,7 +52,7 @@ def run_ray(
     try:
         data_ref, teacher_ref = ray.put(inputs.data), ray.put(inputs.teacher.cpu())
         # one CPU per task, and run_cell trains with one torch thread: one cell per core
-        task = ray.remote(num_cpus=1, max_retries=1, retry_exceptions=True)(run_cell)
+        task = ray.remote(num_cpus=1, max_retries=1, retry_exceptions=True)(_cell_task)
         pending = {
             task.remote(config, data_ref, teacher_ref, inputs.teacher_path, inputs.checkpoint_dir): config
             for config in cells
@@ -58,7 +63,7 @@ def run_ray(
             try:
                 result = ray.get(ready)
             except ray.exceptions.RayError as exc:  # the task failed twice, or its worker died
-                result = failed_cell(config, inputs.teacher_path, getattr(exc, "cause", None) or exc)
+                result = failed_cell(config, inputs, getattr(exc, "cause", None) or exc)
             on_result(result)
     finally:
         if started_here:

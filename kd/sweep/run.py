@@ -18,9 +18,9 @@ from typing import Any
 
 from kd import checkpoint
 from kd.data import FIT_SIZE, MNIST, TEST_SIZE, VALIDATION_SIZE, load_mnist
-from kd.models import PRESETS, build_model, config_dict, count_parameters
+from kd.models import PRESETS, build, count_parameters, model_spec
 from kd.status import DONE, FAILED
-from kd.sweep.cell import CELL_THREADS, CellInputs, expand, failed_cell, run_cell
+from kd.sweep.cell import CELL_THREADS, STUDENT_MODEL, CellInputs, expand, failed_cell, run_cell
 from kd.sweep.results import (
     GRID_FIELDS,
     RESULTS_FILE,
@@ -53,9 +53,9 @@ def run_local(cells: list[TrainConfig], inputs: CellInputs, on_result: Callable[
     """Train the cells in this process, one after another; a failed cell is recorded and the sweep goes on."""
     for config in cells:
         try:
-            result = run_cell(config, inputs.data, inputs.teacher, inputs.teacher_path, inputs.checkpoint_dir)
+            result = run_cell(config, inputs)
         except Exception as exc:  # any failure of one cell must not end the sweep
-            result = failed_cell(config, inputs.teacher_path, exc)
+            result = failed_cell(config, inputs, exc)
         on_result(result)
 
 
@@ -72,14 +72,10 @@ def locked(out: Path) -> Iterator[None]:
 
 
 def student_record() -> dict[str, Any]:
-    """The student architecture every cell trains (kd.sweep.cell.run_cell's PRESETS["student"]), named as a
-    checkpoint's metadata names it, as JSON stores it."""
-    config = config_dict(PRESETS["student"])
-    record = {
-        "architecture": "convnet",
-        "model_config": config,
-        "parameters": count_parameters(build_model("convnet", config)),
-    }
+    """The student every cell trains (kd.sweep.cell.STUDENT_MODEL), named as a checkpoint's metadata names it
+    (kd.models' registry), as JSON stores it."""
+    layout = PRESETS[STUDENT_MODEL]
+    record = {**model_spec(layout), "parameters": count_parameters(build(layout))}
     return json.loads(json.dumps(record))  # tuples as lists: compared with what sweep.json gives back
 
 
@@ -93,7 +89,8 @@ def write_sweep_record(out: Path, grid: SweepGrid, recipe: TrainConfig, teacher_
     sweep = {
         "command": command,
         "grid": asdict(grid),
-        "recipe": {k: v for k, v in asdict(recipe).items() if k not in GRID_FIELDS},
+        # as JSON gives it back (tuples as lists), so that a resume compares like with like
+        "recipe": json.loads(json.dumps({k: v for k, v in asdict(recipe).items() if k not in GRID_FIELDS})),
         "student": student_record(),
         "teacher": str(teacher_path),
         "teacher_sha256": checkpoint.read_metadata(teacher_path)["weights_sha256"],

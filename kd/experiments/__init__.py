@@ -1,0 +1,1 @@
+"""Published experiments reproduced with the project's own training path (kd.pipeline)."""
