@@ -1,4 +1,4 @@
-"""Where the repository is: the one place that works it out from a file's location (every default folder hangs off it)."""
+"""Where the repository is: worked out from a file's location in one place, and every default folder hangs off it."""
 
 from __future__ import annotations
 
