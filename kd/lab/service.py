@@ -137,6 +137,11 @@ class Lab:
         """MNIST, loaded once per server and shared with the run worker."""
         return self.runs.data()
 
+    def test_digit(self, index: int) -> tuple[np.ndarray, int]:
+        """Test image `index` as a (28, 28) uint8 array, and its label: what a page shows of MNIST."""
+        data = self.data()
+        return data.test_images[index].numpy(), int(data.test_labels[index])
+
     def disagreements(self, a: ModelEntry, b: ModelEntry, limit: int = 40) -> list[dict]:
         """Test digits where two models disagree or are both wrong, in test-set order (kd.evaluate; cached)."""
         return self._disagreements(a.path, a.sha, b.path, b.sha, limit)

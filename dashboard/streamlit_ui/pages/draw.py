@@ -61,8 +61,7 @@ def drawing_area() -> None:
     with canvas_column:
         if source == "MNIST test digit":
             index = st.number_input("Test digit number", 0, 9_999, 0, key="draw_index")
-            image = lab().data().test_images[int(index)].numpy()
-            label = int(lab().data().test_labels[int(index)])
+            image, label = lab().test_digit(int(index))
             st.image(np.kron(image, np.ones((10, 10), np.uint8)), caption=f"test digit {index}, labelled {label}")
             digit = image.astype(np.float32) / 255.0
         else:
