@@ -2,7 +2,7 @@
 
 A second skin over the lab service (kd.lab.service.Lab: one per server process, holding every rule
 a public server needs) and dashboard/charts.py, and the `app_file` of the repository's Gradio
-Space. Tabs: Draw (with the `/predict` API), Distill, and Metrics and latency.
+Space. Tabs: Draw (with the `/predict` API), Distill, Metrics and latency, and Sweeps.
 
 What keeps a shared server responsive and its memory and disk bounded, besides the lab's caps:
 - predictions have a concurrency group of their own, which nothing else uses;
@@ -18,9 +18,8 @@ import sys
 from pathlib import Path
 
 # `python dashboard/gradio_app.py` puts dashboard/ on sys.path, not the repository root that holds `kd`.
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+if (repository := str(Path(__file__).resolve().parent.parent)) not in sys.path:
+    sys.path.insert(0, repository)  # only for this import path: kd.paths.ROOT is the repository for everything else
 
 import gradio as gr  # noqa: E402
 
@@ -29,7 +28,7 @@ import gradio as gr  # noqa: E402
 # queue and caps would be a copy; the lab's worker trains in this process, on the CPU.
 import spaces  # noqa: E402, F401
 
-from dashboard.gradio_ui import distill, draw, metrics  # noqa: E402
+from dashboard.gradio_ui import distill, draw, metrics, sweeps  # noqa: E402
 from dashboard.gradio_ui.state import choices, lab, missing_notice  # noqa: E402
 from kd.lab.limits import Limits  # noqa: E402
 
@@ -49,13 +48,7 @@ def refresh():
 
 def server_status() -> dict:
     """What the server is doing, for monitoring and the abuse tests: no visitor's data, only counts."""
-    the_lab = lab()
-    return {
-        "latency_measurements": the_lab.latency.measurements,
-        "measuring": the_lab.latency.pending(),
-        "runs_waiting": len(the_lab.runs.queued()),
-        "training": the_lab.busy(),
-    }
+    return lab().queue_state().counts()
 
 
 def build() -> gr.Blocks:
@@ -74,6 +67,8 @@ def build() -> gr.Blocks:
             connect_runs = distill.build(demo)
         with gr.Tab("Metrics and latency") as tab:
             selectors = metrics.build(tab)
+        with gr.Tab("Sweeps") as tab:
+            sweeps.build(tab)
         connect_runs([student, *selectors])
         demo.load(refresh, None, [student, *selectors], api_visibility="private", queue=False)
         gr.Button(visible=False).click(

@@ -13,9 +13,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 # `streamlit run` puts dashboard/ on sys.path, not the repository root that holds `kd`.
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+if (repository := str(Path(__file__).resolve().parent.parent)) not in sys.path:
+    sys.path.insert(0, repository)  # only for this import path: kd.paths.ROOT is the repository for everything else
 
 import streamlit as st  # noqa: E402
 from streamlit.logger import get_logger  # noqa: E402

@@ -6,8 +6,8 @@ from typing import Any
 
 import pandas as pd
 
-from kd.lab.card import ResultCard
 from kd.lab.catalog import ModelEntry, run_teacher
+from kd.lab.latency_views import human_bytes
 
 
 def per_class(metrics: dict[str, Any]) -> pd.DataFrame:
@@ -51,18 +51,6 @@ def highlight_differences(frame: pd.DataFrame):
 def full_height(frame: pd.DataFrame) -> int:
     """Pixels for st.dataframe to show every row without scrolling."""
     return 35 * (len(frame) + 1) + 3
-
-
-def human_bytes(size: int | None) -> str:
-    if size is None:
-        return "—"
-    if size < 1024:
-        return f"{size} B"
-    for unit in ("KB", "MB"):
-        size /= 1024
-        if size < 1024:
-            return f"{size:.1f} {unit}"
-    return f"{size / 1024:.1f} GB"
 
 
 def conv_widths(model_config: dict[str, Any]) -> str:
@@ -126,16 +114,3 @@ def runs(choices: list[ModelEntry]) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
-
-
-def card_rows(card: ResultCard) -> dict[str, dict[str, str]]:
-    """A run's result card (kd.lab.card) as a table: this run, the teacher and the scratch twin."""
-    return {
-        row.name: {
-            "test accuracy": f"{row.metrics.accuracy:.2%}",
-            "agreement with the teacher": f"{row.metrics.agreement:.2%}" if row.metrics.agreement is not None else "—",
-            "ECE": f"{row.metrics.ece:.4f}",
-            "macro F1": f"{row.metrics.macro_f1:.4f}",
-        }
-        for row in card.rows
-    }

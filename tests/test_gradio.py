@@ -172,3 +172,13 @@ def test_opening_the_metrics_tab_shows_the_comparison_and_the_latency_figures(se
     page.locator("#metrics-table").wait_for(timeout=30_000)
     assert "accuracy" in page.locator("#metrics-headline").inner_text().lower()
     assert "measured on" in page.locator("#latency-note").inner_text()
+
+
+@pytest.mark.browser
+def test_opening_the_sweeps_tab_shows_the_shipped_sweep(server, page):
+    page.goto(server["url"])
+    page.get_by_role("tab", name="Sweeps").click()  # read when opened, through the Streamlit page's Lab call
+    page.locator("#sweep-table").wait_for(timeout=30_000)
+    assert "cells done" in page.locator("#sweep-note").inner_text()
+    assert "Holm's correction" in page.locator("#sweep-caption").inner_text()
+    assert "mean paired gain" in page.locator("#sweep-cell").inner_text()

@@ -1,5 +1,5 @@
 """The Gradio app's handlers called directly, without a server: missing models, bad settings, whose run is whose,
-and the sketchpad's bounded store of uploaded drawings."""
+the sketchpad's bounded store of uploaded drawings, the Sweeps tab, and one forward pass per model per stroke."""
 
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ from dashboard import gradio_app
 from dashboard.gradio_ui import distill as gradio_distill
 from dashboard.gradio_ui import draw as gradio_draw
 from dashboard.gradio_ui import sketchpad, state
-from kd.lab import widgets
+from dashboard.gradio_ui import sweeps as gradio_sweeps
+from kd.lab import answers, widgets
 
 
 def request(session: str, forwarded_for: str | None = None) -> SimpleNamespace:
@@ -180,3 +181,48 @@ def test_the_sketchpad_keeps_a_bounded_store_of_uploaded_drawings():
     value = pad.preprocess(pad.data_model(background=None, layers=[], composite=None, id="drawn"))
     assert value["composite"].shape[:2] == seven.shape[:2] and len(value["layers"]) == 1
     assert "drawn" not in pad.blob_storage
+
+
+def test_the_sweeps_tab_shows_the_shipped_sweep_from_the_labs_own_view(lab_in):
+    the_lab = lab_in()  # KD_RESULTS_DIR unset: the repository's results/, which holds the shipped sweep
+    assert isinstance(gradio_app.build(), gr.Blocks)  # the tab is wired into the app
+    picker = gradio_sweeps.sweeps()
+    assert picker.value == "results/sweep" and "results/sweep" in [key for _, key in picker.choices]
+    budget = gradio_sweeps.budgets("results/sweep")
+    assert budget.value == 0 and budget.choices
+    note, heatmap, caption, cell, seeds, every_cell = gradio_sweeps.show("results/sweep", 0)
+    view = the_lab.sweep_view("results/sweep")  # what the Streamlit Sweeps page shows too
+    assert view.progress() in note and "Holm's correction" in caption and "mean paired gain" in cell
+    drawn = heatmap.value["plot"] if isinstance(heatmap.value, dict) else heatmap.value
+    assert heatmap.visible and seeds.visible and drawn is not None
+    assert every_cell.visible and len(every_cell.value["data"]) == len(view.stats)
+    note, *_ = gradio_sweeps.show("runs/nothing-here", 0)
+    assert note == "There is no sweep 'runs/nothing-here' on this server."
+
+
+@pytest.fixture
+def forward_passes(monkeypatch) -> list:
+    """The predictor of every forward pass the lab runs for a drawing, in order."""
+    used = []
+    real = answers.digit_logits
+    monkeypatch.setattr(
+        answers, "digit_logits", lambda predictor, digit: used.append(predictor) or real(predictor, digit)
+    )
+    return used
+
+
+def test_the_draw_tab_runs_each_model_once_per_stroke_for_both_temperatures(lab_in, tiny_checkpoints, forward_passes):
+    lab_in(KD_CHECKPOINTS_DIR=str(tiny_checkpoints["teacher"].parent))
+    *_, teacher_line, _, student_line, _, softened = gradio_draw.view({"composite": draw_digit(7)}, "student", 4.0)
+    assert len(forward_passes) == 2  # the teacher once and the student once, for T = 1 and T = 4
+    assert "Teacher says" in teacher_line and "Student says" in student_line and softened is not None
+
+
+def test_predict_answers_with_the_runtime_the_draw_tab_uses(lab_in, tiny_checkpoints, forward_passes):
+    the_lab = lab_in(KD_CHECKPOINTS_DIR=str(tiny_checkpoints["teacher"].parent))
+    answered = gradio_draw.predict(png(draw_digit(7)))
+    teacher, student = the_lab.shipped("teacher"), the_lab.default_student()
+    assert forward_passes == [the_lab.predictor(teacher), the_lab.predictor(student)]  # the Draw tab's, cached
+    digit = the_lab.digit_from_bytes(png(draw_digit(7)))
+    expected = the_lab.answers(teacher, digit, (1.0,))[1.0]
+    assert answered["teacher"]["probabilities"] == pytest.approx(list(expected), abs=1e-7)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
+import shutil
 import time
 import typing
 from concurrent.futures import Future
@@ -240,3 +242,83 @@ def test_unknown_teachers_and_mixings_are_refused_in_words(lab):
     with pytest.raises(ValueError, match="mix must be one of none, mixup, cutmix"):
         lab.run_settings(4, 0.9, 1, 200, 0, "blend")
     assert lab.runs.queued() == [] and lab.run_of("visitor") is None
+
+
+def test_the_answers_at_several_temperatures_are_one_forward_pass_and_what_predict_proba_gives(lab, mnist):
+    from kd.predict import predict_proba
+
+    digit = mnist.test_images[0].numpy().astype(np.float32) / 255.0
+    for entry in (lab.shipped("teacher"), lab.shipped("student")):
+        answers = lab.answers(entry, digit, (1.0, 4, 12.5))
+        assert list(answers) == [1.0, 4.0, 12.5]
+        for temperature, p in answers.items():
+            assert p.shape == (10,) and p.sum() == pytest.approx(1.0, abs=1e-5)
+            expected = predict_proba(lab.model(entry), digit, temperature)[0]  # ONNX Runtime or PyTorch: the same
+            assert np.abs(p - expected).max() < 1e-5
+        assert answers[12.5].max() < answers[1.0].max()  # softer at a higher T
+        assert lab.runtime(entry) in ("ONNX Runtime", "PyTorch")
+    with pytest.raises(ValueError, match="temperature must be > 0"):
+        lab.answers(lab.shipped("teacher"), digit, (1.0, 0.0))
+
+
+def test_the_latency_view_has_one_summary_shape_and_says_what_is_not_measured(lab):
+    from kd.lab.latency_views import BATCH_SIZES, LatencyView
+    from kd.lab.measure import Measurement
+
+    def rows(model: str, p50: float) -> tuple[dict, ...]:
+        return tuple(
+            {"model": model, "runtime": runtime, "batch_size": size, "p50_ms": p50 * size / speed,
+             "p95_ms": 2 * p50 * size / speed, "throughput": 1000 * speed / p50, "threads": 2, "parameters": 7}
+            for runtime, speed in (("torch", 1), ("onnx", 4)) for size in BATCH_SIZES
+        )  # fmt: skip
+
+    teacher, student, scratch = (lab.shipped(name) for name in ("teacher", "student", "scratch"))
+    together = {
+        "teacher": Measurement(rows("teacher", 1.0), 1e9, "here"),
+        "student": Measurement(rows("student", 0.25), 1e9, "here"),
+    }
+    view = LatencyView((teacher, student, scratch), together, measuring=False)
+    assert view.unmeasured == [scratch.label] and view.threads == 2
+    summary = view.summary()
+    assert [(row["model"], row["runtime"]) for row in summary] == [
+        (teacher.label, "PyTorch"),
+        (teacher.label, "ONNX Runtime"),
+        (student.label, "PyTorch"),
+        (student.label, "ONNX Runtime"),
+    ]
+    assert len({tuple(row) for row in summary}) == 1  # every row has the same columns, both apps show this table
+    assert summary[0]["p50, 1 image (ms)"] == 1.0 and summary[0]["images/s at 1024"] == 1000
+    assert view.speedup().startswith("In PyTorch, the distilled student answers **4.0×** as fast as the teacher")
+    apart = {**together, "student": Measurement(rows("student", 0.25), 2e9, "here")}
+    assert LatencyView((teacher, student), apart, measuring=True).speedup() is None  # not timed side by side
+    assert lab.latency_view([teacher]).entries == (teacher,)
+
+
+def test_the_queue_state_names_no_visitor_and_tells_others_what_trains(lab):
+    state = lab.queue_state()
+    assert (state.training, state.waiting, state.busy, state.measuring) == (None, 0, False, False)
+    assert state.others_note(None) is None
+    assert set(state.counts()) == {"latency_measurements", "measuring", "runs_waiting", "training"}
+    busy = dataclasses.replace(state, training="run-1", waiting=2)
+    assert busy.others_note("run-1") is None  # the visitor's own run
+    assert busy.others_note(None) == "The server is training another run now; 2 more waiting."
+
+
+def test_a_sweep_view_is_the_shipped_sweeps_statistics_and_refuses_what_it_cannot_read(lab):
+    from kd.paths import ROOT
+    from kd.sweep.results import SWEEP_FILE, read_results
+    from kd.sweep.stats import gains
+
+    shutil.copytree(ROOT / "results" / "sweep", lab.settings.results_dir / "sweep")
+    assert lab.sweep_names() == ["results/sweep"]
+    view = lab.sweep_view("results/sweep")
+    assert list(view.stats) == gains(read_results(lab.settings.results_dir / "sweep" / "results.csv"))
+    assert not view.unfinished and f"**{view.done} of {view.record['cells']} cells done**" in view.progress()
+    budget = view.budgets()[0]
+    assert len(view.heatmap_cells(budget)) == len(view.of_budget(budget)) > 0 and len(view.table()) == len(view.stats)
+    assert view.default_cell(budget) in view.of_budget(budget)
+    with pytest.raises(ValueError, match="There is no sweep 'results/other'"):
+        lab.sweep_view("results/other")
+    (lab.settings.results_dir / "sweep" / SWEEP_FILE).write_text("not json")
+    with pytest.raises(ValueError, match="The sweep results/sweep could not be read"):
+        lab.sweep_view("results/sweep")

@@ -21,6 +21,7 @@ from test_browser import ARTIFACTS, CHECKPOINTS
 from test_preprocess_js import MAX_PIXEL_DIFFERENCE
 
 from kd import checkpoint
+from kd.lab import widgets
 from kd.predict import predict_proba
 from kd.preprocess import canvas_to_mnist
 from kd.site.builder import build_site, runtime_dir
@@ -101,10 +102,13 @@ def softened_bars(page) -> dict[str, np.ndarray]:
 
 def test_temperature_softens_both_distributions_and_shows_what_python_computes(page, site):
     page.draw(7)
+    side = widgets.CANVAS_PIXELS  # the pad's side as site.json gives it to the page
+    size = page.page.evaluate("() => [document.getElementById('pad').width, document.getElementById('pad').height]")
+    assert size == [side, side]
     pad = page.page.evaluate(
-        "() => Array.from(document.getElementById('pad').getContext('2d').getImageData(0, 0, 280, 280).data)"
+        f"() => Array.from(document.getElementById('pad').getContext('2d').getImageData(0, 0, {side}, {side}).data)"
     )
-    digit = canvas_to_mnist(np.array(pad, np.uint8).reshape(280, 280, 4))
+    digit = canvas_to_mnist(np.array(pad, np.uint8).reshape(side, side, 4))
     models = {name: checkpoint.load(CHECKPOINTS / f"{name}.safetensors") for name in MODELS}
     tops = []
     for temperature in (1, 4, 10):

@@ -8,7 +8,8 @@ import pytest
 
 from kd import checkpoint
 from kd.cli.main import main
-from kd.site.builder import RUNTIME_FILES, build_site, runtime_dir
+from kd.lab import widgets
+from kd.site.builder import RUNTIME_FILES, STATIC, build_site, runtime_dir
 
 needs_runtime = pytest.mark.skipif(not runtime_dir().is_dir(), reason="needs onnxruntime-web (run `make npm`)")
 
@@ -28,12 +29,24 @@ def test_site_holds_everything_it_loads(tiny_checkpoints, tmp_path):
     assert "http://" not in html and "https://" not in html  # nothing fetched from elsewhere
     site = json.loads((out / "site.json").read_text())
     assert site["lab_url"] == "https://example.org/lab" and set(site["models"]) == {"teacher", "student"}
+    assert site["widgets"] == widgets.static_page()  # the pad, the pen and the slider app.js builds
     for name, summary in site["models"].items():
         metrics = checkpoint.read_metadata(tiny_checkpoints[name])["metrics"]
         assert summary["accuracy"] == metrics["accuracy"] and summary["parameters"] == metrics["parameters"]
         assert summary["per_class_f1"] == [row["f1"] for row in metrics["per_class"]]
     assert all(gap <= 1e-5 for gap in result["parity_max_abs_diff"].values())
     assert '<span id="lab-line" hidden>' in html  # shown by app.js only when site.json has a lab_url
+
+
+def test_the_page_takes_its_pad_and_slider_from_the_widgets_not_from_its_own_numbers():
+    page = widgets.static_page()  # what build_site writes as site.json's "widgets"
+    assert page["canvas_pixels"] == widgets.CANVAS_PIXELS and page["pen_width"] == widgets.PEN_WIDTH
+    span = widgets.DRAW_TEMPERATURE
+    assert page["temperature"] == {"low": span.low, "high": span.high, "default": span.default, "step": span.step}
+    html, script = ((STATIC / name).read_text() for name in ("index.html", "app.js"))
+    assert 'id="pad" aria-label' in html and 'type="range">' in html  # no size, range or default typed there
+    assert str(widgets.CANVAS_PIXELS) not in html + script and f"= {widgets.PEN_WIDTH}" not in script
+    assert "applyWidgets(site.widgets)" in script
 
 
 @needs_runtime

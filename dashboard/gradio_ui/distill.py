@@ -15,17 +15,17 @@ from collections.abc import Callable
 
 import gradio as gr
 
-from dashboard import charts, tables
+from dashboard import charts
 from dashboard.gradio_ui.outputs import plot
 from dashboard.gradio_ui.state import choices, lab, visitor
 from kd.lab import widgets
-from kd.lab.card import ResultCard
+from kd.lab.card import F1_TITLE, ResultCard
 from kd.lab.records import DONE, Run
+from kd.lab.texts import DISTILL_INTRO
 
 POLL_SECONDS = 1.0
 # each returns within milliseconds; outside the queue, and a pool of their own for API clients that queue them
 RUN_EVENTS = dict(queue=False, concurrency_id="runs", concurrency_limit=2, show_progress="hidden")
-F1_TITLE = "Per-class F1 change vs the scratch student of the same budget and seed"
 
 
 def live_curves(run: Run) -> gr.Plot:
@@ -35,8 +35,8 @@ def live_curves(run: Run) -> gr.Plot:
 
 
 def card_markdown(card: ResultCard) -> str:
-    """The card's headline, its table (the Streamlit lab's, tables.card_rows) and its scratch twin, in Markdown."""
-    rows = tables.card_rows(card)
+    """The card's headline, its table (ResultCard.table, as the Streamlit lab's) and its scratch twin, in Markdown."""
+    rows = card.table()
     columns = list(next(iter(rows.values())))
     lines = [f"**{card.headline}**", "", f"| model | {' | '.join(columns)} |", "|:--|" + "--:|" * len(columns)]
     lines += [f"| {name} | {' | '.join(cells.values())} |" for name, cells in rows.items()]
@@ -95,12 +95,7 @@ def build(demo: gr.Blocks) -> Callable[[list[gr.Dropdown]], None]:
     some of them built after this tab.
     """
     limits = lab().limits
-    gr.Markdown(
-        "Pick a temperature, alpha and how the images are mixed, then train a small student from the teacher on a "
-        "subset of MNIST. Runs are short and capped because everyone using this server shares its CPUs: one run "
-        "trains at a time and the others wait their turn. Finished runs are saved and appear in the Draw and "
-        "Metrics tabs."
-    )
+    gr.Markdown(DISTILL_INTRO)
     with gr.Row():
         with gr.Column():
             temperature = slider(widgets.TEMPERATURE, "Temperature T")

@@ -2,7 +2,8 @@
 
 Drawings are checked and prepared by the lab (`Lab.digit_from_array` for the sketchpad,
 `Lab.digit_from_bytes` for an uploaded file: the pixel limit is KD_MAX_DRAWING_PIXELS) and
-answered by it (`Lab.probabilities`, `Lab.answer`); this module draws the answers with
+answered by it (`Lab.answers`: one forward pass per model gives the answer at T = 1 and the
+softened one; `Lab.answer` for the API, with the same runtimes); this module draws the answers with
 dashboard/charts.py. Bad input is answered with a sentence (gr.Error for the API), never a traceback.
 """
 
@@ -22,6 +23,7 @@ from dashboard.gradio_ui.state import choices, lab
 from kd import checkpoint
 from kd.lab import widgets
 from kd.lab.catalog import DEFAULT_STUDENT, ModelEntry
+from kd.lab.texts import DRAW_INTRO
 
 ASK = "Draw a digit in the black square to see what the models make of it."
 PREVIEW_PIXELS = 168  # the 28x28 image shown six times larger, its pixels visible
@@ -48,21 +50,23 @@ def preview(digit: np.ndarray) -> str:
     )
 
 
-def probabilities(entry: ModelEntry, digit: np.ndarray, temperature: float = 1.0) -> np.ndarray | None:
-    """The model's answer, or None if its checkpoint cannot be loaded now (replaced or removed since listed)."""
+def answers(entry: ModelEntry | None, digit: np.ndarray | None, temperature: float) -> dict[float, np.ndarray] | None:
+    """The model's answers at T = 1 and at `temperature`, from one forward pass; None without a model or a digit,
+    or if its checkpoint cannot be loaded now (replaced or removed since listed)."""
+    if entry is None or digit is None:
+        return None
     try:
-        return lab().probabilities(entry, digit, temperature)
+        return lab().answers(entry, digit, (1.0, temperature))
     except (OSError, checkpoint.CheckpointError):
         return None
 
 
-def headline(name: str, entry: ModelEntry | None, digit: np.ndarray | None) -> tuple[str, Any]:
-    """'**Teacher says 7** (99.1 % confident) · label' and its probability bars, or a notice."""
+def headline(name: str, entry: ModelEntry | None, digit: np.ndarray | None, p: np.ndarray | None) -> tuple[str, Any]:
+    """'**Teacher says 7** (99.1 % confident) · label' and its probability bars, or a notice; `p`: the answer."""
     if entry is None:
         return f"**{name}**: not available (no checkpoint).", None
     if digit is None:
         return f"**{name}**: waiting for a drawing.", None
-    p = probabilities(entry, digit)
     if p is None:
         return f"**{name}**: {entry.label} could not be loaded; reload the page.", None
     top = int(p.argmax())
@@ -77,15 +81,15 @@ def view(sketch: dict | None, student_key: str | None, temperature: float) -> tu
         digit = lab().digit_from_array((sketch or {}).get("composite"))
     except ValueError as exc:  # a forged drawing: too large, or not an image
         digit, note = None, f"Cannot read this drawing: {exc}."
-    teacher, student = lab().shipped("teacher"), lab().entry(student_key)
-    teacher_line, teacher_bars = headline("Teacher", teacher, digit)
-    student_line, student_bars = headline("Student", student, digit)
+    models = {"Teacher": lab().shipped("teacher"), "Student": lab().entry(student_key)}
+    answered = {name: answers(entry, digit, temperature) for name, entry in models.items()}
+    (teacher_line, teacher_bars), (student_line, student_bars) = (
+        headline(name, models[name], digit, None if found is None else found[1.0]) for name, found in answered.items()
+    )
     seen, softened = "", None
     if digit is not None:
         seen, note = preview(digit), ""
-        asked = {name: entry for name, entry in (("Teacher", teacher), ("Student", student)) if entry is not None}
-        distributions = {name: probabilities(entry, digit, temperature) for name, entry in asked.items()}
-        distributions = {name: p for name, p in distributions.items() if p is not None}
+        distributions = {name: found[float(temperature)] for name, found in answered.items() if found is not None}
         softened = charts.softened_bars(distributions, temperature) if distributions else None
     return seen, note, teacher_line, teacher_bars, student_line, student_bars, softened
 
@@ -116,11 +120,7 @@ def predict(image: bytes | None) -> dict[str, Any]:
 
 def build(predict_limit: int) -> gr.Dropdown:
     """The Draw tab and the hidden /predict endpoint; returns the student selector for other tabs to refresh."""
-    gr.Markdown(
-        "Draw a digit. It is cropped, scaled and centred the way MNIST digits were, and the 28×28 result goes "
-        "to the teacher and to a student. The temperature slider shows both models' softened answers: the "
-        "“dark knowledge” about which other digits they find similar, which distillation passes on."
-    )
+    gr.Markdown(DRAW_INTRO)
     side = widgets.CANVAS_PIXELS
     with gr.Row():
         sketch = BoundedSketchpad(

@@ -16,8 +16,8 @@ from dashboard import charts, tables
 from dashboard.gradio_ui.outputs import plot, table
 from dashboard.gradio_ui.state import choices, entries, lab
 from kd.infer.bench import RUNTIMES
+from kd.lab.latency_views import BATCH_SIZES
 
-BATCH_SIZES = (1, 4, 16, 64, 256, 1024)
 POLL_SECONDS = 2.0
 NOT_MEASURED = "Not measured on this server yet: {}. Press **Measure** to time them."
 
@@ -48,41 +48,29 @@ def board(keys: list[str] | None, notice: str | None = None) -> tuple:
     chosen = entries(keys)
     if not chosen:
         return "Pick at least one model to time.", plot(None), plot(None), table(None), gr.Timer(active=False)
-    measuring = lab().latency.pending()
-    figures = lab().latency_figures(chosen)
+    board = lab().latency_view(chosen)
     lines = [notice] if notice else []
-    if measuring:
+    if board.measuring:
         lines.append("Measuring on this server (after any run that is training); the figures show here when done.")
-    labels = {entry.key: entry.label for entry in chosen}
-    missing = [labels[key] for key in labels if key not in figures]
-    if missing and not measuring:
-        lines.append(NOT_MEASURED.format(", ".join(missing)))
+    if board.unmeasured and not board.measuring:
+        lines.append(NOT_MEASURED.format(", ".join(board.unmeasured)))
     by_time: dict[tuple[str, str], list[str]] = {}
-    for key, measurement in figures.items():
-        by_time.setdefault((measurement.where, measurement.when), []).append(labels[key])
+    for key, measurement in board.figures.items():
+        by_time.setdefault((measurement.where, measurement.when), []).append(board.labels[key])
     for (where, when), names in by_time.items():
         lines.append(f"{', '.join(names)}: measured on {where} at {when}.")
-    timer = gr.Timer(active=measuring)
-    if not figures:
+    timer = gr.Timer(active=board.measuring)
+    if not board.figures:
         return "\n\n".join(lines), plot(None), plot(None), table(None), timer
-    rows = [{**row, "model": labels[key]} for key, measurement in figures.items() for row in measurement.rows]
-    summary = pd.DataFrame(
-        {
-            "model": row["model"],
-            "runtime": RUNTIMES[row["runtime"]],
-            "batch size": row["batch_size"],
-            "p50 (ms)": round(row["p50_ms"], 3),
-            "p95 (ms)": round(row["p95_ms"], 3),
-            "images/s": round(row["throughput"]),
-        }
-        for row in rows
-    )
-    lines.append(f"Timed with {rows[0]['threads']} CPU threads after a few untimed warm-up passes.")
+    rows = board.rows
+    speedup = board.speedup()
+    lines += [speedup] if speedup is not None else []
+    lines.append(f"Timed with {board.threads} CPU threads after a few untimed warm-up passes.")
     return (
         "\n\n".join(lines),
         plot(charts.latency_lines(rows, "p50_ms", "ms per batch (p50, bar up to p95)", p95_bars=True)),
         plot(charts.latency_lines(rows, "throughput", "images per second")),
-        table(summary),
+        table(pd.DataFrame(board.summary())),
         timer,
     )
 

@@ -16,7 +16,6 @@ import streamlit as st
 import torch
 
 from kd import checkpoint
-from kd.infer.sessions import Predictor
 from kd.lab.catalog import ModelEntry
 from kd.lab.service import Lab
 from kd.lab.visitors import client_address, visitor_id
@@ -92,9 +91,9 @@ def load_model(choice: ModelEntry | None) -> torch.nn.Module | None:
     return _loaded(choice, lab().model)
 
 
-def load_predictor(choice: ModelEntry | None) -> Predictor | None:
-    """What answers a drawing for a choice (ONNX Runtime where faster), or None with a warning on the page."""
-    return _loaded(choice, lab().predictor)
+def load_runtime(choice: ModelEntry | None) -> str | None:
+    """Load what answers drawings for a choice (ONNX Runtime where faster) and name it; None with a warning."""
+    return _loaded(choice, lab().runtime)
 
 
 def digit_from_canvas(raw: bytes | None) -> np.ndarray | None:

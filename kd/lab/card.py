@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from kd.lab.settings import shown_command
 from kd.metadata import Metrics, ModelInfo
 
+F1_TITLE = "Per-class F1 change vs the scratch student of the same budget and seed"  # the chart under the table
+
 
 @dataclass(frozen=True)
 class CardRow:
@@ -48,6 +50,18 @@ class ResultCard:
             f"Scratch: the same student trained with alpha = 0 on the same images, epochs and seed{mixed} "
             "(trained once per budget, then remembered)."
         )
+
+    def table(self) -> dict[str, dict[str, str]]:
+        """The card's rows as both apps lay them out: row name -> column -> the figure as text."""
+        return {
+            row.name: {
+                "test accuracy": f"{row.metrics.accuracy:.2%}",
+                "agreement with the teacher": "—" if row.metrics.agreement is None else f"{row.metrics.agreement:.2%}",
+                "ECE": f"{row.metrics.ece:.4f}",
+                "macro F1": f"{row.metrics.macro_f1:.4f}",
+            }
+            for row in self.rows
+        }
 
 
 def twin_name(mix: str) -> str:

@@ -5,7 +5,11 @@ and only translate widgets into its calls: they enforce no rule and do no tensor
 visitor is an opaque id (kd.lab.visitors); models are named by key (kd.lab.catalog); runs and
 sweeps are queued with their owner and the server's caps (kd.lab.runs, kd.lab.sweeps);
 latency is measured once per interval for the whole server (kd.lab.measure); drawings are
-checked before they are decoded (kd.lab.drawing); a finished run's card is data (kd.lab.card).
+checked before they are decoded (kd.lab.drawing); a finished run's card is data (kd.lab.card);
+what the pages show of the queue, the latency board and the sweeps is data too (kd.lab.queue_state,
+kd.lab.latency_views, kd.lab.sweep_views), so the apps never reach past this class. Longer than
+most modules: it is the one list of what a front end may ask, each method a few lines over a
+module that does the work.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import importlib
 import os
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -26,20 +30,24 @@ import torch
 from kd import checkpoint
 from kd.data import MNIST, load_mnist
 from kd.evaluate import disagreements, unpack_correct
+from kd.infer.bench import RUNTIMES
 from kd.infer.runtime import load_predictor
 from kd.infer.sessions import Predictor
 from kd.lab import catalog, widgets
+from kd.lab.answers import softened
 from kd.lab.card import ResultCard, result_card
 from kd.lab.catalog import ModelEntry
 from kd.lab.drawing import digit_from_array, digit_from_bytes, refuse_large_images
+from kd.lab.latency_views import LatencyView
 from kd.lab.limits import Limits
 from kd.lab.measure import LatencyBoard, Measurement, reference_figures
+from kd.lab.queue_state import QueueState
 from kd.lab.records import CANCELLED, DONE, FAILED, QUEUED, Run
 from kd.lab.runs import RunManager
 from kd.lab.settings import DEFAULT_TEACHER, ENSEMBLE, Settings
+from kd.lab.sweep_views import SweepView, read_sweep
 from kd.lab.sweeps import QueuedSweep, SweepQueue
 from kd.metadata import MetadataError, ModelInfo
-from kd.predict import predict_proba
 from kd.recipes import DASHBOARD_RUN
 from kd.significance import McNemar, compare_on_test_set, mcnemar
 from kd.sweep.results import RESULTS_FILE, SWEEP_FILE, SweepGrid
@@ -129,6 +137,11 @@ class Lab:
         """MNIST, loaded once per server and shared with the run worker."""
         return self.runs.data()
 
+    def test_digit(self, index: int) -> tuple[np.ndarray, int]:
+        """Test image `index` as a (28, 28) uint8 array, and its label: what a page shows of MNIST."""
+        data = self.data()
+        return data.test_images[index].numpy(), int(data.test_labels[index])
+
     def disagreements(self, a: ModelEntry, b: ModelEntry, limit: int = 40) -> list[dict]:
         """Test digits where two models disagree or are both wrong, in test-set order (kd.evaluate; cached)."""
         return self._disagreements(a.path, a.sha, b.path, b.sha, limit)
@@ -172,18 +185,24 @@ class Lab:
         """A drawing already decoded (a sketchpad's array) -> the 28x28 digit; the same limits apply."""
         return digit_from_array(image, self.limits.max_drawing_pixels)
 
-    def probabilities(self, entry: ModelEntry, digit: np.ndarray, temperature: float = 1.0) -> np.ndarray:
-        """softmax(logits / T) of one 28x28 digit as a (10,) array, from the model's fastest runtime."""
-        return self.predictor(entry).predict_proba(digit, temperature=temperature)[0]
+    def answers(self, entry: ModelEntry, digit: np.ndarray, temperatures: Iterable[float]) -> dict[float, np.ndarray]:
+        """softmax(logits / T) of one 28x28 digit as a (10,) array for each T, from one forward pass of the model's
+        fastest runtime (kd.lab.answers); CheckpointError or OSError if its file changed since it was listed."""
+        return softened(self.predictor(entry), digit, temperatures)
+
+    def runtime(self, entry: ModelEntry) -> str:
+        """The runtime that answers drawings for this model, in words ("ONNX Runtime", "PyTorch"); loads it."""
+        return RUNTIMES[self.predictor(entry).runtime]
 
     def answer(self, digit: np.ndarray) -> dict[str, dict]:
-        """The shipped teacher's and default student's answer, as /predict returns it; ValueError if one is missing."""
+        """The shipped teacher's and default student's answer, as /predict returns it, from the runtimes the Draw
+        pages use; ValueError if one is missing."""
         teacher, student = self.shipped("teacher"), self.default_student()
         if teacher is None or student is None:
             raise ValueError("the shipped teacher or student is missing on this server")
         answers = {}
         for name, entry in (("teacher", teacher), ("student", student)):
-            p = predict_proba(self.model(entry), digit)[0]
+            p = self.answers(entry, digit, (1.0,))[1.0]
             answers[name] = {"digit": int(p.argmax()), "probabilities": [float(x) for x in p]}
         return answers
 
@@ -295,6 +314,17 @@ class Lab:
         """True while a run or a sweep's cell trains: CPU timings taken now are slower."""
         return self.runs.running() is not None or self.sweeps.training()
 
+    def queue_state(self) -> QueueState:
+        """What the worker is doing, in counts: the run training, how many wait, the latency board's state."""
+        training = self.runs.running()
+        return QueueState(
+            training=training.id if training is not None else None,
+            waiting=len(self.runs.queued()),
+            busy=self.busy(),
+            measuring=self.latency.pending(),
+            measurements=self.latency.measurements,
+        )
+
     # --- sweeps ------------------------------------------------------------------------
 
     def sweep_folders(self) -> dict[str, Path]:
@@ -308,6 +338,21 @@ class Lab:
                 if (folder / RESULTS_FILE).is_file() and (folder / SWEEP_FILE).is_file():
                     found.setdefault(role if folder == parent else f"{role}/{folder.name}", folder)
         return found
+
+    def sweep_names(self) -> list[str]:
+        """The sweeps there are to show, by the names a visitor may see, shipped first (`sweep_view` opens one)."""
+        return list(self.sweep_folders())
+
+    def sweep_view(self, name: str) -> SweepView:
+        """The sweep `sweep_names` lists as `name`, with its statistics (kd.lab.sweep_views); ValueError, a sentence
+        to show, for an unknown name or files that cannot be read."""
+        folder = self.sweep_folders().get(name)
+        if folder is None:
+            raise ValueError(f"There is no sweep {name!r} on this server")
+        try:
+            return read_sweep(name, folder)
+        except (OSError, ValueError, KeyError) as exc:
+            raise ValueError(f"The sweep {name} could not be read: {type(exc).__name__}") from None
 
     def launch_sweep(self, visitor: str, grid: SweepGrid) -> QueuedSweep:
         """Queue a small sweep for this visitor; ValueError (in words) over a cap: one sweep per visitor, cells."""
@@ -326,6 +371,10 @@ class Lab:
         """Queue a latency measurement of these models; None if queued, else why not (at most once per interval)."""
         loaders = {entry.key: functools.partial(self.model, entry) for entry in entries}
         return self.latency.request(loaders, batch_sizes, runtimes)
+
+    def latency_view(self, entries: list[ModelEntry]) -> LatencyView:
+        """The latency board for these models as both apps show it (kd.lab.latency_views)."""
+        return LatencyView(tuple(entries), self.latency_figures(entries), self.latency.pending())
 
     def latency_figures(self, entries: list[ModelEntry]) -> dict[str, Measurement]:
         """The latest figures of each of these models that has been measured, by key."""

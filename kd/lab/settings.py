@@ -7,7 +7,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]  # the repository: this file is kd/lab/settings.py
+from kd.paths import ROOT
+
 DEFAULT_TEACHER = "teacher"  # the one CNN: what a run distils from unless the visitor picks another teacher
 ENSEMBLE = "ensemble"  # an ensemble of teachers, where `python -m kd ensemble ... --out checkpoints/ensemble` made one
 TEACHERS = (DEFAULT_TEACHER, ENSEMBLE)  # the keys a run's teacher may have

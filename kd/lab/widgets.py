@@ -8,13 +8,15 @@ lab lists the teachers a run may learn from (`Lab.teacher_choices`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
+from kd import drawing_facts
 from kd.lab.limits import Limits
+from kd.lab.texts import KD_LOSS
 from kd.recipes import DASHBOARD_RUN
 
-CANVAS_PIXELS = 280  # side of the drawing pad, in CSS pixels: ten times MNIST's 28
-PEN_WIDTH = 18  # stroke width on that pad: about MNIST's stroke once scaled to 20 px
+# the pad, from the low module that kd.infer.drawn draws its test digits with too
+CANVAS_PIXELS, PEN_WIDTH = drawing_facts.CANVAS_PIXELS, drawing_facts.PEN_WIDTH
 PEN_RADIUS = PEN_WIDTH // 2  # what a brush that is sized by its radius (Gradio's) takes
 
 
@@ -32,7 +34,7 @@ SEED = Range(0, 9_999, DASHBOARD_RUN.seed, 1)
 DRAW_TEMPERATURE = Range(1.0, 20.0, 4.0, 0.5)  # the Draw pages' softening of the answers
 ALPHA_MEANING = (
     "Alpha is the share of the soft-target term: **0 = labels only** (a scratch student), **1 = teacher only**. "
-    "Loss = α·T²·KL(softmax(teacher/T) ‖ softmax(student/T)) + (1 − α)·cross-entropy(student, labels)."
+    + KD_LOSS
 )
 
 
@@ -56,3 +58,8 @@ def epochs(limits: Limits) -> Range:
 
 def images(limits: Limits) -> Range:
     return Range(100, limits.max_images, min(DASHBOARD_RUN.limit, limits.max_images), 100)
+
+
+def static_page() -> dict:
+    """The static page's pad and temperature slider, as kd.site writes them into its site.json."""
+    return {"canvas_pixels": CANVAS_PIXELS, "pen_width": PEN_WIDTH, "temperature": asdict(DRAW_TEMPERATURE)}

@@ -4,7 +4,9 @@ The page (static/: HTML, CSS, JavaScript) preprocesses a drawing exactly as kd.p
 both models with ONNX Runtime Web. The folder holds everything it loads: the checked ONNX exports, the
 runtime's files from node_modules (`make npm` installs them, pinned by package-lock.json; only the
 WebAssembly build the page uses), and `site.json` with the models' results from their checkpoints'
-metadata and the address of the full lab (`--lab-url`; without one the page shows no link to it). Every
+metadata, the address of the full lab (`--lab-url`; without one the page shows no link to it) and the
+widgets' values (kd.lab.widgets: the pad's side, the pen, the temperature slider), which the page's HTML
+and JavaScript do not type themselves. Every
 file is written atomically, and only after both models exported and passed the parity check; other
 files in the folder (a Space's README, its .git) are left alone.
 """
@@ -19,9 +21,10 @@ from typing import Any
 
 from kd import checkpoint
 from kd.infer.export import parity_images, prepare
+from kd.lab import widgets
 from kd.metadata import ModelInfo
+from kd.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 STATIC = Path(__file__).parent / "static"
 SITE_FILES = ("index.html", "style.css", "preprocess.js", "app.js")
 # The classic-script build with WebAssembly only, and the module and binary it loads at run time.
@@ -85,6 +88,7 @@ def build_site(out: Path, checkpoints: Path, lab_url: str | None = None) -> dict
         summaries[name] = model_summary(exported.metadata, MODELS[name], f"models/{name}.onnx", len(exported.graph))
     site = {
         "lab_url": lab_url,
+        "widgets": widgets.static_page(),
         "models": summaries,
         "runtime": {"onnxruntime-web": runtime_version(), "wasm": RUNTIME_FILES[-1]},
         "built": time.strftime("%Y-%m-%d"),

@@ -71,14 +71,21 @@ def test_blank_canvas_asks_for_a_drawing(dashboard_checkpoints):
     assert not at.metric  # no prediction without a drawing
 
 
-def test_a_test_digit_gets_both_predictions_and_temperature_softens_them(dashboard_checkpoints):
+def test_a_test_digit_gets_both_predictions_and_temperature_softens_them(dashboard_checkpoints, monkeypatch):
+    from kd.lab import answers
+
+    passes = []  # the models' forward passes, through the lab (Lab.answers), never a runtime of the page's own
+    real = answers.digit_logits
+    monkeypatch.setattr(answers, "digit_logits", lambda predictor, digit: passes.append(1) or real(predictor, digit))
     at = open_page("streamlit_ui/pages/draw.py")
     at.button_group(key="draw_source").set_value("MNIST test digit").run()
     assert not at.exception
     assert [metric.label for metric in at.metric] == ["Teacher says", "Student says"]
     assert all(metric.value in list("0123456789") for metric in at.metric)
+    passes.clear()
     at.slider(key="draw_temperature").set_value(12.0).run()
     assert not at.exception
+    assert len(passes) == 2  # one per model gives both the answer at T = 1 and the softened one
     teacher_says = at.metric[0].value
     assert f"nearly certain it is a {teacher_says}" in texts(at.caption)  # the explanation speaks of this digit
     at.selectbox(key="draw_student").set_value("scratch").run()  # models are named by key, never by path

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from kd.lab import widgets
 from kd.status import DONE
 from kd.sweep.results import CellResult, read_results, record
 
@@ -56,7 +57,8 @@ def test_no_sweep_yet_is_a_friendly_notice(tmp_path, monkeypatch):
     at = open_sweeps(tmp_path, monkeypatch)
     assert [title.value for title in at.title] == ["Sweeps: when does distillation help?"]
     assert "No sweep yet" in at.info[0].value and "python -m kd sweep" in at.info[0].value
-    assert "0 = labels only (the scratch baseline), 1 = teacher only" in at.caption[0].value
+    assert at.caption[0].value == widgets.ALPHA_MEANING  # the loss as the Distill pages give it, typed once
+    assert "KL(softmax(teacher/T)" in at.caption[0].value
 
 
 def test_a_sweep_shows_as_a_heatmap_of_paired_gains_with_corrected_cells_marked(tmp_path, monkeypatch):

@@ -6,20 +6,15 @@ from dashboard import charts, tables
 from dashboard.streamlit_ui.notices import guarded
 from dashboard.streamlit_ui.state import lab, missing_notice, plot, visitor
 from kd.lab import widgets
-from kd.lab.card import ResultCard
+from kd.lab.card import F1_TITLE, ResultCard
 from kd.lab.records import CANCELLED, DONE, FAILED, QUEUED, RUNNING, Run
 from kd.lab.settings import shown_command
+from kd.lab.texts import DISTILL_INTRO
 from kd.train import TrainConfig
 
 st.title("Distill a student")
-st.write(
-    "Pick a temperature, alpha and how the images are mixed, then train a small student from the teacher on a "
-    "subset of MNIST. Runs are short and capped because everyone using this server shares its CPUs: one run trains "
-    "at a time and the others wait their turn. Finished runs are saved, listed below, and can be opened in Draw "
-    "and Metrics."
-)
+st.write(DISTILL_INTRO)
 missing_notice()
-manager = lab().runs
 
 
 def slider(label: str, span: widgets.Range, key: str, kind: type = float, **options):
@@ -110,15 +105,14 @@ run = lab().run_of(visitor())  # the visitor's run, across reloads and tabs
 if run is not None and run.active:
     st.subheader("Your run")
     st.fragment(guarded(live_run), run_every=1.0)()
-elif run is not None:
-    if run.status == FAILED:
-        st.error(f"The run failed: {run.error}")
-    elif run.status == CANCELLED:
-        st.info("The run was cancelled; nothing was saved.")
+elif run is not None and run.status == FAILED:
+    st.error(lab().run_status(run))  # the lab's sentences, the Gradio app's too
+elif run is not None and run.status == CANCELLED:
+    st.info(lab().run_status(run))
 
-elsewhere = manager.running()
-if elsewhere is not None and (run is None or elsewhere.id != run.id):
-    st.caption(f"The server is training another run now; {len(manager.queued())} more waiting.")
+others = lab().queue_state().others_note(run.id if run is not None else None)
+if others is not None:
+    st.caption(others)
 
 
 def result_card(card: ResultCard) -> None:
@@ -130,10 +124,9 @@ def result_card(card: ResultCard) -> None:
     columns[1].metric("Agreement with the teacher", agreement)
     columns[2].metric("ECE (calibration error)", f"{mine.ece:.4f}")
     columns[3].metric("Training time", f"{card.train_seconds:.0f} s")
-    st.table(tables.card_rows(card))
+    st.table(card.table())
     if card.f1_changes is not None:
-        title = "Per-class F1 change vs scratch (same budget)"
-        plot(charts.f1_change(card.f1_changes, title), key="distill_f1")
+        plot(charts.f1_change(card.f1_changes, F1_TITLE), key="distill_f1")
         st.caption(card.twin_note)
 
 
@@ -180,6 +173,6 @@ else:
             st.rerun()
     st.caption(f"Reproduce a run from the command line: `{shown_command(choice.info.command)}`")
     st.caption(
-        f"This server keeps the {manager.limits.max_saved_runs} newest runs (oldest deleted first); "
+        f"This server keeps the {lab().limits.max_saved_runs} newest runs (oldest deleted first); "
         "each visitor can delete the runs they launched."
     )

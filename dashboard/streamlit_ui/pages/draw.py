@@ -6,16 +6,12 @@ from streamlit_drawable_canvas import st_canvas
 
 from dashboard import charts
 from dashboard.streamlit_ui.notices import guarded
-from dashboard.streamlit_ui.state import digit_from_canvas, lab, load_predictor, missing_notice, plot
-from kd.infer.bench import RUNTIMES
+from dashboard.streamlit_ui.state import digit_from_canvas, lab, load_runtime, missing_notice, plot
 from kd.lab import widgets
+from kd.lab.texts import DRAW_INTRO
 
 st.title("Draw a digit")
-st.write(
-    "Draw a digit in the black square: it is cropped, scaled and centred the way MNIST digits were, and the 28×28 "
-    "result goes to the teacher and to a student. Once you have drawn, a temperature slider shows both models' "
-    "softened answers: the “dark knowledge” about which other digits look similar, which distillation passes on."
-)
+st.write(DRAW_INTRO)
 missing_notice()
 drawing = st.container()  # the canvas and the answers come first, the choice of student below them (phones)
 
@@ -46,8 +42,9 @@ if students:
     student_choice = next(choice for choice in students if choice.key == student_key)
 
 # ONNX Runtime answers where it is faster than PyTorch (exported once per model into the cache folder)
-teacher, student = load_predictor(teacher_choice), load_predictor(student_choice)
-if teacher is None and student is None:
+runtimes = {name: load_runtime(choice) for name, choice in (("Teacher", teacher_choice), ("Student", student_choice))}
+asked = {name: teacher_choice if name == "Teacher" else student_choice for name, runtime in runtimes.items() if runtime}
+if not asked:
     st.warning("There is no model to ask yet: train the shipped checkpoints or launch a run on the Distill page.")
 
 source = source_column.segmented_control(
@@ -64,8 +61,7 @@ def drawing_area() -> None:
     with canvas_column:
         if source == "MNIST test digit":
             index = st.number_input("Test digit number", 0, 9_999, 0, key="draw_index")
-            image = lab().data().test_images[int(index)].numpy()
-            label = int(lab().data().test_labels[int(index)])
+            image, label = lab().test_digit(int(index))
             st.image(np.kron(image, np.ones((10, 10), np.uint8)), caption=f"test digit {index}, labelled {label}")
             digit = image.astype(np.float32) / 255.0
         else:
@@ -96,16 +92,7 @@ def drawing_area() -> None:
     if digit is None:
         return
 
-    models = {name: model for name, model in (("Teacher", teacher), ("Student", student)) if model is not None}
-    colours = {"Teacher": charts.TEACHER_COLOUR, "Student": charts.STUDENT_COLOUR}
-    probabilities = {name: model.predict_proba(digit)[0] for name, model in models.items()}
-    for column, (name, p) in zip(st.columns(2), probabilities.items(), strict=False):
-        with column:
-            top = int(p.argmax())
-            st.metric(f"{name} says", str(top), help=labels.get(student_choice.key) if name == "Student" else None)
-            st.caption(f"{p[top]:.1%} confident · run by {RUNTIMES[models[name].runtime]}")
-            plot(charts.probability_bars(p, colours[name]), key=f"draw_bars_{name}")
-
+    answers_area = st.container()  # filled below the slider's line: one forward pass gives both temperatures
     st.subheader("Softened by temperature")
     shown = widgets.DRAW_TEMPERATURE
     temperature = st.slider(
@@ -113,7 +100,17 @@ def drawing_area() -> None:
         help="softmax(logits / T). T = 1 is the models' ordinary answer; distillation trains the student to match "
         "the teacher at a higher T, where the small probabilities of the other digits become visible.",
     )  # fmt: skip
-    softened = {name: model.predict_proba(digit, temperature=temperature)[0] for name, model in models.items()}
+    answers = {name: lab().answers(choice, digit, (1.0, temperature)) for name, choice in asked.items()}
+    colours = {"Teacher": charts.TEACHER_COLOUR, "Student": charts.STUDENT_COLOUR}
+    with answers_area:
+        for column, (name, by_temperature) in zip(st.columns(2), answers.items(), strict=False):
+            with column:
+                p = by_temperature[1.0]
+                top = int(p.argmax())
+                st.metric(f"{name} says", str(top), help=labels.get(student_choice.key) if name == "Student" else None)
+                st.caption(f"{p[top]:.1%} confident · run by {runtimes[name]}")
+                plot(charts.probability_bars(p, colours[name]), key=f"draw_bars_{name}")
+    softened = {name: by_temperature[temperature] for name, by_temperature in answers.items()}
     plot(charts.softened_bars(softened, temperature), key="draw_softened")
     name, p = next(iter(softened.items()))
     top, second, third = (int(digit) for digit in np.argsort(p)[::-1][:3])

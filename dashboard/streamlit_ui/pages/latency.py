@@ -3,11 +3,11 @@
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, tables
+from dashboard import charts
 from dashboard.streamlit_ui.state import lab, missing_notice, plot
 from kd.infer.bench import RUNTIMES
+from kd.lab.latency_views import BATCH_SIZES
 
-BATCH_SIZES = (1, 4, 16, 64, 256, 1024)
 RUNTIMES_SHOWN = tuple(RUNTIMES)  # PyTorch and ONNX Runtime side by side
 
 st.title("Latency")
@@ -41,23 +41,21 @@ if st.button("Measure on this server", help=f"Queued behind any training run; at
     refused = lab().measure(models, BATCH_SIZES, RUNTIMES_SHOWN)
     if refused:
         st.info(refused)
-if lab().latency.pending():
+board = lab().latency_view(models)
+if board.measuring:
     st.info("Measuring once the runs before it have finished; these are the latest figures until then.")
 
     def reload_when_measured() -> None:
-        if not lab().latency.pending():
+        if not lab().queue_state().measuring:
             st.rerun()
 
     st.fragment(reload_when_measured, run_every=2.0)()
 
-figures = lab().latency_figures(models)
-unmeasured = [choice.label for choice in models if choice.key not in figures]
-if unmeasured:
-    st.info(f"Not measured yet: {', '.join(unmeasured)}. Press “Measure on this server” to time them.")
-if not figures:
+if board.unmeasured:
+    st.info(f"Not measured yet: {', '.join(board.unmeasured)}. Press “Measure on this server” to time them.")
+if not board.figures:
     st.stop()
-labels = {choice.key: choice.label for choice in models}
-rows = [{**row, "model": labels[key]} for key, figure in figures.items() for row in figure.rows]
+rows = board.rows
 
 left, right = st.columns(2)
 with left:
@@ -67,38 +65,8 @@ with right:
     st.markdown("**Throughput**")
     plot(charts.latency_lines(rows, "throughput", "images per second"), key="latency_throughput")
 
-summary = []
-for key, figure in figures.items():
-    for runtime in RUNTIMES:
-        mine = [row for row in figure.rows if row["runtime"] == runtime]
-        if not mine:
-            continue
-        one, biggest = mine[0], mine[-1]
-        parameters = by_key[key].info.metrics.parameters
-        summary.append(
-            {
-                "model": labels[key],
-                "runtime": RUNTIMES[runtime],
-                "parameters": f"{parameters if parameters is not None else one['parameters']:,}",
-                "size on disk": tables.human_bytes(by_key[key].size_bytes),
-                "p50, 1 image (ms)": round(one["p50_ms"], 3),
-                "p95, 1 image (ms)": round(one["p95_ms"], 3),
-                f"p50, {biggest['batch_size']} images (ms)": round(biggest["p50_ms"], 2),
-                f"images/s at {biggest['batch_size']}": round(biggest["throughput"]),
-                "measured": f"{figure.where}, {figure.when}",
-            }
-        )
-st.dataframe(pd.DataFrame(summary), hide_index=True)
-teacher, student = figures.get("teacher"), figures.get("student")
-if teacher is not None and student is not None and teacher.measured_at == student.measured_at:
-    first = BATCH_SIZES[0]
-    ratio = teacher.p50_ms("torch", first) / student.p50_ms("torch", first)
-    line = f"In PyTorch, the distilled student answers **{ratio:.1f}×** as fast as the teacher for one image"
-    onnx_student, onnx_teacher = student.p50_ms("onnx", first), teacher.p50_ms("onnx", first)
-    if onnx_student and onnx_teacher:
-        line += (
-            f"; in ONNX Runtime, **{student.p50_ms('torch', first) / onnx_student:.1f}×** as fast as in PyTorch and "
-            f"**{onnx_teacher / onnx_student:.1f}×** as fast as the teacher in ONNX Runtime"
-        )
-    st.markdown(line + ".")
-st.caption(f"Measured with {rows[0]['threads']} CPU threads; each batch size timed after a few untimed warm-up passes.")
+st.dataframe(pd.DataFrame(board.summary()), hide_index=True)
+speedup = board.speedup()
+if speedup is not None:
+    st.markdown(speedup)
+st.caption(f"Measured with {board.threads} CPU threads; each batch size timed after a few untimed warm-up passes.")

@@ -92,9 +92,8 @@ if model_a is not None and model_b is not None:
     if not found:
         st.success("They agree on every test digit and are never both wrong.")
     else:
-        images = lab().data().test_images
         st.image(
-            [images[row["index"]].numpy() for row in found],
+            [lab().test_digit(row["index"])[0] for row in found],
             caption=[f"#{r['index']} true {r['label']} · A {r['prediction_a']} · B {r['prediction_b']}" for r in found],
             width=84,
         )

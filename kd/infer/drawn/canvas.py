@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
-CANVAS = 280  # px, the dashboard's canvas side
+from kd.drawing_facts import CANVAS_PIXELS
+
+CANVAS = CANVAS_PIXELS  # px, the apps' canvas side, under the short name the drawn modules use
 CANVAS_KINDS = ("white-on-black", "transparent", "black-on-white")
 WHITE, BLACK = (255, 255, 255), (0, 0, 0)
 # A pen on a transparent canvas may have any colour: only the alpha channel says where it went.

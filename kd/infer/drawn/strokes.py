@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageDraw
 
+from kd.drawing_facts import PEN_WIDTH
 from kd.infer.drawn.canvas import CANVAS, paint
 from kd.infer.drawn.forms import FORMS, STROKES, Point
 
@@ -44,9 +45,9 @@ def stroke_line(pen: ImageDraw.ImageDraw, points: Sequence[Point], width: int, f
 
 def draw_digit(
     digit: int,
-    size: int = 280,
+    size: int = CANVAS,
     box: float = 0.75,
-    thickness: int = 18,
+    thickness: int = PEN_WIDTH,
     offset: tuple[float, float] = (0.0, 0.0),
     slant: float = 0.0,
     ink: int = 255,

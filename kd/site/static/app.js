@@ -6,7 +6,7 @@
   "use strict";
 
   const MODELS = ["teacher", "student"];
-  const PEN_WIDTH = 18; // px on the 280x280 pad, as the Streamlit lab's canvas
+  let penWidth = 0; // px on the pad, from site.json's widgets (the Python lab's pen)
 
   const pad = document.getElementById("pad");
   const padContext = pad.getContext("2d", { willReadFrequently: true });
@@ -48,7 +48,7 @@
   function strokeStyle() {
     padContext.strokeStyle = "#fff";
     padContext.fillStyle = "#fff";
-    padContext.lineWidth = PEN_WIDTH;
+    padContext.lineWidth = penWidth;
     padContext.lineCap = "round";
     padContext.lineJoin = "round";
   }
@@ -56,7 +56,7 @@
   function dot([x, y]) {
     strokeStyle();
     padContext.beginPath();
-    padContext.arc(x, y, PEN_WIDTH / 2, 0, 2 * Math.PI);
+    padContext.arc(x, y, penWidth / 2, 0, 2 * Math.PI);
     padContext.fill();
   }
 
@@ -299,11 +299,22 @@
         .join("");
   }
 
+  // The pad and the slider as kd.site wrote them from the Python lab's widgets (kd.lab.widgets).
+  function applyWidgets(widgets) {
+    pad.width = pad.height = widgets.canvas_pixels;
+    penWidth = widgets.pen_width;
+    const range = widgets.temperature;
+    Object.assign(temperatureInput, { min: range.low, max: range.high, step: range.step, value: range.default });
+    document.getElementById("temperature-value").textContent = String(Number(temperatureInput.value));
+    redraw(); // resizing clears a canvas: anything drawn before the config arrived is drawn again
+  }
+
   async function start() {
     clearPad();
     showSeen(null);
     try {
       const site = await (await fetch("site.json")).json();
+      applyWidgets(site.widgets);
       if (site.lab_url) {
         document.getElementById("lab-link").href = site.lab_url;
         document.getElementById("lab-line").hidden = false;
