@@ -5,6 +5,7 @@ import json
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -258,3 +259,12 @@ def test_distill_without_json_prints_its_figures_rounded(capsys, tiny_checkpoint
     assert re.fullmatch(r"\d\.\d{4}", rows["ECE"]) and re.fullmatch(r"\d+\.\d", rows["training seconds"])
     assert re.fullmatch(r"\d+\.\d\d %", rows["test accuracy"]) and "T 4.0, alpha 0.9, images 200" in rows["settings"]
     assert "history" not in out and len(out.splitlines()) <= 12
+
+
+def test_the_docs_call_the_program_and_its_commands_as_its_help_does(capsys):
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    program = re.search(r"usage: (.+?) \[", capsys.readouterr().out)[1]
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "command-line.md").read_text()
+    commands = set(re.findall(rf"{re.escape(program)} ([a-z][a-z-]*)", docs))
+    assert {"distill", "evaluate", "train-teacher"} <= commands <= set(RUNNERS)
