@@ -75,8 +75,9 @@ def evaluation_text(models: dict[str, dict[str, Any]]) -> str:
 
 def settings_text(config: dict[str, Any]) -> str:
     shown = []
+    unused = {"temperature", "alpha"} if not config.get("alpha") else set()  # a teacher or scratch run has no T
     for key, name in SETTINGS:
-        if key in config:
+        if key in config and key not in unused:
             value = config[key]
             shown.append(f"{name} {'all' if key == 'limit' and value is None else value}")
     return ", ".join(shown)
