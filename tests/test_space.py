@@ -117,3 +117,10 @@ def test_the_docker_recipe_installs_and_serves_without_docker(tmp_path):
         finally:
             stop(server)
     assert warmed, log_path.read_text()[-2000:]
+
+
+def test_every_space_and_the_license_file_agree_on_mit():
+    spaces = [ROOT / "README.md", *sorted((ROOT / "deploy").glob("*/README.md"))]
+    assert len(spaces) == 3 and {front_matter(readme)["license"] for readme in spaces} == {"mit"}
+    license = (ROOT / "LICENSE").read_text()
+    assert license.startswith("MIT License") and "MNIST" in license and "CC BY-SA 3.0" in license
