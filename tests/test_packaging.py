@@ -76,7 +76,8 @@ def test_torch_cpu_asks_the_cpu_index_for_the_pinned_torch_first_then_falls_back
     lines = make_dry_run("setup", f"VENV={tmp_path / 'venv'}", "TORCH=cpu").splitlines()
     cpu = next(index for index, line in enumerate(lines) if "--index-url https://download.pytorch.org/whl/cpu" in line)
     apps = next(index for index, line in enumerate(lines) if line.endswith("-r requirements.txt"))
-    assert cpu < apps  # torch is in place before the requirements, which then find it satisfied
+    build = next(index for index, line in enumerate(lines) if "torch.version.cuda" in line)
+    assert cpu < apps < build  # torch is in place before the requirements find it satisfied; then which build it is
     torch = {name: version for name, version in requirement_file("requirements.txt").items() if "torch" in name}
     assert all(f"{name}=={version}" in lines[cpu] for name, version in torch.items()) and len(torch) == 2
     assert lines[cpu].rstrip().endswith("|| \\")  # an unreachable index does not stop the install
