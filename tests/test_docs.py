@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
+
+from kd.cli.report import BEGIN, END, FULL_TABLE, full_markdown, readme_markdown
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -32,3 +36,22 @@ def test_the_readme_shows_a_picture_of_each_app():
     text = (ROOT / "README.md").read_text()
     for picture in ("streamlit-draw.png", "gradio-draw.png", "static-page.png"):
         assert f"docs/images/{picture}" in text
+
+
+def test_the_results_tables_are_rendered_from_the_stored_measurement_not_typed():
+    measured = json.loads((ROOT / "checkpoints" / "results.json").read_text())
+    readme = (ROOT / "README.md").read_text()
+    assert readme.split(BEGIN, 1)[1].split(END, 1)[0].strip() == readme_markdown(measured)
+    assert (ROOT / "checkpoints" / FULL_TABLE).read_text() == full_markdown(measured) + "\n"
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda page: page.name)
+def test_uploads_use_the_hf_command(page):
+    assert "huggingface-cli upload" not in page.read_text()  # its old name; the docs use `hf upload` throughout
+
+
+def test_the_built_site_is_ignored_but_not_the_site_package():
+    ignored = subprocess.run(
+        ["git", "check-ignore", "site/index.html", "kd/site/builder.py"], cwd=ROOT, capture_output=True, text=True
+    )
+    assert ignored.stdout.split() == ["site/index.html"]

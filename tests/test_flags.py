@@ -97,3 +97,19 @@ def test_a_new_field_becomes_a_flag_without_other_edits():
     config = Extended(warmup_steps=50, alpha=0.9)
     assert "--warmup-steps" in to_argv(config)
     assert from_args(Extended, parser_for(Extended).parse_args(to_argv(config))) == config
+
+
+def test_auto_settings_read_auto_and_show_it_as_the_docs_write_it():
+    parser = parser_for(TrainConfig)
+    parsed = parser.parse_args(["--batch-size", "auto", "--learning-rate", "AUTO"])
+    assert (parsed.batch_size, parsed.learning_rate) == (None, None)
+    assert parser.parse_args(["--batch-size", "none"]).batch_size is None  # commands recorded with `none` still run
+    with pytest.raises(argparse.ArgumentError, match="expected int"):
+        parser.parse_args(["--limit", "auto"])  # limit's None means every image, not auto
+    text = " ".join(parser.format_help().split())
+    assert "--batch-size INT|auto images per optimiser step (default: auto)" in text
+    assert "--learning-rate FLOAT|auto" in text and "--limit INT|none" in text
+    assert "None = auto" not in text and "auto_batch_size" not in text and "NONE|" not in text
+    assert "--mix {none,mixup,cutmix} function matching" in text  # a Literal shows its choices
+    recipe = parser_for(TrainConfig, defaults={"batch_size": 128}).format_help()
+    assert "(default: 128)" in " ".join(recipe.split())  # a recipe's own value, not "auto"

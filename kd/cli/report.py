@@ -1,8 +1,10 @@
-"""The README's results table, computed from the shipped checkpoints on this host.
+"""The README's results table and the full one, computed from the shipped checkpoints on this host.
 
 Accuracy, F1, calibration and agreement are measured on the test set now (not copied from
 the checkpoints' metadata); latency is measured in one run so the models are compared on
-the same machine state.
+the same machine state. The README gets a narrow table (seven columns: what a first reader
+compares); the full one, with agreement, throughput, ONNX Runtime and per-class F1, goes to
+`results.md` beside the checkpoints and `results.json`, all three from the same measurement.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
 # the test-set comparisons the README's claims rest on: (A, B) for McNemar's test, A first in the sentence
 COMPARED = (("student", "scratch"), ("student", "teacher"))
 SHORT_NAMES = {"teacher": "teacher", "scratch": "scratch", "student": "distilled"}
+FULL_TABLE = "results.md"  # the full table's page, beside the checkpoints and results.json
+CHECKPOINTS_LINK = "checkpoints"  # where the README (at the repository's root) finds that page
 
 
 def measure(directory: Path) -> dict[str, Any]:
@@ -67,12 +71,58 @@ def measure(directory: Path) -> dict[str, Any]:
     }
 
 
-def markdown(measured: dict[str, Any]) -> str:
-    metrics, latency = measured["metrics"], measured["latency"]
-    threads = max(row["threads"] for row in latency)
-    timing = {(row["model"], row["batch_size"], row["threads"], row["runtime"]): row for row in latency}
+def _timing(measured: dict[str, Any]) -> tuple[int, dict[tuple, dict[str, Any]]]:
+    """The most threads measured, and each latency row by (model, batch size, threads, runtime)."""
+    latency = measured["latency"]
+    return max(row["threads"] for row in latency), {
+        (row["model"], row["batch_size"], row["threads"], row["runtime"]): row for row in latency
+    }
+
+
+def _measured_line(measured: dict[str, Any]) -> str:
+    return (
+        f"Measured by `python -m kd report` on {measured['measured']['date']}: {measured['measured']['host']}, "
+        "MNIST test set (10,000 images)."
+    )
+
+
+def readme_markdown(measured: dict[str, Any]) -> str:
+    """The README's table: seven columns, McNemar's verdicts, and where the rest is."""
+    metrics = measured["metrics"]
+    _, timing = _timing(measured)
+    lines = [
+        "| model | parameters | size | test accuracy | errors | ECE | latency, 1 image, 1 thread |",
+        "|:--|--:|--:|--:|--:|--:|--:|",
+    ]
+    for name, label in MODELS.items():
+        m = metrics[name]
+        lines.append(
+            f"| {label} | {m['parameters']:,} | {m['size_bytes'] / 1024:.0f} KiB | {m['accuracy']:.2%} "
+            f"| {m['errors']} | {m['ece']:.4f} | {timing[name, 1, 1, 'torch']['p50_ms']:.3f} ms |"
+        )
+    lines += [
+        "",
+        _significance(measured["mcnemar"]),
+        "",
+        "Latency: the median of a PyTorch forward pass, BatchNorm folded into the convolutions. Macro F1, "
+        "agreement with the teacher, throughput, ONNX Runtime and per-class F1: "
+        f"[the full table]({CHECKPOINTS_LINK}/{FULL_TABLE}).",
+        "",
+        _measured_line(measured),
+    ]
+    return "\n".join(lines)
+
+
+def full_markdown(measured: dict[str, Any]) -> str:
+    """Every figure of the measurement: the page beside the checkpoints."""
+    metrics = measured["metrics"]
+    threads, timing = _timing(measured)
     columns = [(1, threads, "torch"), (1, 1, "torch"), (1000, threads, "torch")]
     lines = [
+        "# The shipped models, measured",
+        "",
+        "Written by `python -m kd report` (`make report`) with the README's narrow table; not typed by hand.",
+        "",
         "| model | parameters | size | test accuracy | errors | macro F1 | ECE | agreement with teacher "
         f"| latency, batch 1 ({threads} threads / 1 thread) | throughput, batch 1000 "
         f"| speed-up vs teacher: batch 1 ({threads} threads / 1 thread) / batch 1000 "
@@ -117,8 +167,7 @@ def markdown(measured: dict[str, Any]) -> str:
         f"and the student's probabilities, preprocessing included: {drawing['p50_ms']:.1f} ms p50, "
         f"{drawing['p95_ms']:.1f} ms p95.",
         "",
-        f"Measured by `python -m kd report` on {measured['measured']['date']}: {measured['measured']['host']}, "
-        "MNIST test set (10,000 images).",
+        _measured_line(measured),
     ]
     return "\n".join(lines)
 
@@ -136,12 +185,15 @@ def _significance(comparisons: list[dict[str, Any]]) -> str:
 
 
 def results_table(directory: Path) -> dict[str, Any]:
+    """Measure, write results.json and the full table beside the checkpoints; the README's table comes back."""
     measured = measure(directory)
-    table = markdown(measured)
+    table, full = readme_markdown(measured), full_markdown(measured)
     checkpoint.atomic_write_json(
-        directory / "results.json", {"command": "python -m kd report", **measured, "markdown": table}
+        directory / "results.json",
+        {"command": "python -m kd report", **measured, "markdown": table, "full_markdown": full},
     )
-    return {"markdown": table, "results": str(directory / "results.json")}
+    checkpoint.atomic_write(directory / FULL_TABLE, (full + "\n").encode())
+    return {"markdown": table, "full_table": str(directory / FULL_TABLE), "results": str(directory / "results.json")}
 
 
 def write_into_readme(readme: Path, table: str, begin: str = BEGIN, end: str = END) -> None:
