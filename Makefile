@@ -13,7 +13,7 @@ TORCH_PINS = $(shell grep -E '^torch(vision)?==' requirements.txt)
 # onnxruntime-web for the static page (python -m kd site), pinned by package-lock.json
 NPM_STAMP := node_modules/.installed
 
-.PHONY: setup setup-dev npm run gradio screenshots test lint choices checkpoints ensemble teacher-1 teacher-2 students scratch-student distilled-student report sweep sweep-full-budget sweep-function-matching site space-static space-streamlit
+.PHONY: setup setup-dev npm run gradio screenshots test lint choices checkpoints ensemble teacher-1 teacher-2 students scratch-student distilled-student report sweep sweep-full-budget sweep-function-matching hinton2015 site space-static space-streamlit
 
 setup: $(STAMP)
 
@@ -105,43 +105,34 @@ distilled-student: setup
 report: setup
 	$(PYTHON) -m kd report --readme README.md
 
-# The shipped sweep (docs/sweeps.md): 4 temperatures x 2 alphas and the scratch baseline at five budgets, ten seeds
-# where the seed-to-seed spread is widest (500 and 1,000 images) and five elsewhere, two cells at a time on a
-# private Ray; then its table, summary and validation choices into docs/sweeps.md. Each seed trains on its own
-# class-balanced subset. A rerun resumes: finished cells are skipped.
-SEEDS10 := 0,1,2,3,4,5,6,7,8,9
+# The shipped sweeps, each a named grid, recipe and teacher in kd/sweep/shipped.py (`kd sweep --preset NAME`),
+# two cells at a time on a private Ray; a rerun resumes: finished cells are skipped. Below 50,000 images a seed
+# picks a class-balanced subset (a seed's smaller budgets are drawn from the same shuffle of each digit's images);
+# at 50,000 every seed trains on all of them, with MNIST's own class counts.
+RAY := --backend ray --workers 2
+# 4 temperatures x 2 alphas and the scratch baseline at five budgets; its table, summary and validation choices
+# into docs/sweeps.md
 sweep: setup-dev
-	$(PYTHON) -m kd sweep --temperatures 1,2,4,8 --alphas 0,0.5,0.9 --seeds 0,1,2,3,4 \
-		--seeds-at 500:$(SEEDS10) --seeds-at 1000:$(SEEDS10) --limits 500,1000,5000,20000,50000 \
-		--epochs 2 --backend ray --workers 2 --out results/sweep
+	$(PYTHON) -m kd sweep --preset sweep $(RAY)
 	$(PYTHON) -m kd sweep-report results/sweep --readme docs/sweeps.md
 
 # The shipped students' own recipe (all 50,000 training images, augmented, 30 epochs) over five seeds: does the
 # teacher help at the full budget? Seed 0 is the shipped pair, retrained.
 sweep-full-budget: setup-dev
-	$(PYTHON) -m kd sweep --temperatures 4 --alphas 0,0.9 --seeds 0,1,2,3,4 --limits 50000 --epochs 30 --augment \
-		--backend ray --workers 2 --out results/full-budget
+	$(PYTHON) -m kd sweep --preset full-budget $(RAY)
 	$(PYTHON) -m kd sweep-report results/full-budget
 
 # Function matching from the ensemble (docs/results.md, "A stronger teacher and function matching"): the student
-# sees mixed images and learns the ensemble's answers on them, its scratch twin the mixed labels; five seeds, two
-# cells at a time on a private Ray. Mixup at T = 4 at 20,000 images x 5 epochs and at all 50,000 x 8; then, at
-# 20,000 x 5, mixup at T = 2 and 8 and CutMix at T = 2, 4 and 8, to choose on validation; then the choice (CutMix,
-# T = 4) at all 50,000 x 8.
-FM := --seeds 0,1,2,3,4 --augment --teacher checkpoints/ensemble.safetensors --backend ray --workers 2
+# sees mixed images and learns the ensemble's answers on them, its scratch twin the mixed labels; five seeds.
+FUNCTION_MATCHING := fm-ensemble fm-full-budget fm-mixup-temperatures fm-cutmix fm-cutmix-full-budget
 sweep-function-matching: setup-dev
-	$(PYTHON) -m kd sweep $(FM) --mix mixup --temperatures 4 --alphas 0,0.9 --limits 20000 --epochs 5 \
-		--out results/fm-ensemble
-	$(PYTHON) -m kd sweep $(FM) --mix mixup --temperatures 4 --alphas 0,0.9 --limits 50000 --epochs 8 \
-		--out results/fm-full-budget
-	$(PYTHON) -m kd sweep $(FM) --mix mixup --temperatures 2,8 --alphas 0.9 --limits 20000 --epochs 5 \
-		--out results/fm-mixup-temperatures
-	$(PYTHON) -m kd sweep $(FM) --mix cutmix --temperatures 2,4,8 --alphas 0,0.9 --limits 20000 --epochs 5 \
-		--out results/fm-cutmix
-	$(PYTHON) -m kd sweep $(FM) --mix cutmix --temperatures 4 --alphas 0,0.9 --limits 50000 --epochs 8 \
-		--out results/fm-cutmix-full-budget
-	for folder in fm-ensemble fm-full-budget fm-mixup-temperatures fm-cutmix fm-cutmix-full-budget; do \
-		$(PYTHON) -m kd sweep-report results/$$folder; done
+	for name in $(FUNCTION_MATCHING); do $(PYTHON) -m kd sweep --preset $$name $(RAY) || exit 1; done
+	for name in $(FUNCTION_MATCHING); do $(PYTHON) -m kd sweep-report results/$$name || exit 1; done
+
+# Hinton, Vinyals & Dean (2015)'s MNIST table (docs/hinton2015.md): the MLP teacher and students and the
+# left-out-digit transfer sets, three seeds, two training processes of one thread each; a rerun resumes.
+hinton2015: setup
+	$(PYTHON) -m kd hinton2015 --workers 2
 
 # How the recipe was chosen, on validation (docs/results.md): the auto batch size and learning rate, the student's
 # width, the students' epochs. Each prints JSON lines and a summary.

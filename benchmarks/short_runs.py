@@ -46,10 +46,17 @@ def cli_config(limit: int | None, epochs: int, alpha: float, seed: int, batch: s
     return from_args(TrainConfig, parse_args(argv))
 
 
-def decide(budget: tuple, accuracies: dict[tuple, list[float]]) -> dict:
+def decide(budget: tuple, accuracies: dict[tuple, dict[int, list[float]]]) -> dict:
     """One budget's settings by mean validation accuracy, and the choice: what ships (auto) stays unless another
-    setting beats it by more than the best one's standard error (a change needs evidence, not seed noise)."""
-    runs = {key[2:]: values for key, values in accuracies.items() if key[:2] == budget}
+    setting beats it by more than the best one's standard error (a change needs evidence, not seed noise).
+
+    A setting's score for a seed is the mean over its arms (distilled and scratch) of that seed, so the standard
+    error is over seeds: the gap between the two arms is not seed noise and must not widen it."""
+    runs = {
+        key[2:]: [statistics.fmean(arms) for arms in by_seed.values()]
+        for key, by_seed in accuracies.items()
+        if key[:2] == budget
+    }
     means = {setting: statistics.fmean(values) for setting, values in runs.items()}
     pick = one_standard_error(means, lambda setting: statistics.stdev(runs[setting]) / len(runs[setting]) ** 0.5)
     best, error, chosen = pick.best, pick.standard_error, pick.keep((AUTO, AUTO))
@@ -69,7 +76,7 @@ def main(argv: list[str] | None = None) -> dict:
     args = parser.parse_args(argv)
     data, teacher = load_mnist(), checkpoint.load(TEACHER_CHECKPOINT)
     plans = [(SHORT, SHORT_SETTINGS, (0.9, 0.0), args.seeds), (LONG, LONG_SETTINGS, (0.0,), args.long_seeds)]
-    accuracies: dict[tuple, list[float]] = defaultdict(list)
+    accuracies: dict[tuple, dict[int, list[float]]] = defaultdict(lambda: defaultdict(list))
     for budgets, settings, alphas, seeds in plans:
         for limit, epochs in budgets:
             for batch, rate in settings:
@@ -80,7 +87,7 @@ def main(argv: list[str] | None = None) -> dict:
                             student = build(PRESETS["student"])
                         result = train(student, data, config, teacher=teacher)  # alpha 0 leaves it unused
                         accuracy = result.history[-1]["validation_accuracy"]
-                        accuracies[(limit, epochs, batch, rate)].append(accuracy)
+                        accuracies[(limit, epochs, batch, rate)][seed].append(accuracy)
                         row = {"limit": limit, "epochs": epochs, "alpha": alpha, "seed": seed}
                         row |= {"batch_size": batch, "learning_rate": rate, "validation_accuracy": accuracy}
                         row |= {

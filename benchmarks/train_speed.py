@@ -2,8 +2,8 @@
 
     python -m benchmarks.train_speed [--limit N] [--threads N] [--repeats N] [--json]
 
-In one process, over the same 60,000 training images, the same teacher, the same student
-architecture, batch size, optimiser and loss:
+In one process, over the same 50,000 training images (the first 50,000 of MNIST's 60,000), the same teacher,
+the same student architecture, batch size, optimiser and loss:
 - the project's loop (`kd.train.train`, teacher logits cached, no augmentation), and
 - a tutorial-style loop (PyTorch's knowledge-distillation tutorial): torchvision's MNIST
   dataset class read from IDX files written from the same arrays, a DataLoader with 2

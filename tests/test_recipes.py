@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
 import re
 import shlex
 import subprocess
@@ -14,6 +16,8 @@ from kd import checkpoint
 from kd.cli.main import parse_args
 from kd.flags import from_args
 from kd.recipes import RECIPES
+from kd.sweep.results import read_sweep_record
+from kd.sweep.shipped import SHIPPED_SWEEPS
 from kd.train import TrainConfig
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,3 +48,21 @@ def test_make_checkpoints_trains_each_model_with_its_recipe():
         assert from_args(TrainConfig, args) == RECIPES[args.recipe]
         outs[Path(args.out).name] = args.recipe
     assert outs == SHIPPED | MEMBERS  # every shipped checkpoint and ensemble member, each from its own recipe
+
+
+@pytest.mark.parametrize("name", list(SHIPPED_SWEEPS))
+def test_each_shipped_sweep_folder_holds_what_its_preset_names(name):
+    spec = SHIPPED_SWEEPS[name]
+    record = read_sweep_record(ROOT / spec.out)
+    assert record["grid"] == json.loads(json.dumps(dataclasses.asdict(spec.grid)))
+    assert record["teacher"] == spec.teacher
+    recipe = dataclasses.asdict(spec.recipe)
+    assert all(recipe[key] == value for key, value in record["recipe"].items())  # older records hold fewer fields
+
+
+def test_make_calls_the_shipped_sweeps_by_name_and_types_no_grid():
+    done = subprocess.run(["make", "-n", "sweep", "sweep-full-budget", "sweep-function-matching"], cwd=ROOT,
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    sweeps = [line for line in done.stdout.splitlines() if " -m kd sweep " in line]
+    assert sweeps and all("--preset" in line and "--temperatures" not in line for line in sweeps)
+    assert all(name in done.stdout for name in SHIPPED_SWEEPS)

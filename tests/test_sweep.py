@@ -19,21 +19,23 @@ from kd.sweep.cell import expand
 from kd.sweep.results import (
     CellResult,
     SweepGrid,
+    SweepSpec,
     parse_seeds_at,
     provenance,
     read_results,
     read_sweep_record,
     record,
 )
-from kd.sweep.run import run_sweep, write_sweep_record
+from kd.sweep.run import Backend, run_sweep, write_sweep_record
 from kd.train import TrainConfig
 
 RECIPE = TrainConfig(augment=False)
 TINY = SweepGrid(temperatures=(4.0,), alphas=(0.0, 0.5), seeds=(0, 1), limits=(128,), epochs=(1,))
 
 
-def sweep(tmp_path, small_teacher, small_mnist, grid=TINY, **options):
-    return run_sweep(grid, RECIPE, tmp_path / "sweep", small_teacher, data=small_mnist, **options)
+def sweep(tmp_path, small_teacher, small_mnist, grid=TINY, backend="local", **options):
+    spec = SweepSpec(grid, RECIPE, tmp_path / "sweep", small_teacher)
+    return run_sweep(spec, Backend(backend), data=small_mnist, **options)
 
 
 def test_grid_expands_with_one_baseline_per_budget_and_seed():
@@ -120,7 +122,8 @@ def test_an_interrupted_sweep_resumes_without_retraining(tmp_path, small_teacher
     recorded = json.loads((tmp_path / "sweep" / "sweep.json").read_text())
     assert recorded["cells"] == 4 and recorded["recipe"]["batch_size"] == RECIPE.batch_size
     with pytest.raises(ValueError, match="another recipe"):
-        run_sweep(TINY, dataclasses.replace(RECIPE, batch_size=64), tmp_path / "sweep", small_teacher, data=small_mnist)
+        spec = SweepSpec(TINY, dataclasses.replace(RECIPE, batch_size=64), tmp_path / "sweep", small_teacher)
+        run_sweep(spec, data=small_mnist)
 
 
 def rewrite_record(folder, change) -> None:

@@ -27,6 +27,8 @@ from kd.metadata import ModelInfo
 from kd.models import PRESETS, Ensemble, model_spec
 from kd.pipeline import TEACHER_ROLE, Job, kd_command
 from kd.recipes import RECIPES, STUDENT_RECIPES, TEACHER, TEACHER_RECIPES
+from kd.sweep.results import SweepSpec
+from kd.sweep.shipped import SHIPPED_SWEEPS
 from kd.train import Cancelled, TrainConfig, accuracy
 
 TEACHER_CHECKPOINT = "checkpoints/teacher.safetensors"  # what `distill` learns from unless --teacher says otherwise
@@ -104,7 +106,7 @@ def add_model_flag(parser: argparse.ArgumentParser, default: str) -> None:
     )  # fmt: skip
 
 
-def build_parser(recipe: TrainConfig | None = None) -> Parser:
+def build_parser(recipe: TrainConfig | None = None, sweep_preset: SweepSpec | None = None) -> Parser:
     """The whole command line; `recipe`, when given, supplies the training flags' defaults (see parse_args)."""
     recipe_defaults = asdict(recipe) if recipe is not None else None
     parser = Parser(prog="python -m kd", description="KD Lab: knowledge distillation on MNIST.")
@@ -175,15 +177,19 @@ def build_parser(recipe: TrainConfig | None = None) -> Parser:
     hinton.add_argument("--checkpoints", default="checkpoints", help="folder with the shipped CNN teachers")
     hinton.add_argument("--workers", type=positive_int, default=2, help="processes training at once, 1 thread each")
     hinton.add_argument("--docs", default="docs/hinton2015.md", help="the page the table is written into")
+    hinton.add_argument(
+        "--report-only", action="store_true", help="write the table from the models trained so far, training nothing"
+    )
     hinton.add_argument("--json", action="store_true")
     sweep = commands.add_parser("sweep", help="students over a grid of T, alpha, data budget and seed")
-    add_sweep_flags(sweep, default_teacher=TEACHER_CHECKPOINT)
+    add_sweep_flags(sweep, default_teacher=TEACHER_CHECKPOINT, preset=sweep_preset)
     add_sweep_report_flags(commands.add_parser("sweep-report", help="a sweep's paired KD gains with 95 %% CIs"))
     return parser
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    """The parsed command line; with --recipe NAME, parsed again with the recipe's fields as the flags' defaults.
+    """The parsed command line; with --recipe NAME (or a sweep's --preset NAME), parsed again with the recipe's
+    fields (the shipped sweep's grid, recipe, teacher and folder) as the flags' defaults.
 
     argparse cannot tell a flag given explicitly from its default afterwards, so the recipe goes in as the
     defaults of a second parse: any flag on the command line then still overrides its field.
@@ -191,6 +197,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     args = build_parser().parse_args(argv)
     if getattr(args, "recipe", None) is not None:
         args = build_parser(RECIPES[args.recipe]).parse_args(argv)
+    if getattr(args, "preset", None) is not None:
+        args = build_parser(sweep_preset=SHIPPED_SWEEPS[args.preset]).parse_args(argv)
     args.argv = argv
     return args
 
@@ -396,7 +404,8 @@ def run_hinton2015(args) -> dict[str, Any]:
     def log(line: str) -> None:
         print(line, file=sys.stderr)
 
-    result = reproduce(from_args(Schedule, args), Path(args.checkpoints), Path(args.out), args.workers, log=log)
+    schedule, checkpoints, out = from_args(Schedule, args), Path(args.checkpoints), Path(args.out)
+    result = reproduce(schedule, checkpoints, out, args.workers, log=log, train=not args.report_only)
     if args.docs:
         Path(args.docs).write_text(page(result["rows"], result, command_line(args)))
     return result

@@ -1,20 +1,22 @@
 """The command line of sweeps: `python -m kd sweep` and `python -m kd sweep-report` (wired in kd/cli/main.py).
 
-kd.sweep.cell (scikit-learn through kd.pipeline) and kd.sweep.stats (scipy) are imported when a command
-runs, not when the parser is built: every `python -m kd` command builds this parser.
+kd.sweep.run (Ray, when asked for) and kd.sweep.stats (scipy) are imported when a command runs, not when the
+parser is built: every `python -m kd` command builds this parser.
 """
 
 from __future__ import annotations
 
 import argparse
-import shlex
+import dataclasses
 import sys
 import time
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from kd.cli.checks import UsageError
 from kd.flags import add_dataclass_flags, from_args
+from kd.pipeline import kd_command
 from kd.status import DONE
 from kd.sweep.results import (
     GRID_FIELDS,
@@ -22,12 +24,14 @@ from kd.sweep.results import (
     SWEEP_FILE,
     CellResult,
     SweepGrid,
+    SweepSpec,
     parse_numbers,
     parse_seeds_at,
     provenance,
     read_results,
     read_sweep_record,
 )
+from kd.sweep.shipped import SHIPPED_SWEEPS
 from kd.train import TrainConfig
 
 BEGIN, END = "<!-- sweep:begin -->", "<!-- sweep:end -->"
@@ -58,8 +62,14 @@ def at_least_one(text: str) -> int:
     return value
 
 
-def add_sweep_flags(parser: argparse.ArgumentParser, default_teacher: str) -> None:
-    grid = SweepGrid()
+def add_sweep_flags(parser: argparse.ArgumentParser, default_teacher: str, preset: SweepSpec | None = None) -> None:
+    """The sweep's flags; `preset` (a shipped sweep, by --preset) supplies their defaults, flags given override them."""
+    grid = preset.grid if preset is not None else SweepGrid()
+    parser.add_argument(
+        "--preset", choices=list(SHIPPED_SWEEPS), default=None,
+        help="start from a shipped sweep (kd/sweep/shipped.py): its grid, recipe, teacher and --out become the "
+        "defaults",
+    )  # fmt: skip
 
     def listed(values: tuple) -> str:
         return ",".join(f"{v:g}" for v in values)
@@ -73,7 +83,7 @@ def add_sweep_flags(parser: argparse.ArgumentParser, default_teacher: str) -> No
     )  # fmt: skip
     parser.add_argument("--seeds", type=number_list(int), default=grid.seeds, help=listed(grid.seeds))
     parser.add_argument(
-        "--seeds-at", type=limit_seeds, action="append", default=[], metavar="LIMIT:SEEDS",
+        "--seeds-at", type=limit_seeds, action="append", default=list(grid.seeds_at), metavar="LIMIT:SEEDS",
         help="other seeds for one limit, e.g. 500:0,1,2,3,4,5,6,7,8,9 (repeat for other limits)",
     )  # fmt: skip
     parser.add_argument(
@@ -89,8 +99,14 @@ def add_sweep_flags(parser: argparse.ArgumentParser, default_teacher: str) -> No
         default=grid.epochs,
         help=f"per cell ({listed(grid.epochs)})",
     )
-    parser.add_argument("--out", required=True, help="folder for results.csv and sweep.json (a rerun resumes)")
-    parser.add_argument("--teacher", default=default_teacher)
+    out = preset.out if preset is not None else None
+    parser.add_argument(
+        "--out", default=out, help="folder for results.csv and sweep.json (a rerun resumes; a --preset has its own)"
+    )
+    parser.add_argument(
+        "--teacher", default=preset.teacher if preset is not None else default_teacher,
+        help="the checkpoint every cell distils from, and the reference of its agreement (default: %(default)s)",
+    )  # fmt: skip
     parser.add_argument("--backend", choices=("local", "ray"), default="local")
     parser.add_argument("--address", default=None, help="ray: `auto` or ray://host:10001 joins a running cluster")
     parser.add_argument(
@@ -101,7 +117,12 @@ def add_sweep_flags(parser: argparse.ArgumentParser, default_teacher: str) -> No
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     recipe = parser.add_argument_group("recipe", "training settings shared by every cell")
-    add_dataclass_flags(recipe, TrainConfig, defaults={"augment": False}, exclude=GRID_FIELDS)
+    defaults = {"augment": False} if preset is None else dataclasses.asdict(preset.recipe)
+    add_dataclass_flags(recipe, TrainConfig, defaults=without(defaults, GRID_FIELDS), exclude=GRID_FIELDS)
+
+
+def without(values: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+    return {key: value for key, value in values.items() if key not in names}
 
 
 def cell_reporter(description: str = "sweep"):
@@ -138,22 +159,19 @@ def cell_reporter(description: str = "sweep"):
 
 
 def run_sweep_command(args: argparse.Namespace) -> dict[str, Any]:
-    from kd.sweep.run import run_sweep
+    from kd.sweep.run import Backend, run_sweep
 
+    if args.out is None:
+        raise UsageError("--out is required (or a --preset, which names its folder)")
     grid = SweepGrid(args.temperatures, args.alphas, args.seeds, args.limits, args.epoch_counts, tuple(args.seeds_at))
     recipe = from_args(TrainConfig, args)  # the grid's fields have no flag here: each cell sets them
     on_start, on_result, close = cell_reporter()
     try:
         return run_sweep(
-            grid,
-            recipe,
-            args.out,
-            teacher_path=args.teacher,
-            backend=args.backend,
-            address=args.address,
-            workers=args.workers,
+            SweepSpec(grid, recipe, args.out, args.teacher),
+            Backend(args.backend, args.address, args.workers),
             keep_checkpoints=args.keep_checkpoints,
-            command="python -m kd " + shlex.join(args.argv),
+            command=kd_command(args.argv),
             on_start=on_start,
             on_result=on_result,
         )

@@ -12,6 +12,7 @@ every digit but 7 and 8; one logit offset for the omitted digits is chosen on va
 
 from __future__ import annotations
 
+import calendar
 import json
 import multiprocessing
 import time
@@ -24,7 +25,7 @@ from typing import Any
 from kd import checkpoint
 from kd.data import MNIST, load_mnist
 from kd.omitted import RULE
-from kd.pipeline import TEACHER_ROLE, Job, train_and_save
+from kd.pipeline import TEACHER_ROLE, Job, kd_command, train_and_save
 from kd.train import TrainConfig
 
 CNN_TEACHERS = ("teacher", "teacher-1", "teacher-2")  # the shipped CNN teacher and its two other seeds
@@ -78,9 +79,15 @@ def _train(job: Job, data: MNIST | None = None) -> str:
     return job.out.name
 
 
+def _trained(job: Job) -> bool:
+    """Whether job.out holds this very job, trained: its recorded command is the job's (another schedule is not)."""
+    path = checkpoint.weights_path(job.out)
+    return path.is_file() and checkpoint.read_metadata(path).get("command") == kd_command(job.argv)
+
+
 def run_jobs(jobs: dict[str, Job], workers: int, data: MNIST | None, log: Callable[[str], None]) -> None:
     """Train the jobs whose checkpoint is not there yet: `workers` processes, one torch thread each."""
-    todo = [job for job in jobs.values() if not checkpoint.weights_path(job.out).is_file()]
+    todo = [job for job in jobs.values() if not _trained(job)]
     if workers <= 1 or data is not None:
         for job in todo:
             log(f"hinton2015: training {_train(job, data)}")
@@ -98,15 +105,18 @@ def _row(name: str, paper: float | None, unit: str, values: list[float]) -> dict
     from kd.sweep.stats import paired_ci  # scipy, imported when a table is made, not with the command line
 
     low, high = paired_ci(values) if len(values) > 1 else (None, None)  # Student-t interval of the mean
-    mean = sum(values) / len(values)
+    mean = sum(values) / len(values) if values else None  # None: not trained yet
     return {"name": name, "paper": paper, "unit": unit, "mean": mean, "ci": [low, high], "seeds": len(values)}
 
 
 def summarize(schedule: Schedule, checkpoints: Path, out: Path) -> list[dict[str, Any]]:
-    """The table's rows from the checkpoints' records (each scored on the test set once, when it was trained)."""
+    """The table's rows from the checkpoints' records (each scored on the test set once, when it was trained);
+    a row counts the seeds trained so far with this schedule."""
+    jobs = {name: job for phase in plan(schedule, checkpoints, out) for name, job in phase.items()}
 
     def each(name: str, read: Callable[[dict[str, Any]], float]) -> list[float]:
-        return [read(_metadata(out / "checkpoints" / f"{name}-s{seed}")) for seed in schedule.seeds]
+        found = [jobs[f"{name}-s{seed}"] for seed in schedule.seeds]
+        return [read(_metadata(job.out)) for job in found if _trained(job)]
 
     def errors(metadata: dict[str, Any]) -> float:
         return metadata["metrics"]["errors"]
@@ -153,17 +163,27 @@ def reproduce(
     workers: int = 2,
     data: MNIST | None = None,
     log: Callable[[str], None] = print,
+    train: bool = True,
 ) -> dict[str, Any]:
-    """Train what is missing, then write out/summary.json and out/run.json; returns both."""
-    started = time.perf_counter()
-    for phase in plan(schedule, checkpoints, out):
+    """Train what is missing (unless `train` is False), then write out/summary.json and out/run.json; returns both."""
+    for phase in plan(schedule, checkpoints, out) if train else ():
         run_jobs(phase, workers, data, log)
     rows = summarize(schedule, checkpoints, out)
-    record = {"schedule": asdict(schedule), "seconds": time.perf_counter() - started, "workers": workers,
+    record = {"schedule": asdict(schedule), "minutes": _wall_minutes(out), "workers": workers,
               "versions": checkpoint.library_versions()}  # fmt: skip
     checkpoint.atomic_write_json(out / "summary.json", rows)
     checkpoint.atomic_write_json(out / "run.json", record)
     return {"rows": rows, **record}
+
+
+def _wall_minutes(out: Path) -> float:
+    """From the first model's start to the last one's end, as their checkpoints record it (resumed runs included)."""
+    spans = []
+    for path in (out / "checkpoints").glob("*.safetensors"):
+        metadata = checkpoint.read_metadata(path)
+        start = calendar.timegm(time.strptime(metadata["created"], "%Y-%m-%dT%H:%M:%SZ"))
+        spans.append((start, start + metadata["train_seconds"]))
+    return (max(end for _, end in spans) - min(start for start, _ in spans)) / 60 if spans else 0.0
 
 
 def read_summary(out: Path) -> list[dict[str, Any]]:
@@ -175,6 +195,7 @@ HIGHER_IS_BETTER = {"% of 3s"}
 
 
 def _figure(value: float | None, unit: str) -> str:
+    """A figure as the paper gives it: whole test errors, else one decimal; a dash where there is none."""
     if value is None:
         return "–"
     return f"{value:.0f}" if unit == "test errors" else f"{value:.1f}"
@@ -182,6 +203,8 @@ def _figure(value: float | None, unit: str) -> str:
 
 def _verdict(row: dict[str, Any]) -> str:
     paper, mean = row["paper"], row["mean"]
+    if mean is None:
+        return "not trained yet"
     if paper is None or row["unit"] not in LOWER_IS_BETTER | HIGHER_IS_BETTER:
         return ""
     better = mean <= paper if row["unit"] in LOWER_IS_BETTER else mean >= paper
@@ -205,7 +228,6 @@ def markdown_table(rows: list[dict[str, Any]]) -> str:
 def page(rows: list[dict[str, Any]], record: dict[str, Any], command: str) -> str:
     """docs/hinton2015.md, whole: written by the command that measured it, never typed."""
     schedule = record["schedule"]
-    minutes = record["seconds"] / 60
     return f"""# Dark knowledge: Hinton, Vinyals & Dean (2015) on MNIST, reproduced
 
 Section 3 of "Distilling the Knowledge in a Neural Network" distils on MNIST, and shows what the soft targets
@@ -224,7 +246,7 @@ students distil at T = {schedule["temperature"]:g} with alpha = {schedule["alpha
 soft-target term). The "CNN teacher" rows use the shipped teacher (`checkpoints/teacher.safetensors`; its row
 averages it with its two other seeds, `teacher-1` and `teacher-2`), which is what the left-out-digit students
 learn from. Seeds {", ".join(map(str, schedule["seeds"]))}; 95 % intervals are Student-t intervals of the mean
-over seeds. The whole command took {minutes:.0f} minutes with {record["workers"]} worker processes of one
+over seeds. The whole command took {record["minutes"]:.0f} minutes with {record["workers"]} worker processes of one
 torch thread each on this project's 2-core machine.
 
 Where a row falls short of the paper, the paper's models trained far longer (its teacher for hundreds of epochs on

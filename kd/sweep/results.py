@@ -43,6 +43,16 @@ class SweepGrid:
 
 
 @dataclass(frozen=True)
+class SweepSpec:
+    """What a sweep trains and where: the grid, every cell's other settings, the folder and the teacher."""
+
+    grid: SweepGrid
+    recipe: TrainConfig  # every cell's settings but the grid's fields
+    out: str | Path  # the folder of its results.csv and sweep.json
+    teacher: str | Path  # the checkpoint every cell distils from
+
+
+@dataclass(frozen=True)
 class CellResult:
     temperature: float  # for a baseline (alpha = 0) it is the recipe's and plays no part
     alpha: float  # share of the soft-target term: 0 = labels only (the scratch baseline)

@@ -12,7 +12,7 @@ import fcntl
 import json
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ from kd.sweep.results import (
     SWEEP_FILE,
     CellResult,
     SweepGrid,
+    SweepSpec,
     cell_key,
     read_results,
     record,
@@ -108,31 +109,37 @@ def write_sweep_record(out: Path, grid: SweepGrid, recipe: TrainConfig, teacher_
     checkpoint.atomic_write_json(record_path, sweep)
 
 
+@dataclass(frozen=True)
+class Backend:
+    """Where a sweep's cells train."""
+
+    name: str = "local"  # "local": one after another in this process; "ray": Ray tasks, one cell per CPU
+    address: str | None = None  # ray: a running cluster to join (`auto`, ray://host:10001); None: a private one
+    workers: int | None = None  # ray: CPUs of the private cluster (None: all)
+
+    def __post_init__(self) -> None:
+        if self.name not in ("local", "ray"):
+            raise ValueError(f"backend must be local or ray, got {self.name!r}")
+
+
 def run_sweep(
-    grid: SweepGrid,
-    recipe: TrainConfig,
-    out: str | Path,
-    teacher_path: str | Path,
+    spec: SweepSpec,
+    backend: Backend = Backend(),
     data: MNIST | None = None,
-    backend: str = "local",
-    address: str | None = None,
-    workers: int | None = None,
     keep_checkpoints: bool = False,
     command: str = "",
     on_start: Callable[[int], None] | None = None,
     on_result: Callable[[CellResult, int, int], None] | None = None,
 ) -> dict[str, Any]:
-    """Train the grid's cells that are not done yet into `out`; returns counts and where the results are.
+    """Train the cells of `spec` that are not done yet into its folder; returns counts and where the results are.
 
     on_start(cells to train) is called once, on_result(result, cells finished, cells to train) per cell.
     """
-    if backend not in ("local", "ray"):
-        raise ValueError(f"backend must be local or ray, got {backend!r}")
-    out, teacher_path = Path(out), Path(teacher_path)
-    cells = expand(grid, recipe)
+    out, teacher_path = Path(spec.out), Path(spec.teacher)
+    cells = expand(spec.grid, spec.recipe)
     teacher = checkpoint.load(teacher_path)
     with locked(out):
-        write_sweep_record(out, grid, recipe, teacher_path, command, len(cells))
+        write_sweep_record(out, spec.grid, spec.recipe, teacher_path, command, len(cells))
         results_path = out / RESULTS_FILE
         done = {row.key for row in read_results(results_path) if row.status == DONE}
         todo = [cell for cell in cells if cell_key(cell) not in done]
@@ -150,10 +157,10 @@ def run_sweep(
         if todo:  # a finished sweep's rerun does not even load MNIST
             data = data if data is not None else load_mnist()
             inputs = CellInputs(data, teacher, teacher_path, out / "checkpoints" if keep_checkpoints else None)
-            if backend == "ray":
+            if backend.name == "ray":
                 from kd.sweep.on_ray import run_ray  # Ray is imported only when asked for
 
-                run_ray(todo, inputs, finished, address=address, workers=workers)
+                run_ray(todo, inputs, finished, address=backend.address, workers=backend.workers)
             else:
                 run_local(todo, inputs, finished)
     return {

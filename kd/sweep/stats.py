@@ -4,7 +4,7 @@ A KD cell and its baseline share the seed, hence the initial weights and the ord
 the difference of the pair removes the seed-to-seed spread that both share, which is why the
 test is on paired differences (Student t with n - 1 degrees of freedom), not on two means.
 
-A sweep tests every cell at once (60 in the shipped one: about 3 would pass at 5 % by chance),
+A sweep tests every cell at once (40 in the shipped one: about 2 would pass at 5 % by chance),
 and the cells of a budget share one baseline, so their tests are correlated. Each cell's p-value
 is therefore adjusted across all the sweep's cells: Holm's correction, valid under any dependence,
 decides which gains are claimed (`GainStat.significant`); Benjamini-Hochberg, less strict (it bounds the
