@@ -114,7 +114,10 @@ def build(tab: gr.Tab) -> list[gr.Dropdown]:
 
     first, last = BATCH_SIZES[0], BATCH_SIZES[-1]
     gr.Markdown(f"### Latency on this server, batch sizes {first} to {last}, PyTorch and ONNX Runtime")
-    timed = gr.Dropdown(everything, value=keys[:2], multiselect=True, label="Models to time")
+    most = lab().limits.max_measured_models  # one measurement times at most this many
+    timed = gr.Dropdown(
+        everything, value=keys[:2], multiselect=True, max_choices=most, label=f"Models to time (up to {most})"
+    )
     press = gr.Button("Measure")
     note = gr.Markdown(elem_id="latency-note")
     with gr.Row():

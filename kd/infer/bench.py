@@ -74,7 +74,8 @@ def benchmark(
     """One row per (batch size, model, runtime): p50/p95 latency in ms and throughput in images/s.
 
     For each batch size PyTorch's models take turns call by call, so that all see the same
-    machine state (see time_in_turns); ONNX Runtime's sessions are timed one after another.
+    machine state (see time_in_turns); ONNX Runtime's sessions are timed one after another, one
+    session alive at a time.
     `threads` sets torch's (and ONNX Runtime's) intra-op threads for the measurement (default: as
     configured). `runtimes` picks from RUNTIMES; each row says which one it measured.
     """
@@ -102,14 +103,16 @@ def _benchmark_batch(
     fused = {name: fuse_for_inference(model).to(memory_format=torch.channels_last) for name, model in models.items()}
     pairs, timings = [], []
     for runtime in runtimes:
-        calls = [batch_call(model, batch_size, runtime) for model in fused.values()]
         # Thread pools must not take turns: after a call a pool's threads spin for a while and
         # slow the next pool down. Torch's models share one pool and take turns call by call;
-        # each ONNX Runtime session has its own, so those are timed one after another.
-        groups = [calls] if runtime == "torch" else [[call] for call in calls]
+        # each ONNX Runtime session has its own, so those are timed one after another, each
+        # session made just before it is timed and freed before the next (~100 MB at batch 1024).
+        groups = [list(fused)] if runtime == "torch" else [[name] for name in fused]
         with torch.inference_mode():
-            for group in groups:
-                timings += time_in_turns(group, batch_repeats, warmup=min(warmup, batch_repeats))
+            for names in groups:
+                calls = [batch_call(fused[name], batch_size, runtime) for name in names]
+                timings += time_in_turns(calls, batch_repeats, warmup=min(warmup, batch_repeats))
+                del calls  # the last reference to an ONNX Runtime session: freed before the next is made
         pairs += [(name, runtime) for name in fused]
     rows = []
     for (name, runtime), seconds in zip(pairs, timings, strict=True):

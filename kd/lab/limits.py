@@ -42,7 +42,9 @@ class Limits:
     # drawings: a forged data URL can declare any size; anything larger is refused before decoding
     max_drawing_pixels: int = _bounded(MAX_DRAWING_PIXELS, 10_000, 50_000_000)  # width x height, refused undecoded
     # latency: a measurement takes seconds of every core, so it is queued like a run and spaced out
-    measure_interval_seconds: int = _bounded(60, 0, 86_400)  # least time between two "Measure again"
+    measure_interval_seconds: int = _bounded(60, 0, 86_400)  # least time from the end of one measurement to the next
+    # each model costs a few seconds of every core and ~100 MB while it is timed: 6 keep one measurement under ~30 s
+    max_measured_models: int = _bounded(6, 1, 64)  # models timed by one measurement
     # deleting: visitors delete only the runs they launched; the owner of a private instance may unlock it
     allow_delete_any: bool = False
     # visitors: behind this many trusted proxies the address they saw tells visitors apart (kd.lab.visitors);
@@ -99,6 +101,11 @@ class RateLimit:
         self.interval, self._clock = interval, clock
         self._last: float | None = None
         self._lock = threading.Lock()
+
+    def restart(self) -> None:
+        """Count the interval from now: the event just ended (a long measurement must not leave no gap)."""
+        with self._lock:
+            self._last = self._clock()
 
     def acquire(self) -> float:
         """0.0 and the event is counted if it may happen now; else the seconds left to wait."""

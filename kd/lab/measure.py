@@ -1,7 +1,8 @@
 """Latency measured on a shared server: one worker, at most once per interval for the whole server.
 
 A measurement takes seconds of every core, so it is queued on the run worker (it never shares
-the CPUs with a run) and spaced out by one server-wide `RateLimit`, whatever models a visitor
+the CPUs with a run), times at most `max_models` models, and is spaced out by one server-wide
+`RateLimit` whose interval counts from the end of the last measurement, whatever models a visitor
 asks for: three visitors with three different lists cost one measurement per interval, not
 three. Everyone sees the latest figures of each model with when and where they were taken.
 """
@@ -20,7 +21,7 @@ from pathlib import Path
 import torch
 
 from kd.infer.bench import benchmark, host
-from kd.lab.limits import RateLimit
+from kd.lab.limits import Limits, RateLimit
 
 KEEP_MODELS = 64  # models whose latest figures are remembered; the oldest are forgotten first
 
@@ -70,8 +71,15 @@ def this_host() -> str:
 class LatencyBoard:
     """The latest latency figures of each model, and the one queue that measures them again."""
 
-    def __init__(self, submit: Callable[[Callable[[], list[dict]]], Future], interval_seconds: float, clock=None):
+    def __init__(
+        self,
+        submit: Callable[[Callable[[], list[dict]]], Future],
+        interval_seconds: float,
+        max_models: int = Limits.max_measured_models,
+        clock=None,
+    ):
         self._submit = submit  # puts work on the run worker, behind any run
+        self.max_models = max_models
         self._gate = RateLimit(interval_seconds, **({"clock": clock} if clock else {}))
         self._latest: dict[str, Measurement] = {}  # model key -> its latest figures
         self._pending: Future | None = None
@@ -107,6 +115,8 @@ class LatencyBoard:
         """
         if not models:
             return "Pick at least one model to time."
+        if len(models) > self.max_models:
+            return f"One measurement times at most {self.max_models} models on this server; pick fewer."
         with self._lock:
             if self._pending is not None and not self._pending.done():
                 if set(models) <= self._pending_keys:
@@ -120,8 +130,11 @@ class LatencyBoard:
         return None
 
     def _measure(self, models, batch_sizes, runtimes, repeats) -> list[dict]:
-        loaded = {key: load() for key, load in models.items()}
-        rows = benchmark(loaded, batch_sizes=batch_sizes, repeats=repeats, warmup=5, runtimes=runtimes)
+        try:
+            loaded = {key: load() for key, load in models.items()}
+            rows = benchmark(loaded, batch_sizes=batch_sizes, repeats=repeats, warmup=5, runtimes=runtimes)
+        finally:
+            self._gate.restart()  # the interval counts from the end: a long measurement is followed by a rest
         measured_at, where = time.time(), this_host()
         with self._lock:
             self.measurements += 1

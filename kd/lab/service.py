@@ -56,7 +56,7 @@ class Lab:
         refuse_large_images(limits.max_drawing_pixels)  # every decoder in the process, the frameworks' included
         self.runs = RunManager(settings.runs_dir, settings.teacher_paths, load_data=load_data, limits=limits)
         self.sweeps = SweepQueue(self.runs, DASHBOARD_RUN)  # every cell is the Distill page's run with its values
-        self.latency = LatencyBoard(self.runs.submit, limits.measure_interval_seconds)
+        self.latency = LatencyBoard(self.runs.submit, limits.measure_interval_seconds, limits.max_measured_models)
         self.latency.seed(reference_figures(settings.checkpoints_dir / "results.json"))  # until measured here
         self._model = functools.lru_cache(maxsize=CACHED_MODELS)(catalog.load_model)
         self._predictor = functools.lru_cache(maxsize=CACHED_MODELS)(self._load_predictor)
