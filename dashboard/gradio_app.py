@@ -32,6 +32,7 @@ import spaces  # noqa: E402, F401
 from dashboard.gradio_ui import distill, draw, metrics  # noqa: E402
 from dashboard.gradio_ui.state import choices, lab, missing_notice  # noqa: E402
 from kd.lab.limits import Limits  # noqa: E402
+from kd.lab.visitors import distrust_server_proxy_headers  # noqa: E402
 
 PREDICT_CONCURRENCY = 4  # drawings answered at once: a few ms each, so a small pool keeps up with many visitors
 # Events waiting at once, every kind together; more are refused with "queue full". Only predictions
@@ -89,5 +90,6 @@ def launch_options(limits: Limits) -> dict:
 
 
 if __name__ == "__main__":
+    distrust_server_proxy_headers()  # only the lab reads X-Forwarded-For, behind KD_PROXY_HOPS trusted proxies
     lab().warm_up()  # MNIST, the shipped models and the first comparison, before the first visitor asks
     build().launch(**launch_options(lab().limits))

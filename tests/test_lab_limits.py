@@ -28,3 +28,42 @@ def test_a_measurement_times_a_bounded_number_of_models_and_its_interval_counts_
     future.set_result(task())
     refused = board.request({"b": slow_model}, (1,), ("torch",), repeats=2)  # 500 s after the request, 0 after the end
     assert refused is not None and "measure again in 60 s" in refused
+
+
+def test_proxy_headers_count_every_line_from_the_right_and_an_ipv6_64_is_one_visitor():
+    from kd.lab.visitors import address_key, client_address, visitor_id
+
+    # the client's own line first, the proxy's line after it: the proxy's entry is the one to trust
+    assert client_address("10.0.0.9", ["6.6.6.6", "1.2.3.4"], 1) == "1.2.3.4"
+    assert client_address("10.0.0.9", ["6.6.6.6, 7.7.7.7", "1.2.3.4"], 2) == "7.7.7.7"
+    assert client_address("10.0.0.9", ["6.6.6.6", "1.2.3.4"], 0) == "10.0.0.9"  # KD_PROXY_HOPS=0: no header trusted
+    assert address_key("2001:db8:1:2::1") == address_key("2001:db8:1:2:ffff::9") == "2001:db8:1:2::/64"
+    assert visitor_id("2001:db8:1:2::1", None, "a") == visitor_id("2001:db8:1:2:abcd::1", None, "b")
+    assert visitor_id("2001:db8:1:2::1", None, "a") != visitor_id("2001:db8:1:3::1", None, "a")
+    assert address_key("::ffff:1.2.3.4") == "1.2.3.4"
+
+
+def test_the_servers_trust_no_proxy_header_of_their_own(monkeypatch):
+    import subprocess
+    import sys
+
+    import uvicorn.config
+    from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+    from kd.lab.visitors import distrust_server_proxy_headers
+
+    environ: dict[str, str] = {}
+    distrust_server_proxy_headers(environ)  # what the Gradio app does before it launches
+    monkeypatch.setenv("FORWARDED_ALLOW_IPS", environ["FORWARDED_ALLOW_IPS"])
+    config = uvicorn.config.Config(app=lambda scope, receive, send: None)  # as Gradio's launch makes it
+    trusted = ProxyHeadersMiddleware(None, config.forwarded_allow_ips).trusted_hosts
+    assert "127.0.0.1" not in trusted and "::1" not in trusted
+    # Streamlit's server, loaded as `streamlit run dashboard/server.py` loads it: uvicorn wraps it in no proxy layer
+    monkeypatch.delenv("FORWARDED_ALLOW_IPS")
+    script = (
+        "import uvicorn.config, uvicorn.middleware.proxy_headers as p\n"
+        "c = uvicorn.config.Config('dashboard.server:app'); c.load()\n"
+        "print(type(c.loaded_app).__name__)"
+    )
+    shown = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True)
+    assert "ProxyHeadersMiddleware" not in shown.stdout, shown.stdout
