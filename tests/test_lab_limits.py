@@ -67,3 +67,63 @@ def test_the_servers_trust_no_proxy_header_of_their_own(monkeypatch):
     )
     shown = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True)
     assert "ProxyHeadersMiddleware" not in shown.stdout, shown.stdout
+
+
+def fake_run(folder, run_id: str, stamp: int, size: int = 1000) -> None:
+    """A run's two files (prune reads no content), aged by `stamp`."""
+    import os
+
+    for suffix in (".safetensors", ".json"):
+        path = folder / f"{run_id}{suffix}"
+        path.write_bytes(b"x" * (size // 2))
+        os.utime(path, ns=(stamp * 10**9, stamp * 10**9))
+
+
+def test_pruning_keeps_each_visitors_share_and_remembers_owners_across_a_restart(tmp_path):
+    from kd.lab.store import RunStore
+
+    store = RunStore(tmp_path)
+    runs = [("run-b", "visitor-b"), ("run-c", "visitor-c")] + [(f"run-a{n}", "visitor-a") for n in range(4)]
+    for stamp, (run_id, owner) in enumerate(runs):
+        fake_run(tmp_path, run_id, 1000 + stamp)
+        store.set_owner(run_id, owner)
+    assert RunStore(tmp_path).owner("run-b") == "visitor-b"  # kept in the folder, read again after a restart
+    removed = RunStore(tmp_path).prune(max_runs=3, max_bytes=10**9, keep="run-a3")
+    assert removed == ["run-a0", "run-a1", "run-a2"]  # the flooding visitor's own oldest, not the others'
+    assert sorted(path.stem for path in tmp_path.glob("*.safetensors")) == ["run-a3", "run-b", "run-c"]
+    assert set(RunStore(tmp_path).prune(max_runs=3, max_bytes=2500, keep="run-a3")) == {"run-b"}  # equal shares: oldest
+
+
+def test_scratch_twins_count_inside_the_runs_folders_caps(tmp_path):
+    import os
+
+    from kd.lab.store import RunStore
+
+    twins = tmp_path / "baselines"
+    twins.mkdir()
+    for n in range(5):
+        path = twins / f"{n:020d}.json"
+        path.write_bytes(b"x" * 7000)
+        os.utime(path, ns=((1000 + n) * 10**9,) * 2)
+    fake_run(tmp_path, "run-1", 2000, size=60_000)
+    store = RunStore(tmp_path)
+    assert store.prune(max_runs=3, max_bytes=10**9) == []
+    assert sorted(path.stem for path in twins.iterdir()) == [f"{n:020d}" for n in (2, 3, 4)]  # the oldest went
+    store.prune(max_runs=3, max_bytes=75_000)  # 60 KB of run and 21 KB of twins: the cache goes first
+    assert len(list(twins.iterdir())) == 2 and (tmp_path / "run-1.safetensors").is_file()
+
+
+def test_a_failed_run_says_what_failed_in_words_without_a_path():
+    from kd.lab.failures import failure_in_words
+
+    words = failure_in_words(FileExistsError(17, "File exists", "/srv/kd/runs/baselines"))
+    assert words == "the server could not read or write the run's files"
+    assert "/" not in failure_in_words(RuntimeError("CUDA error at /opt/torch/x.cpp:12"))
+
+
+def test_no_page_icon_makes_the_browser_fetch_a_font_from_outside():
+    from pathlib import Path
+
+    dashboard = Path(__file__).resolve().parents[1] / "dashboard"
+    using = [path.name for path in dashboard.rglob("*.py") if ":material/" in path.read_text()]
+    assert not using, f"Material icons (fetched from a font CDN) in {using}"

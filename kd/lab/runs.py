@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 from kd import checkpoint
 from kd.baselines import baseline_metrics
 from kd.data import FIT_SIZE, MNIST, load_mnist
+from kd.lab.failures import failure_in_words
 from kd.lab.limits import Limits
 from kd.lab.records import CANCELLED, DONE, FAILED, QUEUED, RUNNING, Run, Status, command_for
 from kd.lab.settings import DEFAULT_TEACHER
@@ -247,9 +248,10 @@ class RunManager:
         except Cancelled:
             status = CANCELLED
         except Exception as exc:  # a failed run must never take the worker down
-            log.exception("run %s failed", run.id)
-            status, error = FAILED, f"{type(exc).__name__}: {exc}"
+            log.exception("run %s failed", run.id)  # the traceback for the log; the visitor gets words
+            status, error = FAILED, failure_in_words(exc)
         if status == DONE:
+            self.store.set_owner(run.id, run.owner)  # kept with the runs: a restart still knows whose share it is
             self._prune(keep=run.id)  # before the run is seen ended: whoever waits sees the bounded folder
         with self._lock:
             run.metadata = metadata
@@ -315,7 +317,8 @@ class RunManager:
     def may_delete(self, run_id: str, owner: str | None = None) -> bool:
         """Whether `owner` may delete this saved run: their own, or any where the server allows it."""
         with self._lock:
-            return self.limits.allow_delete_any or self._owners.get(run_id) == owner
+            launcher = self._owners.get(run_id) or self.store.owner(run_id)  # the store's survives a restart
+            return self.limits.allow_delete_any or launcher == owner
 
     def delete(self, run_id: str, owner: str | None = None) -> bool:
         """Remove a saved run's two files. False if there was nothing to delete.

@@ -265,7 +265,7 @@ class Lab:
         if run.status == DONE:
             return "The run finished and was saved."
         if run.status == FAILED:
-            return f"The run failed: {run.error}"
+            return f"The run failed: {run.error}. Nothing was saved; the details are in the server's log."
         if run.status == CANCELLED:
             return "The run was cancelled; nothing was saved."
         last, remaining = run.latest(), run.remaining_seconds()
