@@ -16,7 +16,7 @@ import streamlit as st  # noqa: E402
 from dashboard.streamlit_ui.notices import guarded  # noqa: E402
 
 st.set_page_config(page_title="KD Lab", layout="wide")  # no page_icon: a Material favicon comes from a font CDN
-# Emoji icons: the browser draws them with its own fonts. ":material/...:" icons make it fetch a font from a CDN.
+# Emoji icons: the browser draws them with its own fonts (Material icons would make it fetch a font from a CDN).
 
 PAGES = [
     st.Page("streamlit_ui/pages/overview.py", title="Overview", icon="🏠", default=True),
