@@ -127,3 +127,29 @@ def test_no_page_icon_makes_the_browser_fetch_a_font_from_outside():
     dashboard = Path(__file__).resolve().parents[1] / "dashboard"
     using = [path.name for path in dashboard.rglob("*.py") if ":material/" in path.read_text()]
     assert not using, f"Material icons (fetched from a font CDN) in {using}"
+
+
+def test_a_runs_cost_is_bounded_in_worker_seconds_not_only_in_epochs_and_images(tmp_path):
+    import dataclasses
+    from pathlib import Path
+
+    import pytest
+
+    from kd.lab.cost import in_words, run_seconds, teacher_members, wait_seconds
+    from kd.lab.runs import RunManager
+    from kd.recipes import DASHBOARD_RUN
+
+    shipped = Path(__file__).resolve().parents[1] / "checkpoints"
+    if not (shipped / "ensemble.safetensors").is_file():
+        pytest.skip("needs the shipped teacher and ensemble (make checkpoints)")
+    teachers = {"teacher": shipped / "teacher.safetensors", "ensemble": shipped / "ensemble.safetensors"}
+    manager = RunManager(tmp_path, teachers)
+    assert teacher_members(teachers["ensemble"]) == 3 and teacher_members(teachers["teacher"]) == 1
+    largest = dataclasses.replace(DASHBOARD_RUN, epochs=5, limit=10_000)
+    manager.check(largest, "ensemble")  # unmixed: cached logits, the ensemble costs nothing more (~60 s)
+    mixed = dataclasses.replace(largest, mix="cutmix")
+    manager.check(mixed, "teacher")  # one teacher on every mixed batch: ~100 s
+    with pytest.raises(ValueError, match=r"about 1\d\d s, and one run may take at most 120 s"):
+        manager.check(mixed, "ensemble")  # ~170 s measured: refused in words
+    assert 150 < run_seconds(mixed, 3) < 190 and 50 < run_seconds(largest, 3) < 70
+    assert in_words(wait_seconds(30, [61, 61])) == "about 3 min" and in_words(40) == "about 40 s"

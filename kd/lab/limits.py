@@ -34,6 +34,9 @@ class Limits:
     max_images: int = _bounded(10_000, 200, 50_000)  # training images per run (at most the 50,000 that train)
     max_queued: int = _bounded(8, 1, 100)  # runs waiting behind the one that trains, all visitors together
     runs_per_visitor: int = _bounded(1, 1, 100)  # waiting or training runs one visitor session may have
+    # a run's cost in worker seconds (kd.lab.cost: epochs x images x teacher members x mixing): the largest plain
+    # run takes ~61 s, with CutMix and the three-teacher ensemble ~170 s, and everyone queued waits behind it
+    max_run_seconds: int = _bounded(120, 10, 86_400)  # estimated worker seconds one run may take
     # sweeps from the Sweeps page: one per visitor, their cells taking turns with runs on the one worker
     max_sweep_cells: int = _bounded(12, 1, 1000)  # cells in one sweep (at most max_queued sweeps at once)
     # saved runs: each is ~60 KB, but a visitor can make thousands an hour; the oldest go first

@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 from kd import checkpoint
 from kd.baselines import baseline_metrics
 from kd.data import FIT_SIZE, MNIST, load_mnist
+from kd.lab.cost import check_run_seconds, run_seconds, teacher_members, wait_seconds
 from kd.lab.failures import failure_in_words
 from kd.lab.limits import Limits
 from kd.lab.records import CANCELLED, DONE, FAILED, QUEUED, RUNNING, Run, Status, command_for
@@ -110,6 +111,7 @@ class RunManager:
         path = self.teacher_checkpoint(teacher)
         if not path.is_file():
             raise ValueError(f"no teacher checkpoint at {path.name}: a run needs the teacher")
+        check_run_seconds(settings, teacher_members(path), self.limits.max_run_seconds)
 
     def check_caps(self, settings: TrainConfig) -> None:
         """Raise ValueError with a readable message if these settings are over the server's caps.
@@ -189,6 +191,22 @@ class RunManager:
         """1 for the next run to start, 2 for the one after it ...; None if not waiting."""
         ids = [run.id for run in self.queued()]
         return ids.index(run_id) + 1 if run_id in ids else None
+
+    def expected_wait(self, run_id: str) -> float | None:
+        """Seconds until a queued run is expected to start (kd.lab.cost); None if it is not waiting."""
+        waiting = self.queued()
+        ids = [run.id for run in waiting]
+        if run_id not in ids:
+            return None
+        running = self.running()
+        left = None
+        if running is not None:
+            left = running.remaining_seconds() or self.run_seconds(running)
+        return wait_seconds(left, (self.run_seconds(run) for run in waiting[: ids.index(run_id)]))
+
+    def run_seconds(self, run: Run) -> float:
+        """The worker seconds this run is expected to take (kd.lab.cost)."""
+        return run_seconds(run.settings, teacher_members(self.teachers.get(run.teacher, self.teacher_path)))
 
     def cancel(self, run_id: str) -> bool:
         """Stop a running run at its next step, or drop a queued one.

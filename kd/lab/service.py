@@ -28,7 +28,7 @@ from kd.data import MNIST, load_mnist
 from kd.evaluate import disagreements, unpack_correct
 from kd.infer.runtime import load_predictor
 from kd.infer.sessions import Predictor
-from kd.lab import catalog, widgets
+from kd.lab import catalog, cost, widgets
 from kd.lab.card import ResultCard, result_card
 from kd.lab.catalog import ModelEntry
 from kd.lab.drawing import digit_from_array, digit_from_bytes, refuse_large_images
@@ -261,7 +261,9 @@ class Lab:
         if run.status == QUEUED:
             position = self.runs.position(run.id) or 1
             busy = "another run or a sweep's cell is training" if self.busy() else "the worker is about to start it"
-            return f"Queued, position {position}: {busy}. Yours starts when the work before it is done."
+            wait = self.runs.expected_wait(run.id)
+            expected = f", expected {cost.in_words(wait)} from now" if wait else ""
+            return f"Queued, position {position}: {busy}. Yours starts when the work before it is done{expected}."
         if run.status == DONE:
             return "The run finished and was saved."
         if run.status == FAILED:
