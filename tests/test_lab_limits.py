@@ -153,3 +153,40 @@ def test_a_runs_cost_is_bounded_in_worker_seconds_not_only_in_epochs_and_images(
         manager.check(mixed, "ensemble")  # ~170 s measured: refused in words
     assert 150 < run_seconds(mixed, 3) < 190 and 50 < run_seconds(largest, 3) < 70
     assert in_words(wait_seconds(30, [61, 61])) == "about 3 min" and in_words(40) == "about 40 s"
+
+
+def test_events_outside_the_queue_are_bounded_at_once_and_rated_per_visitor():
+    from kd.lab.gate import BUSY, TOO_FAST, EventGate
+
+    now = [0.0]
+    gate = EventGate(concurrency=2, per_second=5, clock=lambda: now[0])
+    assert gate.enter(None) is None and gate.enter(None) is None
+    assert gate.enter(None) == BUSY  # full: refused at once, never waiting
+    gate.leave()
+    assert gate.enter(None) is None
+    gate.leave()
+    gate.leave()
+    answers = []
+    for _ in range(30):  # one visitor, all at once: a burst of 4 s' worth, then refused
+        answers.append(gate.enter("flooder"))
+        if answers[-1] is None:
+            gate.leave()
+    assert answers.count(None) == 20 and answers[-1] == TOO_FAST
+    assert gate.enter("someone else") is None  # another visitor is not slowed by the flooder's rate
+    gate.leave()
+    now[0] += 1
+    assert gate.enter("flooder") is None  # 5 a second come back
+
+
+def test_upload_bytes_are_budgeted_per_visitor_and_in_total_per_window():
+    from kd.lab.uploads import UploadBudget
+
+    now = [0.0]
+    budget = UploadBudget(per_visitor=25_000_000, total=60_000_000, window_seconds=2400, clock=lambda: now[0])
+    accepted = sum(budget.spend("one client", 4_900_000) is None for _ in range(40))
+    assert accepted == 5  # 24.5 MB of 196 MB sent
+    assert "25 MB per 40 minutes" in budget.spend("one client", 4_900_000)
+    assert budget.spend("another", 20_000_000) is None
+    assert "at most 60 MB" in budget.spend("a third", 20_000_000)  # the total holds whatever the addresses
+    now[0] += 2400
+    assert budget.spend("one client", 4_900_000) is None  # a window later the files are gone, and so is the count

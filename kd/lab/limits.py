@@ -53,8 +53,15 @@ class Limits:
     # visitors: behind this many trusted proxies the address they saw tells visitors apart (kd.lab.visitors);
     # 0 trusts no X-Forwarded-For. On a Hugging Face Space (SPACE_ID set) it defaults to 1, its own proxy.
     proxy_hops: int = _bounded(0, 0, 5)
-    # uploads: the Gradio app refuses larger files before they reach the disk
+    # uploads: the Gradio app refuses larger files before they reach the disk, and more bytes per window
+    # (kd.lab.uploads: 40 minutes, as long as it keeps a file) than these from one address or from everyone
     max_upload_megabytes: int = _bounded(5, 1, 100)
+    upload_megabytes_per_visitor: int = _bounded(25, 1, 100_000)
+    upload_megabytes_total: int = _bounded(250, 1, 1_000_000)
+    # events that skip the Gradio queue (comparisons, the board, the run poll; kd.lab.gate): at most this many
+    # handled at once for the whole server, and this many per second from one address; more are refused at once
+    event_concurrency: int = _bounded(4, 1, 64)
+    events_per_second: int = _bounded(5, 1, 1000)
     # sessions: a Gradio server forgets the oldest sessions' state beyond this many
     max_sessions: int = _bounded(500, 10, 10_000)
     # start-up: load MNIST and the shipped models before the first visitor asks (tests that start many labs don't)

@@ -32,12 +32,14 @@ from kd.lab import catalog, cost, widgets
 from kd.lab.card import ResultCard, result_card
 from kd.lab.catalog import ModelEntry
 from kd.lab.drawing import digit_from_array, digit_from_bytes, refuse_large_images
+from kd.lab.gate import EventGate
 from kd.lab.limits import Limits
 from kd.lab.measure import LatencyBoard, Measurement, reference_figures
 from kd.lab.records import CANCELLED, DONE, FAILED, QUEUED, Run
 from kd.lab.runs import RunManager
 from kd.lab.settings import DEFAULT_TEACHER, ENSEMBLE, Settings
 from kd.lab.sweeps import QueuedSweep, SweepQueue
+from kd.lab.uploads import UploadBudget
 from kd.metadata import MetadataError, ModelInfo
 from kd.predict import predict_proba
 from kd.recipes import DASHBOARD_RUN
@@ -63,6 +65,12 @@ class Lab:
         self._disagreements = functools.lru_cache(maxsize=CACHED_MODELS)(self._find_disagreements)
         self._mcnemar = functools.lru_cache(maxsize=CACHED_MODELS)(self._compare_on_test_set)
         self.warmed = threading.Event()  # set when warm_up's work is done, at once where it is off
+        # the doors a front end's server guards before any handler runs (the Gradio app's middleware)
+        self.events = EventGate(limits.event_concurrency, limits.events_per_second)
+        megabyte = 1_000_000
+        self.uploads = UploadBudget(
+            limits.upload_megabytes_per_visitor * megabyte, limits.upload_megabytes_total * megabyte
+        )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Lab:

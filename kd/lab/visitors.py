@@ -72,6 +72,12 @@ def address_key(address: str) -> str:
     return str(ipaddress.ip_network(f"{parsed}/{IPV6_PREFIX}", strict=False))
 
 
+def address_visitor(address: str | None) -> str | None:
+    """The visitor an address alone names (for a server's doors, before any session is known); None where every
+    visitor has the same address (a local server), so that no per-visitor rate lumps them together."""
+    return None if is_local(address) else visitor_id(address, None, "")
+
+
 def visitor_id(address: str | None, browser_token: str | None, session_token: str) -> str:
     """An opaque id: from the address where it tells visitors apart, else the browser cookie, else the session."""
     if not is_local(address):
