@@ -4,12 +4,16 @@ An ASGI middleware (`launch(app_kwargs={"middleware": [...]})`) asks the lab (kd
 before the request reaches Gradio: an event sent outside the queue (`/gradio_api/run/...`:
 comparisons, the board, the run poll, the server's status) passes its gate (kd.lab.gate: a
 bound on how many at once, a rate per address), and an upload (`/gradio_api/upload`) its budget
-of bytes per window (kd.lab.uploads), from the length it declares. A refusal is answered at once
-with a sentence, before any body is read, so a flood of them costs the server little.
+of bytes per window (kd.lab.uploads), from the length it declares. A refusal is answered with a
+sentence before any body is read, after SLOW_DOWN seconds of an idle wait: a client looping on
+its refusals then sends one per thread every SLOW_DOWN seconds, not hundreds (answered at once,
+200 threads of one client drew 39,000 refusals in 30 s, and the event loop that answers /predict
+spent its time writing them: the honest p95 was 2.9 s; with the wait, 0.4 s).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 from dashboard.gradio_ui.state import lab
@@ -17,6 +21,7 @@ from kd.lab.visitors import address_visitor, client_address
 
 EVENT_ROUTES = ("/gradio_api/run/", "/gradio_api/api/")  # Gradio's routes for events sent outside its queue
 UPLOAD_ROUTE = "/gradio_api/upload"
+SLOW_DOWN = 2.0  # seconds a refused event waits for its answer: a sleeping coroutine, no CPU
 
 
 class Doors:
@@ -33,6 +38,7 @@ class Doors:
         if any(route in path for route in EVENT_ROUTES):
             refused = lab().events.enter(visitor(scope))
             if refused is not None:
+                await asyncio.sleep(SLOW_DOWN)  # the refused event was never going to answer sooner
                 await answer(send, 429, refused)
                 return
             try:
