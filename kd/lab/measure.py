@@ -24,6 +24,9 @@ from kd.infer.bench import benchmark, host
 from kd.lab.limits import Limits, RateLimit
 
 KEEP_MODELS = 64  # models whose latest figures are remembered; the oldest are forgotten first
+# timed and untimed passes per batch size (kd.infer.bench: fewer at large batches): a page's figures, not a report's;
+# the large batches of the largest models take most of a measurement, so these keep one of 6 models near 30 s
+REPEATS, WARMUP = 20, 3
 
 
 @dataclass(frozen=True)
@@ -107,7 +110,7 @@ class LatencyBoard:
         models: dict[str, Callable[[], torch.nn.Module]],
         batch_sizes: tuple[int, ...],
         runtimes: tuple[str, ...],
-        repeats: int = 30,
+        repeats: int = REPEATS,
     ) -> str | None:
         """Queue a measurement of these models; None if queued (or one already is), else why not, in words.
 
@@ -132,7 +135,7 @@ class LatencyBoard:
     def _measure(self, models, batch_sizes, runtimes, repeats) -> list[dict]:
         try:
             loaded = {key: load() for key, load in models.items()}
-            rows = benchmark(loaded, batch_sizes=batch_sizes, repeats=repeats, warmup=5, runtimes=runtimes)
+            rows = benchmark(loaded, batch_sizes=batch_sizes, repeats=repeats, warmup=WARMUP, runtimes=runtimes)
         finally:
             self._gate.restart()  # the interval counts from the end: a long measurement is followed by a rest
         measured_at, where = time.time(), this_host()
