@@ -63,3 +63,13 @@ def test_one_onnx_runtime_session_is_alive_at_a_time(monkeypatch):
     models = {name: ConvNet(PRESETS["student"]).eval() for name in ("a", "b", "c")}
     rows = benchmark(models, batch_sizes=(1, 4), repeats=2, warmup=1, runtimes=("onnx",))
     assert len(rows) == 6 and most[0] == 1  # each session freed before the next is made
+
+
+def test_a_deadline_leaves_out_the_batch_sizes_that_would_end_after_it():
+    import time
+
+    models = {"student": ConvNet(PRESETS["student"]).eval()}
+    rows = benchmark(models, batch_sizes=(1, 64, 256), repeats=3, warmup=1, deadline=time.monotonic())
+    assert [row["batch_size"] for row in rows] == [1]  # the first is always timed; nothing after the deadline
+    rows = benchmark(models, batch_sizes=(1, 64), repeats=3, warmup=1, deadline=time.monotonic() + 600)
+    assert [row["batch_size"] for row in rows] == [1, 64]

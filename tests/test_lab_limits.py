@@ -190,3 +190,13 @@ def test_upload_bytes_are_budgeted_per_visitor_and_in_total_per_window():
     assert "at most 60 MB" in budget.spend("a third", 20_000_000)  # the total holds whatever the addresses
     now[0] += 2400
     assert budget.spend("one client", 4_900_000) is None  # a window later the files are gone, and so is the count
+
+
+def test_figures_cut_short_by_the_measurements_time_say_so():
+    from kd.lab.measure import MEASURE_SECONDS, cut_short
+
+    rows = [{"batch_size": size} for size in (1, 4, 16)]
+    assert f"up to batch 16: one measurement may hold the server's worker {MEASURE_SECONDS} s" in cut_short(
+        rows, (1, 4, 16, 1024)
+    )
+    assert cut_short(rows, (1, 4, 16)) is None

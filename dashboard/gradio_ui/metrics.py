@@ -16,6 +16,7 @@ from dashboard import charts, tables
 from dashboard.gradio_ui.outputs import plot, table
 from dashboard.gradio_ui.state import choices, entries, lab
 from kd.infer.bench import RUNTIMES
+from kd.lab.measure import cut_short
 
 BATCH_SIZES = (1, 4, 16, 64, 256, 1024)
 POLL_SECONDS = 2.0
@@ -78,6 +79,7 @@ def board(keys: list[str] | None, notice: str | None = None) -> tuple:
         for row in rows
     )
     lines.append(f"Timed with {rows[0]['threads']} CPU threads after a few untimed warm-up passes.")
+    lines += [short] if (short := cut_short(rows, BATCH_SIZES)) else []
     return (
         "\n\n".join(lines),
         plot(charts.latency_lines(rows, "p50_ms", "ms per batch (p50, bar up to p95)", p95_bars=True)),

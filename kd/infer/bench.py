@@ -72,6 +72,7 @@ def benchmark(
     warmup: int = 10,
     threads: int | None = None,
     runtimes: tuple[str, ...] = ("torch",),
+    deadline: float | None = None,
 ) -> list[dict]:
     """One row per (batch size, model, runtime): p50/p95 latency in ms and throughput in images/s.
 
@@ -80,6 +81,8 @@ def benchmark(
     session alive at a time.
     `threads` sets torch's (and ONNX Runtime's) intra-op threads for the measurement (default: as
     configured). `runtimes` picks from RUNTIMES; each row says which one it measured.
+    `deadline` (a time.monotonic() value): a batch size that would end after it is not timed, nor any
+    after it; its time is foreseen from the last two (a fixed cost per pass plus a cost per image).
     """
     unknown = sorted(set(runtimes) - set(RUNTIMES))
     if unknown or not runtimes:
@@ -92,13 +95,40 @@ def benchmark(
     try:
         # each model exported once (its batch axis is dynamic), not once per batch size: seconds per model
         graphs = {name: _export(model) for name, model in models.items()} if "onnx" in runtimes else {}
-        return [
-            row
-            for batch_size in batch_sizes
-            for row in _benchmark_batch(models, graphs, batch_size, repeats, warmup, runtimes)
-        ]
+        rows: list[dict] = []
+        per_pass: list[tuple[int, float]] = []  # (batch size, seconds per pass of every model) so far
+        for batch_size in batch_sizes:
+            if deadline is not None and rows:
+                foreseen = _foreseen_pass(per_pass, batch_size) * _passes(batch_size, repeats, warmup)
+                if time.monotonic() + foreseen > deadline:
+                    break
+            started = time.monotonic()
+            rows += _benchmark_batch(models, graphs, batch_size, repeats, warmup, runtimes)
+            per_pass.append((batch_size, (time.monotonic() - started) / _passes(batch_size, repeats, warmup)))
+        return rows
     finally:
         torch.set_num_threads(previous)
+
+
+def _foreseen_pass(per_pass: list[tuple[int, float]], batch_size: int) -> float:
+    """Seconds per pass at `batch_size`, on the line through the last two batch sizes timed (the last one alone:
+    the same; a small batch's time is mostly a fixed cost per call, a large one's grows with its images)."""
+    if len(per_pass) < 2:
+        return per_pass[-1][1]
+    (size_a, seconds_a), (size_b, seconds_b) = per_pass[-2:]
+    per_image = max(0.0, (seconds_b - seconds_a) / (size_b - size_a))
+    return seconds_b + per_image * (batch_size - size_b)
+
+
+def _repeats(batch_size: int, repeats: int) -> int:
+    """Timed passes at this batch size: large batches take long, so fewer repeats keep the total time bounded."""
+    return max(5, min(repeats, repeats * 64 // batch_size))
+
+
+def _passes(batch_size: int, repeats: int, warmup: int) -> int:
+    """Every pass at this batch size, timed or not."""
+    timed = _repeats(batch_size, repeats)
+    return timed + min(warmup, timed)
 
 
 def _export(model: torch.nn.Module) -> bytes:
@@ -115,8 +145,7 @@ def _benchmark_batch(
     warmup: int,
     runtimes: tuple[str, ...],
 ) -> list[dict]:
-    # large batches take long: fewer repeats keep the total time bounded
-    batch_repeats = max(5, min(repeats, repeats * 64 // batch_size))
+    batch_repeats = _repeats(batch_size, repeats)
     fused = {name: fuse_for_inference(model).to(memory_format=torch.channels_last) for name, model in models.items()}
     pairs, timings = [], []
     for runtime in runtimes:

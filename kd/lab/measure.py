@@ -1,7 +1,8 @@
 """Latency measured on a shared server: one worker, at most once per interval for the whole server.
 
 A measurement takes seconds of every core, so it is queued on the run worker (it never shares
-the CPUs with a run), times at most `max_models` models, and is spaced out by one server-wide
+the CPUs with a run), times at most `max_models` models for at most MEASURE_SECONDS (larger batch
+sizes left out once it would run over), and is spaced out by one server-wide
 `RateLimit` whose interval counts from the end of the last measurement, whatever models a visitor
 asks for: three visitors with three different lists cost one measurement per interval, not
 three. Everyone sees the latest figures of each model with when and where they were taken.
@@ -27,6 +28,9 @@ KEEP_MODELS = 64  # models whose latest figures are remembered; the oldest are f
 # timed and untimed passes per batch size (kd.infer.bench: fewer at large batches): a page's figures, not a report's;
 # the large batches of the largest models take most of a measurement, so these keep one of 6 models near 30 s
 REPEATS, WARMUP = 20, 3
+# the worker's time for one measurement: larger batch sizes that would end later are left out (kd.infer.bench), so
+# a busy machine shows fewer batch sizes rather than holding every run behind it
+MEASURE_SECONDS = 25
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,17 @@ class Measurement:
     def p50_ms(self, runtime: str = "torch", batch_size: int = 1) -> float | None:
         found = [r["p50_ms"] for r in self.rows if r["runtime"] == runtime and r["batch_size"] == batch_size]
         return found[0] if found else None
+
+
+def cut_short(rows: list[dict], batch_sizes: tuple[int, ...]) -> str | None:
+    """A sentence for figures that stop before the largest batch size asked for (the measurement's time ran out)."""
+    largest = max((row["batch_size"] for row in rows), default=None)
+    if largest is None or largest >= max(batch_sizes):
+        return None
+    return (
+        f"Timed up to batch {largest}: one measurement may hold the server's worker {MEASURE_SECONDS} s, and the "
+        "larger batches would have run over (the server was busy)."
+    )
 
 
 def reference_figures(results: Path) -> dict[str, Measurement]:
@@ -133,9 +148,12 @@ class LatencyBoard:
         return None
 
     def _measure(self, models, batch_sizes, runtimes, repeats) -> list[dict]:
+        deadline = time.monotonic() + MEASURE_SECONDS
         try:
             loaded = {key: load() for key, load in models.items()}
-            rows = benchmark(loaded, batch_sizes=batch_sizes, repeats=repeats, warmup=WARMUP, runtimes=runtimes)
+            rows = benchmark(
+                loaded, batch_sizes=batch_sizes, repeats=repeats, warmup=WARMUP, runtimes=runtimes, deadline=deadline
+            )
         finally:
             self._gate.restart()  # the interval counts from the end: a long measurement is followed by a rest
         measured_at, where = time.time(), this_host()

@@ -6,6 +6,7 @@ import streamlit as st
 from dashboard import charts, tables
 from dashboard.streamlit_ui.state import lab, missing_notice, plot
 from kd.infer.bench import RUNTIMES
+from kd.lab.measure import cut_short
 
 BATCH_SIZES = (1, 4, 16, 64, 256, 1024)
 RUNTIMES_SHOWN = tuple(RUNTIMES)  # PyTorch and ONNX Runtime side by side
@@ -104,3 +105,6 @@ if teacher is not None and student is not None and teacher.measured_at == studen
         )
     st.markdown(line + ".")
 st.caption(f"Measured with {rows[0]['threads']} CPU threads; each batch size timed after a few untimed warm-up passes.")
+short = cut_short(rows, BATCH_SIZES)
+if short:
+    st.caption(short)
