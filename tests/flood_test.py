@@ -39,6 +39,7 @@ class FloodResult:
     event: str
     honest_seconds: list[float] = field(default_factory=list)
     honest_wrong: int = 0
+    honest_failed: list[str] = field(default_factory=list)  # predictions that got no answer, and why
     attacker_answers: dict[str, int] = field(default_factory=dict)  # HTTP status (or error) -> count
 
     def percentile(self, share: float) -> float:
@@ -50,7 +51,7 @@ class FloodResult:
             f"{self.threads} threads flooding `{self.event}` for {self.seconds:.0f} s\n"
             f"honest /predict: {len(self.honest_seconds)} answers, p50 {self.percentile(50):.2f} s, "
             f"p95 {self.percentile(95):.2f} s, max {max(self.honest_seconds, default=float('nan')):.2f} s, "
-            f"{self.honest_wrong} wrong\n"
+            f"{self.honest_wrong} wrong, {len(self.honest_failed)} unanswered {self.honest_failed[:3]}\n"
             f"the attacker's requests: {sum(self.attacker_answers.values())} ({flood})"
         )
 
@@ -92,7 +93,11 @@ def flood(url: str, threads: int, seconds: float, event: str = "compare", hops: 
         try:
             while time.monotonic() < deadline:
                 started = time.monotonic()
-                answer = honest.predict(handle_file(str(seven)), api_name="/predict")
+                try:
+                    answer = honest.predict(handle_file(str(seven)), api_name="/predict")
+                except Exception as exc:  # noqa: BLE001  no answer at all: counted, with the time it took
+                    result.honest_failed.append(f"{type(exc).__name__} after {time.monotonic() - started:.0f} s")
+                    continue
                 result.honest_seconds.append(time.monotonic() - started)
                 result.honest_wrong += answer["student"]["digit"] != 7
         finally:

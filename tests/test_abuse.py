@@ -314,7 +314,7 @@ def test_flooding_an_event_outside_the_queue_leaves_predict_p95_under_2_s(server
 
     result = flood(server["url"], threads=200, seconds=15)
     print(f"\n{result.summary()}")
-    assert result.honest_seconds and result.honest_wrong == 0
+    assert result.honest_seconds and result.honest_wrong == 0 and not result.honest_failed
     assert result.percentile(95) <= 2.0
     assert result.attacker_answers.get("429", 0) > result.attacker_answers.get("200", 0)  # refused, not served
 
