@@ -84,6 +84,14 @@ class Limits:
     def max_saved_bytes(self) -> int:
         return self.max_saved_megabytes * 1_000_000
 
+    @property
+    def upload_bytes_per_visitor(self) -> int:
+        return self.upload_megabytes_per_visitor * 1_000_000
+
+    @property
+    def upload_bytes_total(self) -> int:
+        return self.upload_megabytes_total * 1_000_000
+
 
 def _parse(name: str, text: str, default, bounds: tuple[int, int] | None):
     if isinstance(default, bool):

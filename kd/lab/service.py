@@ -67,10 +67,7 @@ class Lab:
         self.warmed = threading.Event()  # set when warm_up's work is done, at once where it is off
         # the doors a front end's server guards before any handler runs (the Gradio app's middleware)
         self.events = EventGate(limits.event_concurrency, limits.events_per_second)
-        megabyte = 1_000_000
-        self.uploads = UploadBudget(
-            limits.upload_megabytes_per_visitor * megabyte, limits.upload_megabytes_total * megabyte
-        )
+        self.uploads = UploadBudget(limits.upload_bytes_per_visitor, limits.upload_bytes_total)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Lab:

@@ -9,9 +9,9 @@ The identity is hashed: a visitor's address never reaches a page, a log line or 
 
 Only the lab reads proxy headers, and only behind `KD_PROXY_HOPS` trusted proxies: the servers'
 own handling (uvicorn, under Gradio and Streamlit, replaces the peer with X-Forwarded-For's last
-entry when the peer is 127.0.0.1, so anyone behind an SSH tunnel could forge it) is switched off
-by `distrust_server_proxy_headers`. An IPv6 address counts by its /64, the block one household
-or one machine is given.
+entry when the peer is 127.0.0.1, so anyone behind an SSH tunnel could forge it) is switched off:
+by `distrust_server_proxy_headers` for the Gradio app, in dashboard/server.py for Streamlit's. An
+IPv6 address counts by its /64, the block one household or one machine is given.
 """
 
 from __future__ import annotations
