@@ -18,7 +18,7 @@ import logging
 import re
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from pathlib import Path
 from typing import Any
 
@@ -136,19 +136,25 @@ class RunStore:
             path, size = baselines.pop(0)
             path.unlink(missing_ok=True)
             total -= size
-        removed = []
-        while len(runs) > max_runs or total > max_bytes:
-            with self._lock:
-                owners = {run_id: self._owners.get(run_id) for run_id, _ in runs}
-            held = Counter(owners.values())
-            candidates = [(index, run_id) for index, (run_id, _) in enumerate(runs) if run_id != keep]
-            if not candidates:
-                break
-            # the largest share first; among equal shares the oldest run (runs are oldest first)
-            index, run_id = min(candidates, key=lambda found: (-held[owners[found[1]]], found[0]))
+        with self._lock:
+            owners = {run_id: self._owners.get(run_id) for run_id, _ in runs}
+        held = Counter(owners.values())  # each visitor's share, the run to keep included
+        deletable: dict[str | None, deque[tuple[int, str, int]]] = {}  # owner -> (age rank, id, bytes), oldest first
+        for rank, (run_id, size) in enumerate(runs):
+            if run_id != keep:
+                deletable.setdefault(owners[run_id], deque()).append((rank, run_id, size))
+        removed, count = [], len(runs)
+        while (count > max_runs or total > max_bytes) and deletable:
+            # the largest share first; among equal shares the one whose oldest run is the oldest
+            owner = min(deletable, key=lambda who: (-held[who], deletable[who][0][0]))
+            _, run_id, size = deletable[owner].popleft()
+            if not deletable[owner]:
+                del deletable[owner]
             self.delete(run_id)
             removed.append(run_id)
-            total -= runs.pop(index)[1]
+            held[owner] -= 1
+            count -= 1
+            total -= size
         if removed:
             log.info("removed %d old run(s) to stay within %d runs and %d bytes", len(removed), max_runs, max_bytes)
         return removed
