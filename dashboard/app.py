@@ -15,14 +15,15 @@ import streamlit as st  # noqa: E402
 from dashboard.streamlit_ui.notices import guarded  # noqa: E402
 
 st.set_page_config(page_title="KD Lab", layout="wide")  # no page_icon: a Material favicon comes from a font CDN
+# Emoji icons: the browser draws them with its own fonts (Material icons would make it fetch a font from a CDN).
 
 PAGES = [
-    st.Page("streamlit_ui/pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
-    st.Page("streamlit_ui/pages/draw.py", title="Draw", icon=":material/draw:"),
-    st.Page("streamlit_ui/pages/distill.py", title="Distill", icon=":material/science:"),
-    st.Page("streamlit_ui/pages/metrics.py", title="Metrics", icon=":material/analytics:"),
-    st.Page("streamlit_ui/pages/latency.py", title="Latency", icon=":material/speed:"),
-    st.Page("streamlit_ui/pages/sweeps.py", title="Sweeps", icon=":material/grid_on:"),
+    st.Page("streamlit_ui/pages/overview.py", title="Overview", icon="🏠", default=True),
+    st.Page("streamlit_ui/pages/draw.py", title="Draw", icon="✏️"),
+    st.Page("streamlit_ui/pages/distill.py", title="Distill", icon="🧪"),
+    st.Page("streamlit_ui/pages/metrics.py", title="Metrics", icon="📊"),
+    st.Page("streamlit_ui/pages/latency.py", title="Latency", icon="⏱️"),
+    st.Page("streamlit_ui/pages/sweeps.py", title="Sweeps", icon="🔢"),
 ]
 
 guarded(st.navigation(PAGES).run)()  # a failing page shows a notice, never a traceback

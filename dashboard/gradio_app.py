@@ -9,6 +9,8 @@ What keeps a shared server responsive and its memory and disk bounded, besides t
 - launching, watching and cancelling runs and asking for a measurement return at once and skip
   Gradio's queue (the lab's worker does the work), so no event holds a queue place for long;
 - the queue's REST bypass is closed (api_open=False): queued events honour their limits;
+- events outside the queue pass the lab's gate (a bound on how many at once, a rate per address) and
+  uploads its budget of bytes per window, both before Gradio reads the request (gradio_ui/doors.py);
 - uploads over KD_MAX_UPLOAD_MEGABYTES are refused before they reach the disk, Gradio's files
   are deleted after half an hour, at most KD_MAX_SESSIONS sessions' state is kept, and the
   sketchpad's store of uploaded drawings is bounded (dashboard/gradio_ui/sketchpad.py).
@@ -27,10 +29,13 @@ import gradio as gr  # noqa: E402
 # decorated with spaces.GPU: ZeroGPU runs such a handler in a forked process, where the lab's run
 # queue and caps would be a copy; the lab's worker trains in this process, on the CPU.
 import spaces  # noqa: E402, F401
+from starlette.middleware import Middleware  # noqa: E402
 
 from dashboard.gradio_ui import distill, draw, metrics, sweeps  # noqa: E402
+from dashboard.gradio_ui.doors import Doors  # noqa: E402
 from dashboard.gradio_ui.state import choices, lab, missing_notice  # noqa: E402
 from kd.lab.limits import Limits  # noqa: E402
+from kd.lab.visitors import distrust_server_proxy_headers  # noqa: E402
 
 PREDICT_CONCURRENCY = 4  # drawings answered at once: a few ms each, so a small pool keeps up with many visitors
 # Events waiting at once, every kind together; more are refused with "queue full". Only predictions
@@ -79,10 +84,16 @@ def build() -> gr.Blocks:
 
 
 def launch_options(limits: Limits) -> dict:
-    """Gradio's own limits, from the lab's: uploads refused over the size limit, session state bounded."""
-    return {"max_file_size": f"{limits.max_upload_megabytes}mb", "state_session_capacity": limits.max_sessions}
+    """Gradio's own limits, from the lab's: uploads refused over the size limit, session state bounded, and the
+    lab's doors in front of every request (events outside the queue gated, upload bytes budgeted)."""
+    return {
+        "max_file_size": f"{limits.max_upload_megabytes}mb",
+        "state_session_capacity": limits.max_sessions,
+        "app_kwargs": {"middleware": [Middleware(Doors)]},
+    }
 
 
 if __name__ == "__main__":
+    distrust_server_proxy_headers()  # only the lab reads X-Forwarded-For, behind KD_PROXY_HOPS trusted proxies
     lab().warm_up()  # MNIST, the shipped models and the first comparison, before the first visitor asks
     build().launch(**launch_options(lab().limits))

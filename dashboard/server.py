@@ -17,7 +17,21 @@ if (repository := str(Path(__file__).resolve().parent.parent)) not in sys.path:
     sys.path.insert(0, repository)  # only for this import path: kd.paths.ROOT is the repository for everything else
 
 import streamlit as st  # noqa: E402
+import uvicorn.config  # noqa: E402
 from streamlit.logger import get_logger  # noqa: E402
+
+
+def without_proxy_headers(app, trusted_hosts):
+    """What uvicorn wraps the app in instead of its ProxyHeadersMiddleware: nothing, so the peer stays the peer.
+
+    Only the lab reads X-Forwarded-For, behind KD_PROXY_HOPS trusted proxies (kd.lab.visitors). `streamlit run`
+    made uvicorn's config (and read FORWARDED_ALLOW_IPS, "127.0.0.1,::1" by default) before it imports this
+    module, but wraps the app after: anyone reaching the server through a local tunnel could forge their address.
+    """
+    return app
+
+
+uvicorn.config.ProxyHeadersMiddleware = without_proxy_headers
 
 log = get_logger(__name__)
 WARM_UP_SECONDS = 120  # serve anyway after this long: a slow disk should delay visitors, not lock them out

@@ -274,3 +274,137 @@ def test_three_clients_asking_for_latency_cost_one_measurement(server):
     assert now["latency_measurements"] == 1 and not now["measuring"]
     figures = clients[2].predict(lists[2], api_name="/measure")[0]
     assert "measured on this server" in figures and "moments ago" in figures
+
+
+# --- issue 27: limits that hold at every door --------------------------------------------------------------------
+
+
+def launch_run(server, headers: list[tuple[str, str]], session: str, seed: int = 0) -> httpx.Response:
+    """/distill (outside the queue, as the page sends it) with these header lines, from this session."""
+    data = [*RUN[:4], seed, *RUN[5:]]
+    with httpx.Client(headers=headers, timeout=30) as http:
+        return http.post(f"{server['url']}/gradio_api/run/distill", json={"data": data, "session_hash": session})
+
+
+def wait_idle(server, seconds: float = 300) -> dict:
+    """The server's status once no run waits or trains and nothing is measured (or after `seconds`)."""
+    deadline = time.monotonic() + seconds
+    while (now := status(server))["runs_waiting"] or now["training"] or now["measuring"]:
+        if time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    return now
+
+
+def test_two_header_lines_and_an_ipv6_64_count_as_one_visitor(server):
+    wait_idle(server)
+    proxy_line = ("X-Forwarded-For", "10.0.5.5")  # the line the trusted proxy added; the client forged the first
+    first = launch_run(server, [("X-Forwarded-For", "1.1.1.1"), proxy_line], "lines-1")
+    second = launch_run(server, [("X-Forwarded-For", "2.2.2.2"), proxy_line], "lines-2")
+    near = launch_run(server, forwarded("2001:db8:5:5::1").items(), "v6-1")
+    same_64 = launch_run(server, forwarded("2001:db8:5:5:ffff::2").items(), "v6-2")
+    print(f"\ntwo lines, then a /64: {[r.status_code for r in (first, second, near, same_64)]}")
+    assert first.status_code == 200 and near.status_code == 200
+    assert "already have a run" in second.text and "already have a run" in same_64.text
+    wait_idle(server)
+
+
+def test_flooding_an_event_outside_the_queue_leaves_predict_p95_under_2_s(server):
+    from flood_test import flood
+
+    result = flood(server["url"], threads=200, seconds=15)
+    print(f"\n{result.summary()}")
+    assert result.honest_seconds and result.honest_wrong == 0 and not result.honest_failed
+    assert result.percentile(95) <= 2.0
+    assert result.attacker_answers.get("429", 0) > result.attacker_answers.get("200", 0)  # refused, not served
+
+
+def test_forty_uploads_of_4_9_mb_from_one_client_keep_at_most_50_mb(server):
+    def kept() -> int:
+        return sum(path.stat().st_size for path in server["temp"].rglob("*") if path.is_file())
+
+    before, codes = kept(), []
+    blob = os.urandom(4_900_000)
+    with httpx.Client(headers=forwarded("10.6.6.12"), timeout=60) as http:
+        for n in range(40):
+            codes.append(upload(http, server, f"big-{n}.png", blob).status_code)
+        refusal = upload(http, server, "one-more.png", blob).json()["error"]
+    grown = (kept() - before) / 1e6
+    print(f"\n40 uploads of 4.9 MB: {codes.count(200)} accepted, {codes.count(413)} refused; {grown:.1f} MB kept")
+    assert grown <= 50 and codes.count(413) >= 30 and "MB per" in refusal
+
+
+@pytest.fixture(scope="module")
+def local_server(tmp_path_factory):
+    """A second app that trusts no proxy (KD_PROXY_HOPS=0, as on any server without one), with three saved runs
+    beside the four shipped models (seven to pick) and a runs folder capped at three runs."""
+    if not (CHECKPOINTS / "ensemble.safetensors").is_file():
+        pytest.skip(f"needs the shipped checkpoints and ensemble in {CHECKPOINTS} (run `make checkpoints`)")
+    folder = tmp_path_factory.mktemp("doors")
+    runs = folder / "runs"
+    runs.mkdir()
+    for name, run_id in (
+        ("student", "run-20261201-000000-aaaaaa"), ("scratch", "run-20261201-000001-bbbbbb"),
+        ("student", "run-20261201-000002-cccccc"),
+    ):  # fmt: skip
+        for suffix in (".safetensors", ".json"):
+            (runs / f"{run_id}{suffix}").write_bytes((CHECKPOINTS / f"{name}{suffix}").read_bytes())
+    env = {
+        "GRADIO_TEMP_DIR": str(folder / "gradio"),
+        "KD_CHECKPOINTS_DIR": str(CHECKPOINTS),
+        "KD_RUNS_DIR": str(runs),
+        "KD_PROXY_HOPS": "0",
+        "KD_MAX_EPOCHS": "2",
+        "KD_MAX_IMAGES": "200",
+        "KD_MAX_SAVED_RUNS": "3",
+        "KD_MEASURE_INTERVAL_SECONDS": "600",
+    }
+    with gradio_server(folder / "server.log", **env) as (url, process):
+        config = httpx.get(f"{url}/config", timeout=30).json()
+        yield {"url": url, "pid": process.pid, "config": config, "runs": runs}
+
+
+def test_one_measurement_of_every_model_to_pick_is_bounded_in_memory_and_time(local_server):
+    from gradio_client import Client
+    from load_test import PeakMemory
+
+    wait_idle(local_server)
+    timed = next(c for c in local_server["config"]["components"] if "Models to time" in str(c["props"].get("label")))
+    keys = [key for _, key in timed["props"]["choices"]]  # the shipped four and 3 runs (before any run prunes them)
+    asking = Client(local_server["url"], verbose=False)
+    assert len(keys) > 6 and "at most 6 models" in asking.predict(keys, api_name="/measure")[0]
+    memory = PeakMemory(local_server["pid"], every=0.1)
+    before = rss_mb(local_server["pid"])
+    memory.start()
+    started = time.monotonic()
+    asking.predict(keys[:6], api_name="/measure")
+    now = wait_idle(local_server, seconds=240)
+    held = time.monotonic() - started
+    memory.stopped.set()
+    memory.join()
+    grown = memory.peak_kb / 1024 - before
+    again = asking.predict(keys[:1], api_name="/measure")[0]
+    print(f"\n{len(keys[:6])} models measured in {held:.0f} s; peak memory +{grown:.0f} MB; then: {again!r}")
+    assert now["latency_measurements"] == 1 and held <= 30 and grown <= 1000
+    assert "measure again in" in again  # the interval counts from the end of the measurement
+
+
+def test_forged_headers_get_one_session_one_run_where_no_proxy_is_trusted(local_server):
+    answers = [launch_run(local_server, forwarded(f"10.9.0.{n}").items(), "forger", seed=n) for n in range(5)]
+    accepted = sum(answer.status_code == 200 for answer in answers)
+    print(f"\nKD_PROXY_HOPS=0, one session, 5 forged X-Forwarded-For: {accepted} run(s) accepted")
+    assert accepted == 1
+    wait_idle(local_server)
+
+
+def test_minimal_runs_with_new_seeds_keep_the_runs_folder_within_its_caps(local_server):
+    wait_idle(local_server)
+    saved = 0
+    for seed in range(100, 106):  # six minimal runs with new seeds, each with a new scratch twin
+        assert launch_run(local_server, [], "seeder", seed=seed).status_code == 200
+        wait_idle(local_server)
+        saved += 1
+    runs = list(local_server["runs"].glob("*.safetensors"))
+    twins = list((local_server["runs"] / "baselines").glob("*.json"))
+    print(f"\n{saved} minimal runs with new seeds: {len(runs)} runs and {len(twins)} scratch twins kept (cap 3)")
+    assert len(runs) <= 3 and len(twins) <= 3

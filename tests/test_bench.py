@@ -43,3 +43,33 @@ def test_models_take_turns_call_by_call():
     timings = time_in_turns([lambda: order.append("a"), lambda: order.append("b")], repeats=3, warmup=2)
     assert order == ["a", "b"] * 5  # 2 warm-up rounds, then 3 timed, alternating
     assert [len(seconds) for seconds in timings] == [3, 3]
+
+
+def test_one_onnx_runtime_session_is_alive_at_a_time(monkeypatch):
+    import weakref
+
+    from kd.infer import sessions
+
+    alive: weakref.WeakSet = weakref.WeakSet()
+    most = [0]
+
+    class Counted(sessions.OnnxModel):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            alive.add(self)
+            most[0] = max(most[0], len(alive))
+
+    monkeypatch.setattr(sessions, "OnnxModel", Counted)
+    models = {name: ConvNet(PRESETS["student"]).eval() for name in ("a", "b", "c")}
+    rows = benchmark(models, batch_sizes=(1, 4), repeats=2, warmup=1, runtimes=("onnx",))
+    assert len(rows) == 6 and most[0] == 1  # each session freed before the next is made
+
+
+def test_a_deadline_leaves_out_the_batch_sizes_that_would_end_after_it():
+    import time
+
+    models = {"student": ConvNet(PRESETS["student"]).eval()}
+    rows = benchmark(models, batch_sizes=(1, 64, 256), repeats=3, warmup=1, deadline=time.monotonic())
+    assert [row["batch_size"] for row in rows] == [1]  # the first is always timed; nothing after the deadline
+    rows = benchmark(models, batch_sizes=(1, 64), repeats=3, warmup=1, deadline=time.monotonic() + 600)
+    assert [row["batch_size"] for row in rows] == [1, 64]

@@ -58,3 +58,13 @@ def test_rate_limit_counts_one_event_per_interval():
     assert gate.acquire() == pytest.approx(50.0)
     now[0] += 50
     assert gate.acquire() == 0.0
+
+
+def test_every_limit_is_documented_for_whoever_runs_a_public_server():
+    from pathlib import Path
+
+    public = (Path(__file__).resolve().parents[1] / "docs" / "public.md").read_text()
+    missing = [
+        name for field in dataclasses.fields(Limits) if f"`{(name := 'KD_' + field.name.upper())}`" not in public
+    ]
+    assert not missing, f"not in docs/public.md's settings table: {missing}"

@@ -66,6 +66,7 @@ def board(keys: list[str] | None, notice: str | None = None) -> tuple:
     speedup = board.speedup()
     lines += [speedup] if speedup is not None else []
     lines.append(f"Timed with {board.threads} CPU threads after a few untimed warm-up passes.")
+    lines += [short] if (short := board.short_note()) else []
     return (
         "\n\n".join(lines),
         plot(charts.latency_lines(rows, "p50_ms", "ms per batch (p50, bar up to p95)", p95_bars=True)),
@@ -102,7 +103,10 @@ def build(tab: gr.Tab) -> list[gr.Dropdown]:
 
     first, last = BATCH_SIZES[0], BATCH_SIZES[-1]
     gr.Markdown(f"### Latency on this server, batch sizes {first} to {last}, PyTorch and ONNX Runtime")
-    timed = gr.Dropdown(everything, value=keys[:2], multiselect=True, label="Models to time")
+    most = lab().limits.max_measured_models  # one measurement times at most this many
+    timed = gr.Dropdown(
+        everything, value=keys[:2], multiselect=True, max_choices=most, label=f"Models to time (up to {most})"
+    )
     press = gr.Button("Measure")
     note = gr.Markdown(elem_id="latency-note")
     with gr.Row():

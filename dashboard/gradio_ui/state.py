@@ -26,7 +26,9 @@ def visitor(request: gr.Request) -> str:
     """The opaque id of whoever sent this request, for run ownership and the per-visitor caps."""
     client = getattr(request, "client", None)
     headers = getattr(request, "headers", None) or {}
-    address = client_address(getattr(client, "host", None), headers.get("x-forwarded-for"), lab().limits.proxy_hops)
+    # every X-Forwarded-For line (Starlette's headers list them all; a plain dict, as tests send, holds one)
+    lines = headers.getlist("x-forwarded-for") if hasattr(headers, "getlist") else headers.get("x-forwarded-for")
+    address = client_address(getattr(client, "host", None), lines, lab().limits.proxy_hops)
     return visitor_id(address, None, request.session_hash or "")
 
 

@@ -55,7 +55,8 @@ def visitor() -> str:
     """Who this browser is, for every cap and ownership check: the same across reloads and tabs (kd.lab.visitors)."""
     context = st.context
     peer = context.ip_address if isinstance(context.ip_address, str) else None  # AppTest has a mock there
-    address = client_address(peer, context.headers.get("X-Forwarded-For"), lab().limits.proxy_hops)
+    lines = context.headers.get_all("X-Forwarded-For")  # every line of it, joined before counting hops
+    address = client_address(peer, lines, lab().limits.proxy_hops)
     session = st.session_state.setdefault("kd_session", os.urandom(16).hex())
     return visitor_id(address, browser_token(context.cookies.get(XSRF_COOKIE)), session)
 

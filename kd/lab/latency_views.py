@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from kd.infer.bench import RUNTIMES
 from kd.lab.catalog import ModelEntry
-from kd.lab.measure import Measurement
+from kd.lab.measure import Measurement, cut_short
 
 BATCH_SIZES = (1, 4, 16, 64, 256, 1024)  # what a measurement times: one drawing up to a large batch
 
@@ -82,6 +82,10 @@ class LatencyView:
                     }
                 )
         return table
+
+    def short_note(self) -> str | None:
+        """A sentence for figures that stop before the largest batch size (the measurement's time ran out)."""
+        return cut_short(self.rows, BATCH_SIZES)
 
     def speedup(self) -> str | None:
         """How much faster the student answers one image than the teacher, where both were measured together."""

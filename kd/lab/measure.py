@@ -1,7 +1,9 @@
 """Latency measured on a shared server: one worker, at most once per interval for the whole server.
 
 A measurement takes seconds of every core, so it is queued on the run worker (it never shares
-the CPUs with a run) and spaced out by one server-wide `RateLimit`, whatever models a visitor
+the CPUs with a run), times at most `max_models` models for at most MEASURE_SECONDS (larger batch
+sizes left out once it would run over), and is spaced out by one server-wide
+`RateLimit` whose interval counts from the end of the last measurement, whatever models a visitor
 asks for: three visitors with three different lists cost one measurement per interval, not
 three. Everyone sees the latest figures of each model with when and where they were taken.
 """
@@ -20,9 +22,15 @@ from pathlib import Path
 import torch
 
 from kd.infer.bench import benchmark, host
-from kd.lab.limits import RateLimit
+from kd.lab.limits import Limits, RateLimit
 
 KEEP_MODELS = 64  # models whose latest figures are remembered; the oldest are forgotten first
+# timed and untimed passes per batch size (kd.infer.bench: fewer at large batches): a page's figures, not a report's;
+# the large batches of the largest models take most of a measurement, so these keep one of 6 models near 30 s
+REPEATS, WARMUP = 20, 3
+# the worker's time for one measurement: larger batch sizes that would end later are left out (kd.infer.bench), so
+# a busy machine shows fewer batch sizes rather than holding every run behind it
+MEASURE_SECONDS = 25
 
 
 @dataclass(frozen=True)
@@ -41,6 +49,17 @@ class Measurement:
     def p50_ms(self, runtime: str = "torch", batch_size: int = 1) -> float | None:
         found = [r["p50_ms"] for r in self.rows if r["runtime"] == runtime and r["batch_size"] == batch_size]
         return found[0] if found else None
+
+
+def cut_short(rows: list[dict], batch_sizes: tuple[int, ...]) -> str | None:
+    """A sentence for figures that stop before the largest batch size asked for (the measurement's time ran out)."""
+    largest = max((row["batch_size"] for row in rows), default=None)
+    if largest is None or largest >= max(batch_sizes):
+        return None
+    return (
+        f"Timed up to batch {largest}: one measurement may hold the server's worker {MEASURE_SECONDS} s, and the "
+        "larger batches would have run over (the server was busy)."
+    )
 
 
 def reference_figures(results: Path) -> dict[str, Measurement]:
@@ -70,8 +89,15 @@ def this_host() -> str:
 class LatencyBoard:
     """The latest latency figures of each model, and the one queue that measures them again."""
 
-    def __init__(self, submit: Callable[[Callable[[], list[dict]]], Future], interval_seconds: float, clock=None):
+    def __init__(
+        self,
+        submit: Callable[[Callable[[], list[dict]]], Future],
+        interval_seconds: float,
+        max_models: int = Limits.max_measured_models,
+        clock=None,
+    ):
         self._submit = submit  # puts work on the run worker, behind any run
+        self.max_models = max_models
         self._gate = RateLimit(interval_seconds, **({"clock": clock} if clock else {}))
         self._latest: dict[str, Measurement] = {}  # model key -> its latest figures
         self._pending: Future | None = None
@@ -99,7 +125,7 @@ class LatencyBoard:
         models: dict[str, Callable[[], torch.nn.Module]],
         batch_sizes: tuple[int, ...],
         runtimes: tuple[str, ...],
-        repeats: int = 30,
+        repeats: int = REPEATS,
     ) -> str | None:
         """Queue a measurement of these models; None if queued (or one already is), else why not, in words.
 
@@ -107,6 +133,8 @@ class LatencyBoard:
         """
         if not models:
             return "Pick at least one model to time."
+        if len(models) > self.max_models:
+            return f"One measurement times at most {self.max_models} models on this server; pick fewer."
         with self._lock:
             if self._pending is not None and not self._pending.done():
                 if set(models) <= self._pending_keys:
@@ -120,8 +148,14 @@ class LatencyBoard:
         return None
 
     def _measure(self, models, batch_sizes, runtimes, repeats) -> list[dict]:
-        loaded = {key: load() for key, load in models.items()}
-        rows = benchmark(loaded, batch_sizes=batch_sizes, repeats=repeats, warmup=5, runtimes=runtimes)
+        deadline = time.monotonic() + MEASURE_SECONDS
+        try:
+            loaded = {key: load() for key, load in models.items()}
+            rows = benchmark(
+                loaded, batch_sizes=batch_sizes, repeats=repeats, warmup=WARMUP, runtimes=runtimes, deadline=deadline
+            )
+        finally:
+            self._gate.restart()  # the interval counts from the end: a long measurement is followed by a rest
         measured_at, where = time.time(), this_host()
         with self._lock:
             self.measurements += 1

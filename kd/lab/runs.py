@@ -23,6 +23,8 @@ from typing import Any, TypeVar
 from kd import checkpoint
 from kd.baselines import baseline_metrics
 from kd.data import FIT_SIZE, MNIST, load_mnist
+from kd.lab.cost import check_run_seconds, run_seconds, teacher_members, wait_seconds
+from kd.lab.failures import failure_in_words
 from kd.lab.limits import Limits
 from kd.lab.records import CANCELLED, DONE, FAILED, QUEUED, RUNNING, Run, Status
 from kd.lab.settings import DEFAULT_TEACHER
@@ -82,6 +84,7 @@ class RunManager:
         path = self.teacher_checkpoint(teacher)
         if not path.is_file():
             raise ValueError(f"no teacher checkpoint at {path.name}: a run needs the teacher")
+        check_run_seconds(settings, teacher_members(path), self.limits.max_run_seconds)
 
     def check_caps(self, settings: TrainConfig) -> None:
         """Raise ValueError with a readable message if these settings are over the server's caps.
@@ -163,6 +166,22 @@ class RunManager:
         ids = [run.id for run in self.queued()]
         return ids.index(run_id) + 1 if run_id in ids else None
 
+    def expected_wait(self, run_id: str) -> float | None:
+        """Seconds until a queued run is expected to start (kd.lab.cost); None if it is not waiting."""
+        waiting = self.queued()
+        ids = [run.id for run in waiting]
+        if run_id not in ids:
+            return None
+        running = self.running()
+        left = None
+        if running is not None:
+            left = running.remaining_seconds() or self.run_seconds(running)
+        return wait_seconds(left, (self.run_seconds(run) for run in waiting[: ids.index(run_id)]))
+
+    def run_seconds(self, run: Run) -> float:
+        """The worker seconds this run is expected to take (kd.lab.cost)."""
+        return run_seconds(run.settings, teacher_members(self.teachers.get(run.teacher, self.teacher_path)))
+
     def cancel(self, run_id: str) -> bool:
         """Stop a running run at its next step, or drop a queued one.
 
@@ -221,9 +240,10 @@ class RunManager:
         except Cancelled:
             status = CANCELLED
         except Exception as exc:  # a failed run must never take the worker down
-            log.exception("run %s failed", run.id)
-            status, error = FAILED, f"{type(exc).__name__}: {exc}"
+            log.exception("run %s failed", run.id)  # the traceback for the log; the visitor gets words
+            status, error = FAILED, failure_in_words(exc)
         if status == DONE:
+            self.store.set_owner(run.id, run.owner)  # kept with the runs: a restart still knows whose share it is
             self._prune(keep=run.id)  # before the run is seen ended: whoever waits sees the bounded folder
         with self._lock:
             run.metadata = metadata
@@ -280,7 +300,8 @@ class RunManager:
     def may_delete(self, run_id: str, owner: str | None = None) -> bool:
         """Whether `owner` may delete this saved run: their own, or any where the server allows it."""
         with self._lock:
-            return self.limits.allow_delete_any or self._owners.get(run_id) == owner
+            launcher = self._owners.get(run_id) or self.store.owner(run_id)  # the store's survives a restart
+            return self.limits.allow_delete_any or launcher == owner
 
     def delete(self, run_id: str, owner: str | None = None) -> bool:
         """Remove a saved run's two files. False if there was nothing to delete.

@@ -33,11 +33,12 @@ from kd.evaluate import disagreements, unpack_correct
 from kd.infer.bench import RUNTIMES
 from kd.infer.runtime import load_predictor
 from kd.infer.sessions import Predictor
-from kd.lab import catalog, widgets
+from kd.lab import catalog, cost, widgets
 from kd.lab.answers import softened
 from kd.lab.card import ResultCard, result_card
 from kd.lab.catalog import ModelEntry
 from kd.lab.drawing import digit_from_array, digit_from_bytes, refuse_large_images
+from kd.lab.gate import EventGate
 from kd.lab.latency_views import LatencyView
 from kd.lab.limits import Limits
 from kd.lab.measure import LatencyBoard, Measurement, reference_figures
@@ -47,6 +48,7 @@ from kd.lab.runs import RunManager
 from kd.lab.settings import DEFAULT_TEACHER, ENSEMBLE, Settings
 from kd.lab.sweep_views import SweepView, read_sweep
 from kd.lab.sweeps import QueuedSweep, SweepQueue
+from kd.lab.uploads import UploadBudget
 from kd.metadata import MetadataError, ModelInfo
 from kd.recipes import DASHBOARD_RUN
 from kd.significance import McNemar, compare_on_test_set, mcnemar
@@ -64,13 +66,16 @@ class Lab:
         refuse_large_images(limits.max_drawing_pixels)  # every decoder in the process, the frameworks' included
         self.runs = RunManager(settings.runs_dir, settings.teacher_paths, load_data=load_data, limits=limits)
         self.sweeps = SweepQueue(self.runs, DASHBOARD_RUN)  # every cell is the Distill page's run with its values
-        self.latency = LatencyBoard(self.runs.submit, limits.measure_interval_seconds)
+        self.latency = LatencyBoard(self.runs.submit, limits.measure_interval_seconds, limits.max_measured_models)
         self.latency.seed(reference_figures(settings.checkpoints_dir / "results.json"))  # until measured here
         self._model = functools.lru_cache(maxsize=CACHED_MODELS)(catalog.load_model)
         self._predictor = functools.lru_cache(maxsize=CACHED_MODELS)(self._load_predictor)
         self._disagreements = functools.lru_cache(maxsize=CACHED_MODELS)(self._find_disagreements)
         self._mcnemar = functools.lru_cache(maxsize=CACHED_MODELS)(self._compare_on_test_set)
         self.warmed = threading.Event()  # set when warm_up's work is done, at once where it is off
+        # the doors a front end's server guards before any handler runs (the Gradio app's middleware)
+        self.events = EventGate(limits.event_concurrency, limits.events_per_second)
+        self.uploads = UploadBudget(limits.upload_bytes_per_visitor, limits.upload_bytes_total)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Lab:
@@ -280,11 +285,13 @@ class Lab:
         if run.status == QUEUED:
             position = self.runs.position(run.id) or 1
             busy = "another run or a sweep's cell is training" if self.busy() else "the worker is about to start it"
-            return f"Queued, position {position}: {busy}. Yours starts when the work before it is done."
+            wait = self.runs.expected_wait(run.id)
+            expected = f", expected {cost.in_words(wait)} from now" if wait else ""
+            return f"Queued, position {position}: {busy}. Yours starts when the work before it is done{expected}."
         if run.status == DONE:
             return "The run finished and was saved."
         if run.status == FAILED:
-            return f"The run failed: {run.error}"
+            return f"The run failed: {run.error}. Nothing was saved; the details are in the server's log."
         if run.status == CANCELLED:
             return "The run was cancelled; nothing was saved."
         last, remaining = run.latest(), run.remaining_seconds()

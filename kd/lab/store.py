@@ -1,22 +1,29 @@
 """The folder of finished runs: a listing that reads only what changed, bounds, orphan sweep, deletion.
 
 A run is a pair of files, `<id>.safetensors` + `<id>.json`, written by `kd.checkpoint.save`.
-On a public server anyone can make runs, so the folder is bounded (oldest deleted first, by
-count and by total bytes); the listing is read on every page rerun, so each file's header is
-read once and then only again when its size or modification time changes; a crash between
-the two writes leaves half a run, which is swept away at start-up.
+On a public server anyone can make runs, so the folder is bounded by count and by total bytes,
+the runs' scratch twins (`baselines/`, kd.baselines: a cache, deleted first) included; each
+visitor keeps a share: the visitor holding the most runs loses their own oldest first, so one
+visitor making runs in a loop evicts their own, not everyone else's. Whose run is whose (an
+opaque visitor id) is kept in the folder (`.owners.json`), so a restart still knows. The
+listing is read on every page rerun, so each file's header is read once and then only again
+when its size or modification time changes; a crash between the two writes leaves half a run,
+which is swept away at start-up.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import threading
 import time
+from collections import Counter, deque
 from pathlib import Path
 from typing import Any
 
 from kd import checkpoint
+from kd.checkpoint import atomic_write_json
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +31,8 @@ RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 ORPHAN_AGE = 600.0  # seconds: younger half-runs may still be being written by another process
 SUFFIXES = (".safetensors", ".json")
 RUN_METRICS = {"accuracy", "errors", "ece", "macro", "per_class", "confusion", "calibration"}  # what the pages read
+BASELINES = "baselines"  # the scratch twins' metrics (kd.baselines), one small JSON file each
+OWNERS = ".owners.json"  # run id -> the opaque id of the visitor who launched it (no RUN_ID: never swept)
 
 
 class RunStore:
@@ -34,6 +43,30 @@ class RunStore:
         self._lock = threading.Lock()
         # file name -> ((mtime_ns, size), metadata or None if unreadable)
         self._headers: dict[str, tuple[tuple[int, int], dict[str, Any] | None]] = {}
+        self._owners: dict[str, str] = _read_owners(self.folder / OWNERS)
+
+    def owner(self, run_id: str) -> str | None:
+        """The visitor who launched a saved run, as recorded when it finished (None: unknown, or from code)."""
+        with self._lock:
+            return self._owners.get(run_id)
+
+    def set_owner(self, run_id: str, owner: str | None) -> None:
+        """Record whose run this is (nothing for a run launched from code)."""
+        if owner is not None:
+            with self._lock:
+                self._owners[run_id] = owner
+                self._write_owners()
+
+    def _write_owners(self) -> None:
+        """Under the lock: the owners of the runs still there, written atomically."""
+        self._owners = {run_id: owner for run_id, owner in self._owners.items() if self._weights(run_id).is_file()}
+        try:
+            atomic_write_json(self.folder / OWNERS, self._owners)
+        except OSError as exc:
+            log.warning("could not record the runs' owners: %s", exc)
+
+    def _weights(self, run_id: str) -> Path:
+        return self.folder / f"{run_id}{SUFFIXES[0]}"
 
     def _pairs(self) -> list[tuple[Path, int, int]]:
         """(weights path, mtime_ns, total bytes of both files) of each complete run, by stat only."""
@@ -71,20 +104,56 @@ class RunStore:
             if path.is_file():
                 path.unlink(missing_ok=True)
                 removed = True
+        with self._lock:
+            if self._owners.pop(run_id, None) is not None:
+                self._write_owners()
         return removed
 
-    def prune(self, max_runs: int, max_bytes: int, keep: str | None = None) -> list[str]:
-        """Delete the oldest runs until at most `max_runs` remain within `max_bytes`; never `keep`."""
-        runs = sorted(self._pairs(), key=lambda pair: pair[1])  # oldest first
-        total = sum(size for _, _, size in runs)
-        removed = []
-        for weights, _, size in runs:
-            if len(runs) - len(removed) <= max_runs and total <= max_bytes:
-                break
-            if weights.stem == keep or not RUN_ID.match(weights.stem):
+    def _baselines(self) -> list[tuple[Path, int]]:
+        """(path, bytes) of each scratch twin's metrics file, oldest first."""
+        found = []
+        for path in (self.folder / BASELINES).glob("*.json"):
+            try:
+                stat = path.stat()
+            except OSError:
                 continue
-            self.delete(weights.stem)
-            removed.append(weights.stem)
+            found.append((stat.st_mtime_ns, path, stat.st_size))
+        return [(path, size) for _, path, size in sorted(found)]
+
+    def prune(self, max_runs: int, max_bytes: int, keep: str | None = None) -> list[str]:
+        """Delete runs and scratch twins until at most `max_runs` of each remain, all within `max_bytes`.
+
+        The twins are a cache (a run's card keeps its twin's metrics), so the oldest go first. Then,
+        while the runs are over a cap, the visitor holding the most runs loses their oldest (ties: the
+        oldest run of all goes), so that each visitor keeps a share. `keep` (the run just saved) stays.
+        Returns the ids of the runs deleted.
+        """
+        runs = [(weights.stem, size) for weights, _, size in sorted(self._pairs(), key=lambda pair: pair[1])]
+        runs = [(run_id, size) for run_id, size in runs if RUN_ID.match(run_id)]
+        baselines = self._baselines()
+        total = sum(size for _, size in runs) + sum(size for _, size in baselines)
+        while baselines and (len(baselines) > max_runs or total > max_bytes):
+            path, size = baselines.pop(0)
+            path.unlink(missing_ok=True)
+            total -= size
+        with self._lock:
+            owners = {run_id: self._owners.get(run_id) for run_id, _ in runs}
+        held = Counter(owners.values())  # each visitor's share, the run to keep included
+        deletable: dict[str | None, deque[tuple[int, str, int]]] = {}  # owner -> (age rank, id, bytes), oldest first
+        for rank, (run_id, size) in enumerate(runs):
+            if run_id != keep:
+                deletable.setdefault(owners[run_id], deque()).append((rank, run_id, size))
+        removed, count = [], len(runs)
+        while (count > max_runs or total > max_bytes) and deletable:
+            # the largest share first; among equal shares the one whose oldest run is the oldest
+            owner = min(deletable, key=lambda who: (-held[who], deletable[who][0][0]))
+            _, run_id, size = deletable[owner].popleft()
+            if not deletable[owner]:
+                del deletable[owner]
+            self.delete(run_id)
+            removed.append(run_id)
+            held[owner] -= 1
+            count -= 1
             total -= size
         if removed:
             log.info("removed %d old run(s) to stay within %d runs and %d bytes", len(removed), max_runs, max_bytes)
@@ -107,6 +176,17 @@ class RunStore:
         if removed:
             log.warning("removed %d orphan file(s) from %s: %s", len(removed), self.folder, [p.name for p in removed])
         return removed
+
+
+def _read_owners(path: Path) -> dict[str, str]:
+    """The recorded owners, {} if there are none or the file is unreadable (nobody's runs are then protected)."""
+    try:
+        found = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(found, dict):
+        return {}
+    return {run_id: owner for run_id, owner in found.items() if isinstance(owner, str) and RUN_ID.match(run_id)}
 
 
 def _partner(path: Path) -> Path:

@@ -23,8 +23,15 @@ def slider(label: str, span: widgets.Range, key: str, kind: type = float, **opti
 
 
 def choice(label: str, choices: widgets.Choices, key: str, **options) -> str:
-    """One of the lab's choices as a row of radio buttons, bound to the URL like the sliders."""
+    """One of the lab's choices as a row of radio buttons, bound to the URL like the sliders.
+
+    Streamlit reads a bound radio's label from the URL ("mix=CutMix"); a link may name the choice by its key
+    ("mix=cutmix", as the lab and the Gradio app name it), which the widget would drop: it starts on that choice.
+    """
     keys = list(choices.labels)
+    linked = st.query_params.get(key)
+    if linked in choices.labels and key not in st.session_state:
+        st.session_state[key] = linked
     return st.radio(
         label, keys, keys.index(choices.default), format_func=choices.labels.get, key=key, horizontal=True,
         bind="query-params", **options,

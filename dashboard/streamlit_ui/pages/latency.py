@@ -26,9 +26,11 @@ if not choices:
 
 by_key = {choice.key: choice for choice in choices}
 default = [choice.key for choice in choices if choice.key in ("teacher", "student")] or [choices[0].key]
+most = lab().limits.max_measured_models  # one measurement times at most this many
 picked = st.multiselect(
-    "Models", list(by_key), default=default, format_func=lambda k: by_key[k].label, key="latency_models"
-)
+    f"Models (up to {most})", list(by_key), default=default[:most], format_func=lambda k: by_key[k].label,
+    key="latency_models", max_selections=most,
+)  # fmt: skip
 if not picked:
     st.info("Pick at least one model.")
     st.stop()
@@ -70,3 +72,6 @@ speedup = board.speedup()
 if speedup is not None:
     st.markdown(speedup)
 st.caption(f"Measured with {board.threads} CPU threads; each batch size timed after a few untimed warm-up passes.")
+short = board.short_note()
+if short:
+    st.caption(short)
