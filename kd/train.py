@@ -5,6 +5,9 @@ slices of a shuffled permutation (no DataLoader). Progress goes to a callback, s
 never knows who listens. The loop does nothing per step but the student's own forward and
 backward pass (and the teacher's, when augmentation or mixing makes cached logits impossible): the loss
 is summed as a tensor and read (one host sync) only every `PROGRESS_EVERY` steps.
+
+Longer than most modules: `TrainConfig` (every setting, checked) and the loop that reads it stay side by
+side, so that a new setting and the code that honours it are one change in one file.
 """
 
 from __future__ import annotations

@@ -104,12 +104,15 @@ def test_corrupted_checkpoint_through_the_real_entry_point(tmp_path):
 @pytest.fixture
 def no_work(monkeypatch):
     """Fail loudly if a command loads data or a checkpoint: the arguments must be refused before that."""
+    import kd.cli.ensemble
     import kd.cli.main
+    import kd.cli.training
 
     def work(*args, **kwargs):
         raise AssertionError("work started before the arguments were checked")
 
-    monkeypatch.setattr(kd.cli.main, "load_mnist", work)
+    for module in (kd.cli.main, kd.cli.training, kd.cli.ensemble):
+        monkeypatch.setattr(module, "load_mnist", work)
     monkeypatch.setattr(kd.cli.main.checkpoint, "load", work)
 
 
@@ -126,10 +129,10 @@ def test_out_never_replaces_an_existing_checkpoint_or_file_without_force(capsys,
 
 
 def test_force_lets_out_replace_a_file(capsys, tmp_path, monkeypatch):
-    import kd.cli.main
+    import kd.cli.training
 
     (tmp_path / "old.json").write_text("{}")
-    monkeypatch.setattr(kd.cli.main, "run_training", lambda *args: {"trained": True})  # the checks are what is tested
+    monkeypatch.setattr(kd.cli.training, "run_training", lambda *args: {"trained": True})  # the checks are tested
     code, out, err = run(capsys, "distill", "--teacher", str(tmp_path / "none"), "--out", str(tmp_path / "old"))
     assert code == 2 and "already exists" in err
     code, out, err = run(capsys, "distill", "--out", str(tmp_path / "old"), "--force", "--json")
@@ -173,14 +176,14 @@ def test_devices_this_machine_has_are_accepted():
 
 
 def test_out_with_a_dot_keeps_it_and_only_safetensors_is_an_extension(capsys, tiny_checkpoints, tmp_path, monkeypatch):
-    import kd.cli.main
+    import kd.cli.training
 
     tiny = ["--teacher", str(tiny_checkpoints["teacher"]), "--epochs", "1", "--limit", "300", "--batch-size", "100"]
     code, out, err = run(capsys, "distill", "--alpha", "0.9", *tiny, "--out", str(tmp_path / "alpha-0.9"), "--json")
     assert code == 0, err
     assert json.loads(out)["checkpoint"] == str(tmp_path / "alpha-0.9.safetensors")
     assert sorted(path.name for path in tmp_path.iterdir()) == ["alpha-0.9.json", "alpha-0.9.safetensors"]
-    monkeypatch.setattr(kd.cli.main, "run_training", lambda *args: {"trained": True})  # the checks are what is tested
+    monkeypatch.setattr(kd.cli.training, "run_training", lambda *args: {"trained": True})  # the checks are tested
     code, out, err = run(capsys, "distill", "--alpha", "0", "--out", str(tmp_path / "alpha-0"), "--json")
     assert code == 0 and json.loads(out) == {"trained": True}, err  # alpha-0 is another run, not alpha-0.9
     for given in ("alpha-0.9", "alpha-0.9.safetensors"):
@@ -190,6 +193,7 @@ def test_out_with_a_dot_keeps_it_and_only_safetensors_is_an_extension(capsys, ti
 
 def test_recipe_sets_the_defaults_and_flags_given_override_it(capsys, monkeypatch):
     import kd.cli.main
+    import kd.cli.training
     from kd.flags import from_args
     from kd.recipes import DISTILLED_STUDENT, SCRATCH_STUDENT, TEACHER
     from kd.train import TrainConfig
@@ -206,7 +210,7 @@ def test_recipe_sets_the_defaults_and_flags_given_override_it(capsys, monkeypatc
     # without a recipe, distill's own defaults: a quicker run than the shipped students'
     assert config("distill") == TrainConfig(epochs=12, augment=False, alpha=0.9)
     recorded = []
-    monkeypatch.setattr(kd.cli.main, "run_training", lambda args, *rest: recorded.append(args.argv) or {})
+    monkeypatch.setattr(kd.cli.training, "run_training", lambda args, *rest: recorded.append(args.argv) or {})
     argv = ["distill", "--recipe", "distilled-student", "--epochs", "2", "--json"]
     assert run(capsys, *argv)[0] == 0 and recorded == [argv]  # the command as typed, recipe and all
 
@@ -266,5 +270,5 @@ def test_the_docs_call_the_program_and_its_commands_as_its_help_does(capsys):
         main(["--help"])
     program = re.search(r"usage: (.+?) \[", capsys.readouterr().out)[1]
     docs = (Path(__file__).resolve().parents[1] / "docs" / "command-line.md").read_text()
-    commands = set(re.findall(rf"{re.escape(program)} ([a-z][a-z-]*)", docs))
+    commands = set(re.findall(rf"{re.escape(program)} ([a-z][a-z0-9-]*)", docs))
     assert {"distill", "evaluate", "train-teacher"} <= commands <= set(RUNNERS)

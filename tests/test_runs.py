@@ -434,7 +434,7 @@ def test_the_recorded_command_reproduces_a_run_launched_after_others(
     argv = shlex.split(run.metadata["command"])[3:]  # after "python -m kd"
     out = tmp_path / "again"
     argv[argv.index("--out") + 1] = str(out)
-    monkeypatch.setattr("kd.cli.main.load_mnist", lambda: small_data)  # the same images; a smaller test set
+    monkeypatch.setattr("kd.cli.training.load_mnist", lambda: small_data)  # the same images; a smaller test set
     assert main([*argv, "--json"]) == 0, capsys.readouterr().err
     again = checkpoint.read_metadata(out.with_suffix(".safetensors"))
     assert again["weights_sha256"] == run.metadata["weights_sha256"]

@@ -11,25 +11,24 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from kd import checkpoint
 from kd.cli import output
-from kd.cli.checks import UsageError, check_before_work, check_out, parse_batch_sizes
+from kd.cli.checks import UsageError, check_before_work, parse_batch_sizes
+from kd.cli.ensemble import run_ensemble
 from kd.cli.sweep import add_sweep_flags, add_sweep_report_flags, run_sweep_command, run_sweep_report
-from kd.data import FIT_SIZE, MNIST, VALIDATION_SIZE, DataError, load_mnist, training_split
+from kd.cli.training import add_model_flag, add_training_flags, positive_int, run_distill, run_train_teacher
+from kd.data import FIT_SIZE, DataError, load_mnist
 from kd.experiments.hinton2015 import Schedule
 from kd.flags import add_dataclass_flags, from_args
-from kd.metadata import ModelInfo
-from kd.models import PRESETS, Ensemble, model_spec
-from kd.pipeline import TEACHER_ROLE, Job, kd_command
+from kd.pipeline import kd_command
 from kd.recipes import RECIPES, STUDENT_RECIPES, TEACHER, TEACHER_RECIPES
 from kd.sweep.results import SweepSpec
 from kd.sweep.shipped import SHIPPED_SWEEPS
-from kd.train import Cancelled, TrainConfig, accuracy
+from kd.train import Cancelled, TrainConfig
 
 TEACHER_CHECKPOINT = "checkpoints/teacher.safetensors"  # what `distill` learns from unless --teacher says otherwise
 SHIPPED_FOR_EXPORT = (TEACHER_CHECKPOINT, "checkpoints/student.safetensors", "checkpoints/scratch.safetensors")
@@ -38,72 +37,6 @@ SHIPPED_FOR_EXPORT = (TEACHER_CHECKPOINT, "checkpoints/student.safetensors", "ch
 class Parser(argparse.ArgumentParser):
     def error(self, message: str):  # one line, no usage block
         raise UsageError(f"{message} (see --help)")
-
-
-def positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def progress_reporter(description: str):
-    """A tqdm bar on a terminal; elsewhere (logs, CI) one stderr line per epoch."""
-    from tqdm import tqdm
-
-    if not sys.stderr.isatty():
-
-        def log_epoch(progress) -> None:
-            if progress.validation_accuracy is not None:
-                print(
-                    f"{description}: epoch {progress.epoch}, loss {progress.loss:.4f}, "
-                    f"validation accuracy {progress.validation_accuracy:.4f}, {progress.elapsed:.0f} s",
-                    file=sys.stderr,
-                )
-
-        return log_epoch, None
-    bar = tqdm(total=None, desc=description, unit="step", file=sys.stderr)
-
-    def on_progress(progress) -> None:
-        bar.total = progress.total_steps
-        bar.n = progress.step
-        postfix = {"epoch": progress.epoch, "loss": f"{progress.loss:.4f}"}
-        if progress.validation_accuracy is not None:
-            postfix["val_acc"] = f"{progress.validation_accuracy:.4f}"
-        bar.set_postfix(postfix, refresh=True)
-
-    return on_progress, bar
-
-
-def add_training_flags(
-    parser: argparse.ArgumentParser,
-    defaults: dict[str, Any],
-    recipes: dict[str, TrainConfig],
-    exclude: tuple[str, ...] = (),
-) -> None:
-    """--recipe, one flag per TrainConfig field (its comment is the help), then the flags that are not settings."""
-    parser.add_argument(
-        "--recipe",
-        choices=list(recipes),
-        default=None,
-        help="start from a shipped recipe (kd/recipes.py): its settings become the defaults, flags given override them",
-    )
-    add_dataclass_flags(parser, TrainConfig, defaults=defaults, exclude=exclude)
-    parser.add_argument(
-        "--threads",
-        type=positive_int,
-        default=None,
-        help="torch threads while training (default: all cores; 1 is faster when other work shares the cores)",
-    )
-    parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
-
-
-def add_model_flag(parser: argparse.ArgumentParser, default: str) -> None:
-    parser.add_argument(
-        "--model", choices=list(PRESETS), default=default,
-        help="the layout to train, from the model registry (kd.models.PRESETS): the shipped CNNs or the MLPs of "
-        "Hinton et al. 2015 (default: %(default)s)",
-    )  # fmt: skip
 
 
 def build_parser(recipe: TrainConfig | None = None, sweep_preset: SweepSpec | None = None) -> Parser:
@@ -216,146 +149,6 @@ def run_data(args) -> dict[str, Any]:
     }
 
 
-def command_line(args) -> str:
-    """The command that made a checkpoint, as typed: what its metadata records."""
-    return kd_command(args.argv)
-
-
-def run_training(args, job: Job) -> dict[str, Any]:
-    from kd.pipeline import train_and_save
-
-    data = load_mnist()
-    on_progress, bar = progress_reporter(job.named_role)
-    try:
-        metadata = train_and_save(job, data, on_progress=on_progress, command=command_line(args))
-    finally:
-        if bar is not None:
-            bar.close()
-    metrics = metadata["metrics"]
-    return {
-        "checkpoint": str(checkpoint.weights_path(job.out)),
-        "role": job.named_role,
-        "config": metadata["train_config"],
-        "accuracy": metrics["accuracy"],
-        "errors": metrics["errors"],
-        "agreement": metrics.get("agreement"),
-        "ece": metrics["ece"],
-        "parameters": metrics["parameters"],
-        "train_seconds": metadata["train_seconds"],
-        "teacher_seconds": metadata["teacher_seconds"],
-        "history": metadata["history"],
-        **({"omitted": metadata["omitted"]} if "omitted" in metadata else {}),
-    }
-
-
-def run_train_teacher(args) -> dict[str, Any]:
-    job = Job(from_args(TrainConfig, args), Path(args.out), args.model, threads=args.threads, role=TEACHER_ROLE)
-    return run_training(args, job)
-
-
-def run_distill(args) -> dict[str, Any]:
-    config = from_args(TrainConfig, args)
-    out = args.out or f"runs/distill-{time.strftime('%Y%m%d-%H%M%S')}"
-    teacher_path = Path(args.teacher) if Path(args.teacher).exists() or config.alpha > 0 else None
-    return run_training(args, Job(config, Path(out), args.model, teacher_path, threads=args.threads))
-
-
-def read_member(path: str, data: MNIST) -> ModelInfo:
-    """An ensemble member's metadata, checked: a single model with the lab's fields, trained on the MNIST here.
-
-    The ensemble is validated on the last 10,000 training images and scored on the test set of this
-    MNIST: members trained on other data could have seen them.
-    """
-    metadata = checkpoint.read_metadata(path)
-    if metadata["architecture"] == "ensemble":
-        raise ValueError(f"{path} is an ensemble: list its members instead")
-    info = ModelInfo.from_dict(metadata, path)
-    trained_on = info.raw["data"].get("sha256")
-    if trained_on != data.checksum:
-        raise ValueError(
-            f"{path} was trained on other data (sha256 {trained_on}) than the MNIST here ({data.checksum}): "
-            "an ensemble's members must share their data"
-        )
-    return info
-
-
-def member_record(path: str, info: ModelInfo) -> dict[str, Any]:
-    """What an ensemble's metadata says of one member: where it came from and how to make it again."""
-    return {
-        "path": path,
-        "weights_sha256": info.weights_sha256,
-        "role": info.role,
-        "seed": info.raw.get("seed"),
-        "command": info.command,
-        "accuracy": info.metrics.accuracy,
-    }
-
-
-def shared_settings(configs: list[dict[str, Any]]) -> dict[str, Any]:
-    """The training settings every member shares (usually all but the seed): the ensemble's train_config.
-
-    The pages show a teacher's settings (its temperature and alpha) from train_config; what differs
-    between members is in each one's command.
-    """
-    first, *others = configs
-    return {key: value for key, value in first.items() if all(key in other and other[key] == value for other in others)}
-
-
-def ensemble_data_record(data: MNIST, infos: list[ModelInfo]) -> dict[str, Any]:
-    """The ensemble's data record; train_images, which the lab shows, is the most any member trained on."""
-    most = max(info.train_images for info in infos)
-    return {
-        "source": data.source,
-        "sha256": data.checksum,
-        "train_images": most,
-        "train": f"each member's own training images (see members), at most {most:,}",
-        "validation": f"the last {VALIDATION_SIZE:,} training images",
-        "test": f"the {len(data.test_images):,} test images, once, after the members were put together",
-    }
-
-
-def run_ensemble(args) -> dict[str, Any]:
-    """One teacher from member checkpoints: checked, evaluated once, saved as a single checkpoint."""
-    from kd.evaluate import evaluate
-
-    if len(args.members) < 2:
-        raise UsageError("an ensemble needs at least two members")
-    check_out(args.out, args.force)
-    data = load_mnist()
-    infos = [read_member(path, data) for path in args.members]  # all checked before any weights are read
-    if len({info.weights_sha256 for info in infos}) < len(infos):
-        raise ValueError("the same weights are listed twice: an ensemble's members must be different models")
-    ensemble = Ensemble([checkpoint.load(path) for path in args.members]).eval()
-    validation = training_split(data, None, 0)
-    metrics = {
-        **evaluate(ensemble, data),  # the one look at the test set
-        "validation_accuracy": accuracy(ensemble, validation.validation_images, validation.validation_labels),
-    }
-    metadata = {
-        "role": "teacher",
-        **model_spec(ensemble),
-        "members": [member_record(path, info) for path, info in zip(args.members, infos, strict=True)],
-        "train_config": shared_settings([info.train_config for info in infos]),
-        "command": command_line(args),
-        "data": ensemble_data_record(data, infos),
-        "history": [],  # nothing was trained: each member's history is in its own checkpoint
-        "train_seconds": sum(info.train_seconds for info in infos),
-        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "metrics": metrics,
-    }
-    path = checkpoint.save(args.out, ensemble, metadata)
-    return {
-        "checkpoint": str(path),
-        "role": "teacher",
-        "members": args.members,
-        "accuracy": metrics["accuracy"],
-        "errors": metrics["errors"],
-        "validation_accuracy": metrics["validation_accuracy"],
-        "ece": metrics["ece"],
-        "parameters": metrics["parameters"],
-    }
-
-
 def run_evaluate(args) -> dict[str, Any]:
     from kd.evaluate import evaluate
 
@@ -407,7 +200,7 @@ def run_hinton2015(args) -> dict[str, Any]:
     schedule, checkpoints, out = from_args(Schedule, args), Path(args.checkpoints), Path(args.out)
     result = reproduce(schedule, checkpoints, out, args.workers, log=log, train=not args.report_only)
     if args.docs:
-        Path(args.docs).write_text(page(result["rows"], result, command_line(args)))
+        Path(args.docs).write_text(page(result["rows"], result, kd_command(args.argv)))
     return result
 
 

@@ -6,7 +6,8 @@ other heavy work (a latency measurement) queues behind them on the same worker. 
 capped (`kd.lab.limits.Limits`): epochs, images, runs waiting, and runs per visitor session (an
 `owner` token). A finished run is saved by `kd.pipeline.train_and_save`, the path every run takes (atomic
 writes), into the runs folder, which `kd.lab.store.RunStore` lists, bounds and sweeps. The worker never
-touches the UI: it only updates `Run` objects, which the dashboard polls.
+touches the UI: it only updates `Run` objects, which the dashboard polls. Longer than most modules:
+the queue, its worker and the rules a launch, a cancel and a delete obey share one lock and belong together.
 """
 
 from __future__ import annotations

@@ -9,7 +9,9 @@ and the cells of a budget share one baseline, so their tests are correlated. Eac
 is therefore adjusted across all the sweep's cells: Holm's correction, valid under any dependence,
 decides which gains are claimed (`GainStat.significant`); Benjamini-Hochberg, less strict (it bounds the
 share of false claims, under the positive dependence a shared baseline gives), is a second column. The
-95 % interval stays the per-cell (uncorrected) one, labelled as such.
+95 % interval stays the per-cell (uncorrected) one, labelled as such. Longer than most modules: the
+statistics and the sentences that report them (summary, table, validation choices) are kept together so
+that a wording never drifts from the figure it states.
 """
 
 from __future__ import annotations
