@@ -208,7 +208,7 @@ def _verdict(row: dict[str, Any]) -> str:
     if paper is None or row["unit"] not in LOWER_IS_BETTER | HIGHER_IS_BETTER:
         return ""
     better = mean <= paper if row["unit"] in LOWER_IS_BETTER else mean >= paper
-    return "as good or better" if better else f"short by {abs(mean - paper):.1f}"
+    return "as good or better" if better else f"short by {_figure(abs(mean - paper), row['unit'])}"
 
 
 def markdown_table(rows: list[dict[str, Any]]) -> str:
@@ -239,7 +239,10 @@ only its prior for 3 raised. This page is written by `{command}` (`make hinton20
 
 How it was measured: every model trains on the first 50,000 MNIST training images and is scored once on the
 10,000 test images; the offset for left-out digits is chosen on the last 10,000 training images (validation)
-by the rule in `kd/omitted.py`: {RULE}. The paper's teacher is `mlp-teacher` ({schedule["teacher_epochs"]}
+by the rule in `kd/omitted.py`:
+{RULE}.
+
+The paper's teacher is `mlp-teacher` ({schedule["teacher_epochs"]}
 epochs, dropout 0.5 on the hidden layers and 0.2 on the pixels, the project's augmentation in place of the 2-pixel
 jitter), its student `mlp-student` ({schedule["student_epochs"]} epochs, no weight decay, no augmentation);
 students distil at T = {schedule["temperature"]:g} with alpha = {schedule["alpha"]:g} (the share of the
