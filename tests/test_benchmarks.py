@@ -171,3 +171,15 @@ def test_teacher_members_train_the_teacher_recipe_and_score_every_ensemble_on_va
     trained.clear()
     teacher_members.main(["--member", "8/16,16/32:3:5", "--out", str(tmp_path)])
     assert not trained  # a member saved before is not trained again
+
+
+def test_onnx_startup_times_a_first_use_and_a_cached_one(tiny_checkpoints, capsys, monkeypatch):
+    """A smoke run of benchmarks/onnx_startup.py (docs/apps.md quotes it): each model's first use and cached use."""
+    import sys
+
+    from benchmarks import onnx_startup
+
+    monkeypatch.setattr(sys, "argv", ["onnx_startup.py", str(tiny_checkpoints["student"])])
+    onnx_startup.main()
+    line = capsys.readouterr().out.strip()
+    assert line.startswith("student: first use ") and " cached " in line and "answers with " in line
