@@ -13,18 +13,8 @@ from kd import checkpoint, omitted
 from kd.lab import widgets
 from kd.lab.limits import Limits
 from kd.lab.omitted_view import omitted_digits
-from kd.lab.service import Lab
-from kd.lab.settings import Settings
 from kd.predict import logits
 from kd.recipes import MISSING_THREE
-
-
-@pytest.fixture
-def lab(tiny_checkpoints, small_mnist, tmp_path):
-    folder = tiny_checkpoints["teacher"].parent
-    lab = Lab(Settings(folder, tmp_path / "runs", tmp_path / "results"), Limits(max_epochs=2), lambda: small_mnist)
-    yield lab
-    lab.shutdown()
 
 
 @pytest.mark.parametrize(
