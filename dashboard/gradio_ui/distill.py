@@ -92,8 +92,8 @@ def launch(
 
 
 def watch(request: gr.Request) -> tuple:
-    """The visitor's latest run as the tab shows it: (status, curves, card, F1 change, the offset control's four
-    (offset_outputs), 4 selectors, timer).
+    """The visitor's latest run as the tab shows it: (status, curves, card, F1 change, 4 selectors, the offset
+    control's four (offset_outputs), timer).
 
     The selectors (the Draw tab's student, the Metrics tab's three) get the finished run once it is
     done; the timer stays active while the run waits or trains.
@@ -101,16 +101,16 @@ def watch(request: gr.Request) -> tuple:
     run = lab().run_of(visitor(request))
     keep = (gr.skip(),) * 4
     if run is None:
-        return "", plot(None), "", plot(None), *offset_outputs(None), *keep, gr.Timer(active=False)
+        return "", plot(None), "", plot(None), *keep, *offset_outputs(None), gr.Timer(active=False)
     card = lab().result_card(run) if run.status == DONE else None
     if card is None:  # waiting, training, failed or cancelled
-        shown = lab().run_status(run), live_curves(run), "", plot(None), *offset_outputs(None)
-        return *shown, *keep, gr.Timer(active=run.active)
+        shown = lab().run_status(run), live_curves(run), "", plot(None)
+        return *shown, *keep, *offset_outputs(None), gr.Timer(active=run.active)
     figure = charts.f1_change(card.f1_changes, F1_TITLE) if card.f1_changes is not None else None
     students, everything = choices(teacher=False), choices()
     selectors = (gr.Dropdown(choices=students), *(gr.Dropdown(choices=everything) for _ in range(3)))
-    shown = lab().run_status(run), live_curves(run), card_markdown(card), plot(figure), *offset_outputs(run.id)
-    return *shown, *selectors, gr.Timer(active=False)
+    shown = lab().run_status(run), live_curves(run), card_markdown(card), plot(figure)
+    return *shown, *selectors, *offset_outputs(run.id), gr.Timer(active=False)
 
 
 def cancel(request: gr.Request) -> str:
@@ -173,8 +173,9 @@ def build(demo: gr.Blocks) -> Callable[[list[gr.Dropdown]], None]:
     )  # fmt: skip
 
     def connect(selectors: list[gr.Dropdown]) -> None:
-        shown = [status, curves, card, f1, offset, offset_note, offset_bars, offset_curve, *selectors, timer]
-        offset.release(move_offset, offset, shown[5:8], api_visibility="private", **RUN_EVENTS)
+        moved = [offset_note, offset_bars, offset_curve]
+        shown = [status, curves, card, f1, *selectors, offset, *moved, timer]
+        offset.release(move_offset, offset, moved, api_visibility="private", **RUN_EVENTS)
         settings = [temperature, alpha, epochs, images, seed, mix, teacher, omit]
         start.click(launch, settings, status, api_name="distill", **RUN_EVENTS).success(
             watch, None, shown, api_visibility="private", **RUN_EVENTS
