@@ -307,3 +307,10 @@ def test_a_tiny_run_without_3s_shows_their_recall_and_an_offset_to_move(dashboar
     offset.set_value(20.0).run()
     assert not at.exception and "With +20 on the logit of 3" in texts(at.caption)
     assert at.selectbox(key="distill_chosen").options[0].endswith(f"no 3s · answers corrected (+{chosen:g} on 3)")
+    next(button for button in at.button if button.label == "Open in Draw").click().run()
+    student = at.selectbox(key="draw_student")  # Draw answers with the run, corrected, and says so
+    assert not at.exception and student.value.startswith("run-") and "answers corrected" in student.options[-1]
+    at.switch_page("streamlit_ui/pages/draw.py").run()  # AppTest stays on the page it was told, not the switched one
+    at.button_group(key="draw_source").set_value("MNIST test digit").run()
+    assert not at.exception and [metric.label for metric in at.metric] == ["Teacher says", "Student says"]
+    assert "answers corrected" in at.metric[1].help

@@ -18,17 +18,23 @@ st.write(DISTILL_INTRO)
 missing_notice()
 
 
+def unless_set(key: str, default):
+    """A widget's default, or None where a preset already put its value in the session state (Streamlit warns
+    about a widget given both)."""
+    return None if key in st.session_state else default
+
+
 def slider(label: str, span: widgets.Range, key: str, kind: type = float, **options):
     low, high, default, step = (kind(value) for value in (span.low, span.high, span.default, span.step))
-    return st.slider(label, low, high, default, step, key=key, bind="query-params", **options)
+    return st.slider(label, low, high, unless_set(key, default), step, key=key, bind="query-params", **options)
 
 
 def choice(label: str, choices: widgets.Choices, key: str, **options) -> str:
     """One of the lab's choices as a row of radio buttons, bound to the URL like the sliders."""
     keys = list(choices.labels)
     return st.radio(
-        label, keys, keys.index(choices.default), format_func=choices.labels.get, key=key, horizontal=True,
-        bind="query-params", **options,
+        label, keys, unless_set(key, keys.index(choices.default)), format_func=choices.labels.get, key=key,
+        horizontal=True, bind="query-params", **options,
     )  # fmt: skip
 
 
@@ -68,8 +74,8 @@ def settings_form() -> tuple[TrainConfig | None, str]:
         seed = st.number_input("Seed", span.low, span.high, span.default, key="seed", bind="query-params")
     teacher, mix = teacher_and_mixing()
     omit = st.pills(
-        "Leave out digits", widgets.DIGITS, selection_mode="multi", default=[], key="omit_digits",
-        help=widgets.OMIT_HELP, bind="query-params",
+        "Leave out digits", widgets.DIGITS, selection_mode="multi", default=unless_set("omit_digits", []),
+        key="omit_digits", help=widgets.OMIT_HELP, bind="query-params",
     )  # fmt: skip
     try:
         return lab().run_settings(temperature, alpha, epochs, images, seed, mix, omit), teacher
