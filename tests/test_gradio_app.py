@@ -235,6 +235,7 @@ def test_the_distill_tab_offers_digits_to_leave_out_and_refuses_all_ten(lab_in, 
     assert omit.label == "Leave out digits" and omit.value == [] and len(omit.choices) == 10
     preset = next(block for block in demo.blocks.values() if getattr(block, "elem_id", None) == "preset-missing-three")
     assert preset.value == "Hinton's missing 3"
+    assert gradio_distill.fill_preset() == [20.0, 1.0, 3, 5000, "none", ["3"]]  # T, alpha, epochs, images, mix, digits
     with pytest.raises(gr.Error, match="at most nine digits"):
         gradio_distill.launch(4.0, 0.5, 1, 100, 0, "none", "teacher", request("visitor"), list(widgets.DIGITS))
     with pytest.raises(gr.Error, match="digits from 0 to 9"):

@@ -68,6 +68,15 @@ def offset_outputs(run_id: str | None, offset: float | None = None) -> tuple:
     return slider, gr.Markdown(view.caption, visible=True), plot(bars), plot(line)
 
 
+PRESET_WIDGETS = ("temperature", "alpha", "epochs", "images", "mix", "omit_digits")  # Lab.run_settings' names
+
+
+def fill_preset() -> list:
+    """The "Hinton's missing 3" button: the preset's values for the widgets it sets, in PRESET_WIDGETS' order."""
+    values = widgets.missing_three(lab().limits).values
+    return [values[name] for name in PRESET_WIDGETS]
+
+
 def move_offset(offset: float, request: gr.Request) -> tuple:
     """The visitor moved the offset of their finished run: its recall and test errors with it."""
     run = lab().run_of(visitor(request))
@@ -165,12 +174,8 @@ def build(demo: gr.Blocks) -> Callable[[list[gr.Dropdown]], None]:
     offset_note = gr.Markdown(visible=False, elem_id="offset-note")
     offset_bars, offset_curve = gr.Plot(show_label=False, visible=False), gr.Plot(show_label=False, visible=False)
     timer = gr.Timer(POLL_SECONDS, active=False)
-    # the preset's values into the widgets it names (Lab.run_settings' arguments), as the Streamlit page does
-    filled = {"temperature": temperature, "alpha": alpha, "epochs": epochs, "images": images, "mix": mix}
-    fill.click(
-        lambda: [*(preset.values[name] for name in filled), preset.values["omit_digits"]],
-        None, [*filled.values(), omit], api_visibility="private", **RUN_EVENTS,
-    )  # fmt: skip
+    filled = [temperature, alpha, epochs, images, mix, omit]  # in PRESET_WIDGETS' order
+    fill.click(fill_preset, None, filled, api_visibility="private", **RUN_EVENTS)
 
     def connect(selectors: list[gr.Dropdown]) -> None:
         moved = [offset_note, offset_bars, offset_curve]
