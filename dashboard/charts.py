@@ -289,6 +289,6 @@ def offset_curve(
     figure.update_layout(
         xaxis=dict(title="offset on the left-out digits' logits"),
         yaxis=dict(title="recall", range=[0, 1.02], tickformat=".0%"),
-        yaxis2=dict(title="test errors", overlaying="y", side="right", type="log"),
+        yaxis2=dict(title="test errors", overlaying="y", side="right", rangemode="tozero", tickformat=",d"),
     )
     return _layout(figure, height=320)
