@@ -246,3 +246,49 @@ def seed_pairs(seeds: Sequence[int], accuracies: Sequence[float], baselines: Seq
     figure.update_xaxes(type="category")
     figure.update_yaxes(title="test accuracy", tickformat=".2%")  # seeds of one cell often differ by 0.05 %
     return _layout(figure, height=320)
+
+
+def omitted_recall(
+    as_trained: Sequence[float], at_offset: Sequence[float], omitted: Sequence[int], offset: float
+) -> go.Figure:
+    """Each class's test recall as trained and with `offset` on the left-out digits' logits, those digits shaded
+    and named: what the offset buys them, and what it costs the others."""
+    figure = go.Figure(
+        [
+            go.Bar(x=DIGITS, y=list(as_trained), name="as trained", marker_color="#B0B0B0"),
+            go.Bar(x=DIGITS, y=list(at_offset), name=f"offset +{offset:g}", marker_color=STUDENT_COLOUR),
+        ]
+    )
+    for digit in omitted:
+        figure.add_vrect(x0=digit - 0.5, x1=digit + 0.5, fillcolor="#FFA15A", opacity=0.2, line_width=0)
+        figure.add_annotation(x=str(digit), y=1.08, text="left out", showarrow=False, yref="y")
+    figure.update_layout(barmode="group")
+    figure.update_traces(hovertemplate="digit %{x}: %{y:.1%}<extra></extra>")
+    figure.update_xaxes(type="category", title="digit")
+    figure.update_yaxes(range=[0, 1.15], tickformat=".0%", title="test recall")
+    return _layout(figure, height=300)
+
+
+def offset_curve(
+    offsets: Sequence[float], errors: Sequence[int], recall: dict[str, Sequence[float]], chosen: float, offset: float
+) -> go.Figure:
+    """The left-out digits' test recall and the total test errors at every offset, the one chosen on validation
+    drawn dashed and the visitor's solid."""
+    figure = go.Figure()
+    for i, (digit, values) in enumerate(recall.items()):
+        figure.add_scatter(
+            x=list(offsets), y=list(values), mode="lines", name=f"{digit}s read", line_color=PALETTE[(i + 1) % 8],
+            hovertemplate="offset +%{x}: %{y:.1%}<extra></extra>",
+        )  # fmt: skip
+    figure.add_scatter(
+        x=list(offsets), y=list(errors), mode="lines", name="test errors", yaxis="y2", line_color=TEACHER_COLOUR,
+        hovertemplate="offset +%{x}: %{y} errors<extra></extra>",
+    )  # fmt: skip
+    figure.add_vline(x=chosen, line_dash="dash", line_color="grey", annotation_text=f"chosen on validation +{chosen:g}")
+    figure.add_vline(x=offset, line_color=STUDENT_COLOUR, annotation_text="yours", annotation_position="bottom right")
+    figure.update_layout(
+        xaxis=dict(title="offset on the left-out digits' logits"),
+        yaxis=dict(title="recall", range=[0, 1.02], tickformat=".0%"),
+        yaxis2=dict(title="test errors", overlaying="y", side="right", rangemode="tozero", tickformat=",d"),
+    )
+    return _layout(figure, height=320)

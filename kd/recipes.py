@@ -37,6 +37,11 @@ RECIPES: dict[str, TrainConfig] = {**TEACHER_RECIPES, **STUDENT_RECIPES}
 # alpha = 0.9 (the default before) 98.63 %, outside one standard error, so the default moved.
 DASHBOARD_RUN = TrainConfig(epochs=2, limit=5000, alpha=0.5, temperature=8.0, augment=False)
 
+# The lab's one-click "Hinton's missing 3" (Hinton et al. 2015, section 3): the dashboard's student on 5,000 images
+# with every 3 removed, from the teacher's soft targets alone; kd.omitted then picks the offset for the 3s on
+# validation. T, alpha and epochs chosen on validation (`python -m benchmarks.missing_three --choose`, docs/results.md).
+MISSING_THREE = replace(DASHBOARD_RUN, epochs=3, limit=5000, temperature=20.0, alpha=1.0, omit_digits=(3,))
+
 
 def role(config: TrainConfig) -> str:
     """What a student trained with `config` is called in its checkpoint: alpha = 0 trains on labels alone."""

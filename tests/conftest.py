@@ -62,3 +62,16 @@ def ensemble_checkpoints(tiny_checkpoints, tmp_path_factory) -> Path:
     members = [str(tiny_checkpoints[name]) for name in ("teacher", "scratch")]
     assert main(["ensemble", *members, "--out", str(directory / "ensemble")]) == 0
     return directory
+
+
+@pytest.fixture
+def lab(tiny_checkpoints, small_mnist, tmp_path):
+    """A lab server over the tiny checkpoints, MNIST with the small test set and at most 2 epochs a run."""
+    from kd.lab.limits import Limits  # here, not above: only the tests that ask for a lab load the service
+    from kd.lab.service import Lab
+    from kd.lab.settings import Settings
+
+    folder = tiny_checkpoints["teacher"].parent
+    lab = Lab(Settings(folder, tmp_path / "runs", tmp_path / "results"), Limits(max_epochs=2), lambda: small_mnist)
+    yield lab
+    lab.shutdown()

@@ -226,3 +226,36 @@ def test_predict_answers_with_the_runtime_the_draw_tab_uses(lab_in, tiny_checkpo
     digit = the_lab.digit_from_bytes(png(draw_digit(7)))
     expected = the_lab.answers(teacher, digit, (1.0,))[1.0]
     assert answered["teacher"]["probabilities"] == pytest.approx(list(expected), abs=1e-7)
+
+
+def test_the_distill_tab_offers_digits_to_leave_out_and_refuses_all_ten(lab_in, tiny_checkpoints):
+    lab_in(KD_CHECKPOINTS_DIR=str(tiny_checkpoints["teacher"].parent))
+    demo = gradio_app.build()
+    omit = next(block for block in demo.blocks.values() if isinstance(block, gr.CheckboxGroup))
+    assert omit.label == "Leave out digits" and omit.value == [] and len(omit.choices) == 10
+    preset = next(block for block in demo.blocks.values() if getattr(block, "elem_id", None) == "preset-missing-three")
+    assert preset.value == "Hinton's missing 3"
+    assert gradio_distill.fill_preset() == [20.0, 1.0, 3, 5000, "none", ["3"]]  # T, alpha, epochs, images, mix, digits
+    with pytest.raises(gr.Error, match="at most nine digits"):
+        gradio_distill.launch(4.0, 0.5, 1, 100, 0, "none", "teacher", request("visitor"), list(widgets.DIGITS))
+    with pytest.raises(gr.Error, match="digits from 0 to 9"):
+        gradio_distill.launch(4.0, 0.5, 1, 100, 0, "none", "teacher", request("visitor"), ["11"])
+    assert state.lab().run_of(state.visitor(request("visitor"))) is None
+
+
+@pytest.mark.slow
+def test_a_run_without_3s_shows_their_recall_and_the_offset_moves_it(lab_in, tiny_checkpoints):
+    lab_in(KD_CHECKPOINTS_DIR=str(tiny_checkpoints["teacher"].parent))
+    me = request("visitor")
+    values = widgets.missing_three(state.lab().limits).values
+    gradio_distill.launch(values["temperature"], values["alpha"], 1, 1000, 0, "none", "teacher", me, ["3"])
+    state.lab().runs.wait(state.lab().run_of(state.visitor(me)).id, timeout=300)
+    status, _, card, _, *_, offset, note, bars, curve, _ = gradio_distill.watch(me)
+    assert "finished" in status and "**Left out of training: 3**" in card and "never saw a 3" in card
+    assert "| scratch, same budget and seed (never saw them either) |" in card and "3s read, with its offset" in card
+    assert offset.visible and 0 <= offset.value <= 20 and note.visible and bars.visible and curve.visible
+    assert f"chosen on validation, +{offset.value:g}" in note.value
+    moved, *_ = gradio_distill.move_offset(20.0, me)
+    assert moved.value.startswith("With +20 on the logit of 3")
+    with pytest.raises(gr.Error, match="offset must be a number"):
+        gradio_distill.move_offset("lots", me)

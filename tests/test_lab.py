@@ -93,14 +93,6 @@ def test_a_pending_measurement_is_not_queued_twice():
     assert len(queued) == 1 and board.measurements == 0
 
 
-@pytest.fixture
-def lab(tiny_checkpoints, small_mnist, tmp_path):
-    folder = tiny_checkpoints["teacher"].parent
-    lab = Lab(Settings(folder, tmp_path / "runs", tmp_path / "results"), Limits(max_epochs=2), lambda: small_mnist)
-    yield lab
-    lab.shutdown()
-
-
 def png(width: int, height: int) -> bytes:
     buffer = io.BytesIO()
     Image.new("L", (width, height)).save(buffer, format="PNG")

@@ -20,6 +20,7 @@ from dashboard.gradio_ui.outputs import plot
 from dashboard.gradio_ui.state import choices, lab, visitor
 from kd.lab import widgets
 from kd.lab.card import F1_TITLE, ResultCard
+from kd.lab.omitted_view import OmittedSummary
 from kd.lab.records import DONE, Run
 from kd.lab.texts import DISTILL_INTRO
 
@@ -41,16 +42,58 @@ def card_markdown(card: ResultCard) -> str:
     lines = [f"**{card.headline}**", "", f"| model | {' | '.join(columns)} |", "|:--|" + "--:|" * len(columns)]
     lines += [f"| {name} | {' | '.join(cells.values())} |" for name, cells in rows.items()]
     lines += ["", card.twin_note] if card.twin_note is not None else []
+    lines += omitted_markdown(card.omitted) if card.omitted is not None else []
     return "\n".join(lines)
+
+
+def omitted_markdown(part: OmittedSummary) -> list[str]:
+    """The digits the run never saw: its recall of each before and after the offset, its twin's and the teacher's."""
+    rows = part.table()
+    columns = list(next(iter(rows.values())))
+    lines = ["", f"**Left out of training: {', '.join(map(str, part.digits))}**", "", part.headline, ""]
+    lines += [f"| model | {' | '.join(columns)} |", "|:--|" + "--:|" * len(columns)]
+    return lines + [f"| {name} | {' | '.join(cells.values())} |" for name, cells in rows.items()]
+
+
+def offset_outputs(run_id: str | None, offset: float | None = None) -> tuple:
+    """The offset control of a run with digits left out: (slider, caption, recall bars, curve), all hidden for a
+    run without; `offset` None: the one chosen on validation."""
+    view = lab().omitted_view(run_id, offset) if run_id is not None else None
+    if view is None:
+        return gr.Slider(visible=False), gr.Markdown(visible=False), plot(None), plot(None)
+    span, curve = view.slider, view.curve
+    slider = gr.Slider(span.low, span.high, view.offset, step=span.step, visible=True) if offset is None else gr.skip()
+    bars = charts.omitted_recall(view.per_class_as_trained, view.per_class_at_offset, view.digits, view.offset)
+    line = charts.offset_curve(curve.offsets, curve.errors, curve.recall, view.chosen, view.offset)
+    return slider, gr.Markdown(view.caption, visible=True), plot(bars), plot(line)
+
+
+PRESET_WIDGETS = ("temperature", "alpha", "epochs", "images", "mix", "omit_digits")  # Lab.run_settings' names
+
+
+def fill_preset() -> list:
+    """The "Hinton's missing 3" button: the preset's values for the widgets it sets, in PRESET_WIDGETS' order."""
+    values = widgets.missing_three(lab().limits).values
+    return [values[name] for name in PRESET_WIDGETS]
+
+
+def move_offset(offset: float, request: gr.Request) -> tuple:
+    """The visitor moved the offset of their finished run: its recall and test errors with it."""
+    run = lab().run_of(visitor(request))
+    try:
+        return offset_outputs(run.id if run is not None and run.status == DONE else None, offset)[1:]
+    except ValueError as exc:  # an API client's offset out of range or not a number
+        raise gr.Error(str(exc), print_exception=False) from None
 
 
 def launch(
     temperature: float, alpha: float, epochs: float, images: float, seed: float, mix: str, teacher: str,
-    request: gr.Request,
+    request: gr.Request, omit_digits: list[str] | None = None,
 ) -> str:  # fmt: skip
-    """Queue the visitor's run and say where it stands; gr.Error with the reason if it is refused."""
+    """Queue the visitor's run and say where it stands; gr.Error with the reason if it is refused. `omit_digits`
+    comes after the request (Gradio passes it wherever it stands), so API clients may leave it out."""
     try:  # the API takes anything: the lab refuses bad values, unknown teachers and values over the caps in words
-        settings = lab().run_settings(temperature, alpha, epochs, images, seed, mix)
+        settings = lab().run_settings(temperature, alpha, epochs, images, seed, mix, omit_digits)
         run = lab().launch(visitor(request), settings, teacher)
     except ValueError as exc:
         raise gr.Error(str(exc), print_exception=False) from None
@@ -58,7 +101,8 @@ def launch(
 
 
 def watch(request: gr.Request) -> tuple:
-    """The visitor's latest run as the tab shows it: (status, curves, card, F1 change, 4 selectors, timer).
+    """The visitor's latest run as the tab shows it: (status, curves, card, F1 change, 4 selectors, the offset
+    control's four (offset_outputs), timer).
 
     The selectors (the Draw tab's student, the Metrics tab's three) get the finished run once it is
     done; the timer stays active while the run waits or trains.
@@ -66,15 +110,16 @@ def watch(request: gr.Request) -> tuple:
     run = lab().run_of(visitor(request))
     keep = (gr.skip(),) * 4
     if run is None:
-        return "", plot(None), "", plot(None), *keep, gr.Timer(active=False)
+        return "", plot(None), "", plot(None), *keep, *offset_outputs(None), gr.Timer(active=False)
     card = lab().result_card(run) if run.status == DONE else None
     if card is None:  # waiting, training, failed or cancelled
-        return lab().run_status(run), live_curves(run), "", plot(None), *keep, gr.Timer(active=run.active)
+        shown = lab().run_status(run), live_curves(run), "", plot(None)
+        return *shown, *keep, *offset_outputs(None), gr.Timer(active=run.active)
     figure = charts.f1_change(card.f1_changes, F1_TITLE) if card.f1_changes is not None else None
     students, everything = choices(teacher=False), choices()
     selectors = (gr.Dropdown(choices=students), *(gr.Dropdown(choices=everything) for _ in range(3)))
     shown = lab().run_status(run), live_curves(run), card_markdown(card), plot(figure)
-    return *shown, *selectors, gr.Timer(active=False)
+    return *shown, *selectors, *offset_outputs(run.id), gr.Timer(active=False)
 
 
 def cancel(request: gr.Request) -> str:
@@ -114,19 +159,32 @@ def build(demo: gr.Blocks) -> Callable[[list[gr.Dropdown]], None]:
         teacher = radio(teachers, "Teacher", visible=len(teachers.labels) > 1 or "hidden")
         mix = radio(widgets.MIXING, "Mixing", info=widgets.MIXING_HELP)
     with gr.Row():
+        omit = gr.CheckboxGroup(list(widgets.DIGITS), value=[], label="Leave out digits", info=widgets.OMIT_HELP)
+        preset = widgets.missing_three(limits)
+        fill = gr.Button(preset.label, elem_id="preset-missing-three")
+    gr.Markdown(preset.help)
+    with gr.Row():
         start = gr.Button("Launch run", variant="primary")
         stop = gr.Button("Cancel run")
     status = gr.Markdown(elem_id="run-status")
     curves = gr.Plot(show_label=False, visible=False)
     card = gr.Markdown(elem_id="result-card")
     f1 = gr.Plot(show_label=False, visible=False)
+    offset = gr.Slider(label="Offset on the logits of the digits left out", visible=False, elem_id="offset")
+    offset_note = gr.Markdown(visible=False, elem_id="offset-note")
+    offset_bars, offset_curve = gr.Plot(show_label=False, visible=False), gr.Plot(show_label=False, visible=False)
     timer = gr.Timer(POLL_SECONDS, active=False)
+    filled = [temperature, alpha, epochs, images, mix, omit]  # in PRESET_WIDGETS' order
+    fill.click(fill_preset, None, filled, api_visibility="private", **RUN_EVENTS)
 
     def connect(selectors: list[gr.Dropdown]) -> None:
-        shown = [status, curves, card, f1, *selectors, timer]
-        start.click(
-            launch, [temperature, alpha, epochs, images, seed, mix, teacher], status, api_name="distill", **RUN_EVENTS
-        ).success(watch, None, shown, api_visibility="private", **RUN_EVENTS)
+        moved = [offset_note, offset_bars, offset_curve]
+        shown = [status, curves, card, f1, *selectors, offset, *moved, timer]
+        offset.release(move_offset, offset, moved, api_visibility="private", **RUN_EVENTS)
+        settings = [temperature, alpha, epochs, images, seed, mix, teacher, omit]
+        start.click(launch, settings, status, api_name="distill", **RUN_EVENTS).success(
+            watch, None, shown, api_visibility="private", **RUN_EVENTS
+        )
         # "run": the caller's own run, for API clients that launched one with /distill (not in the API docs)
         timer.tick(watch, None, shown, api_name="run", api_visibility="undocumented", **RUN_EVENTS)
         stop.click(cancel, None, status, api_visibility="private", **RUN_EVENTS)

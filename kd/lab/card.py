@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from kd.lab.omitted_view import OmittedSummary
 from kd.lab.settings import shown_command
 from kd.metadata import Metrics, ModelInfo
 
@@ -31,6 +32,7 @@ class ResultCard:
     command: str  # the command line that trains this run again, with no server path in it
     teacher: str = "teacher"  # what the run learnt from, as the headline names it ("ensemble of 3 teachers")
     mix: str = "none"  # the run's mixing, which its scratch twin shares
+    omitted: OmittedSummary | None = None  # the digits it trained without, before and after their offset
 
     @property
     def headline(self) -> str:

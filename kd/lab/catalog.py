@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from kd import checkpoint
+from kd.lab.omitted_view import named
 from kd.lab.settings import DEFAULT_TEACHER, ENSEMBLE, Settings
 from kd.lab.store import RUN_ID
 from kd.metadata import MetadataError, ModelInfo
@@ -101,7 +102,19 @@ def run_label(run_id: str, info: ModelInfo) -> str:
     )
     # only what differs from the default run, so the labels of plain runs stay short
     label += f", {config['mix']}" if config.get("mix", "none") != "none" else ""
-    return label + (", from the ensemble" if run_teacher(info) == ENSEMBLE else "")
+    label += ", from the ensemble" if run_teacher(info) == ENSEMBLE else ""
+    return label + correction(info)
+
+
+def correction(info: ModelInfo) -> str:
+    """What a run trained without some digits adds to its label: that Draw answers with its offset on them
+    (Lab.answers, kd.omitted.corrected); "" for a run that saw every digit."""
+    record = info.raw.get("omitted")
+    try:
+        digits, offset = named(record["digits"]), float(record["offset"])
+    except (KeyError, TypeError, ValueError, IndexError):
+        return ""
+    return f", no {digits}s · answers corrected (+{offset:g} on {digits})"
 
 
 def run_entry(run_id: str, path: Path, metadata: dict | None = None) -> ModelEntry | None:

@@ -35,13 +35,14 @@ from kd.infer.runtime import load_predictor
 from kd.infer.sessions import Predictor
 from kd.lab import catalog, cost, widgets
 from kd.lab.answers import softened
-from kd.lab.card import ResultCard, result_card
+from kd.lab.card import ResultCard, result_card, twin_name
 from kd.lab.catalog import ModelEntry
 from kd.lab.drawing import digit_from_array, digit_from_bytes, refuse_large_images
 from kd.lab.gate import EventGate
 from kd.lab.latency_views import LatencyView
 from kd.lab.limits import Limits
 from kd.lab.measure import LatencyBoard, Measurement, reference_figures
+from kd.lab.omitted_view import OffsetCurve, OffsetView, offset_curve, offset_view, omitted_digits, omitted_summary
 from kd.lab.queue_state import QueueState
 from kd.lab.records import CANCELLED, DONE, FAILED, QUEUED, Run
 from kd.lab.runs import RunManager
@@ -50,6 +51,8 @@ from kd.lab.sweep_views import SweepView, read_sweep
 from kd.lab.sweeps import QueuedSweep, SweepQueue
 from kd.lab.uploads import UploadBudget
 from kd.metadata import MetadataError, ModelInfo
+from kd.omitted import recorded_offset
+from kd.predict import logits
 from kd.recipes import DASHBOARD_RUN
 from kd.significance import McNemar, compare_on_test_set, mcnemar
 from kd.sweep.results import RESULTS_FILE, SWEEP_FILE, SweepGrid
@@ -72,6 +75,7 @@ class Lab:
         self._predictor = functools.lru_cache(maxsize=CACHED_MODELS)(self._load_predictor)
         self._disagreements = functools.lru_cache(maxsize=CACHED_MODELS)(self._find_disagreements)
         self._mcnemar = functools.lru_cache(maxsize=CACHED_MODELS)(self._compare_on_test_set)
+        self._offsets = functools.lru_cache(maxsize=CACHED_MODELS)(self._test_offsets)
         self.warmed = threading.Event()  # set when warm_up's work is done, at once where it is off
         # the doors a front end's server guards before any handler runs (the Gradio app's middleware)
         self.events = EventGate(limits.event_concurrency, limits.events_per_second)
@@ -192,8 +196,11 @@ class Lab:
 
     def answers(self, entry: ModelEntry, digit: np.ndarray, temperatures: Iterable[float]) -> dict[float, np.ndarray]:
         """softmax(logits / T) of one 28x28 digit as a (10,) array for each T, from one forward pass of the model's
-        fastest runtime (kd.lab.answers); CheckpointError or OSError if its file changed since it was listed."""
-        return softened(self.predictor(entry), digit, temperatures)
+        fastest runtime (kd.lab.answers); CheckpointError or OSError if its file changed since it was listed.
+
+        A run trained without some digits answers corrected: with the offset on their logits that it chose on
+        validation (kd.omitted.corrected's), as its label says (kd.lab.catalog.run_label)."""
+        return softened(self.predictor(entry), digit, temperatures, recorded_offset(entry.info.raw))
 
     def runtime(self, entry: ModelEntry) -> str:
         """The runtime that answers drawings for this model, in words ("ONNX Runtime", "PyTorch"); loads it."""
@@ -230,6 +237,7 @@ class Lab:
         images: float,
         seed: float,
         mix: str = widgets.MIXING.default,
+        omit_digits: object = (),
     ) -> TrainConfig:
         """The Distill page's run with a visitor's values; ValueError, in words, for a bad value or one over the caps.
 
@@ -237,7 +245,8 @@ class Lab:
         floats or strings, NaN, 10^6 epochs, a mixing that does not exist. TrainConfig refuses what
         is invalid, the run queue what is over a cap. A mixed run costs a teacher forward pass per
         batch (no cached logits), an ensemble's as many as it has members: the caps on epochs and
-        images bound that too.
+        images bound that too. `omit_digits`: the digits left out of the training images (kd.lab.omitted_view
+        reads them: "3", ["3", "8"], [3]); any but not all ten.
         """
         try:
             numbers = [float(value) for value in (temperature, alpha, epochs, images, seed)]
@@ -255,6 +264,7 @@ class Lab:
             limit=int(images),
             seed=int(seed),
             mix=mix,
+            omit_digits=omitted_digits(omit_digits),
         )
         self.runs.check_caps(settings)
         return settings
@@ -314,8 +324,28 @@ class Lab:
         except MetadataError:
             return None
         if teacher is None:
-            return result_card(run.id, info, None)
-        return result_card(run.id, info, teacher.info.metrics, teacher.label.lower())
+            card = result_card(run.id, info, None)
+        else:
+            card = result_card(run.id, info, teacher.info.metrics, teacher.label.lower())
+        # the left-out digits' part (kd.lab.omitted_view): None for a run that trained on every digit
+        summary = omitted_summary(info, teacher.info.metrics if teacher is not None else None, twin_name(card.mix))
+        return dataclasses.replace(card, omitted=summary)
+
+    def omitted_view(self, key: str, offset: float | None = None) -> OffsetView | None:
+        """The test set with `offset` (None: the one chosen on validation) on the logits of the digits the model
+        keyed `key` never saw: its errors and recall, for the card's offset control. None for a model that saw
+        every digit (or an unknown key); ValueError, in words, for a bad offset. One forward pass per model, cached;
+        CheckpointError if its file changed since it was listed."""
+        entry = self.entry(key)
+        summary = omitted_summary(entry.info, None, "") if entry is not None else None
+        if summary is None:
+            return None
+        test_logits, curve = self._offsets(entry.path, entry.sha, summary.digits)
+        return offset_view(test_logits, self.data().test_labels, summary, curve, offset)
+
+    def _test_offsets(self, path, sha, digits: tuple[int, ...]) -> tuple[torch.Tensor, OffsetCurve]:
+        test_logits = logits(self._model(path, sha), self.data().test_images)
+        return test_logits, offset_curve(test_logits, self.data().test_labels, digits)
 
     def busy(self) -> bool:
         """True while a run or a sweep's cell trains: CPU timings taken now are slower."""

@@ -268,3 +268,49 @@ def test_every_page_copes_with_a_damaged_teacher(dashboard_checkpoints, tmp_path
     ):
         at = open_page(page)
         assert "Teacher" in texts(at.info), page  # named in the notice, and the page still renders
+
+
+def test_the_missing_three_preset_fills_in_the_settings_and_a_link_keeps_the_digits_left_out(dashboard_checkpoints):
+    at = open_page("streamlit_ui/pages/distill.py")
+    omit = at.button_group(key="omit_digits")
+    assert omit.label == "Leave out digits" and omit.value == []  # none by default
+    next(button for button in at.button if button.label == "Hinton's missing 3").click().run()
+    assert not at.exception and not at.error
+    values = {key: at.slider(key=key).value for key in ("temperature", "alpha", "epochs", "images")}
+    assert values == {"temperature": 20.0, "alpha": 1.0, "epochs": 3, "images": 5000}
+    assert at.button_group(key="omit_digits").value == ["3"] and at.radio(key="mix").value == "none"
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    at.switch_page("streamlit_ui/pages/distill.py")
+    at.query_params.update({"omit_digits": ["3", "8"]})
+    at.run()
+    assert not at.exception and at.button_group(key="omit_digits").value == ["3", "8"]
+
+
+@pytest.mark.slow
+def test_a_tiny_run_without_3s_shows_their_recall_and_an_offset_to_move(dashboard_checkpoints):
+    at = open_page("streamlit_ui/pages/distill.py")
+    next(button for button in at.button if button.label == "Hinton's missing 3").click().run()
+    at.slider(key="images").set_value(1000)
+    at.slider(key="epochs").set_value(1)
+    next(button for button in at.button if button.label == "Launch run").click().run()
+    assert not at.exception and not at.error
+    wait_for_run(at, seconds=240)
+    assert "Left out of training: 3" in texts(at.markdown) and "never saw a 3" in texts(at.markdown)
+    table = at.table[1].value
+    assert list(table.columns) == ["this run", "scratch, same budget and seed (never saw them either)",
+                                   "teacher (saw every digit)"]  # fmt: skip
+    assert "3s read, with its offset" in table.index
+    offset = next(slider for slider in at.slider if slider.key.startswith("offset_"))
+    chosen = offset.value
+    assert f"chosen on validation, +{chosen:g}" in texts(at.caption)
+    offset.set_value(20.0).run()
+    assert not at.exception and "With +20 on the logit of 3" in texts(at.caption)
+    assert at.selectbox(key="distill_chosen").options[0].endswith(f"no 3s · answers corrected (+{chosen:g} on 3)")
+    next(button for button in at.button if button.label == "Open in Draw").click().run()
+    student = at.selectbox(key="draw_student")  # Draw answers with the run, corrected, and says so
+    assert not at.exception and student.value.startswith("run-") and "answers corrected" in student.options[-1]
+    at.switch_page("streamlit_ui/pages/draw.py").run()  # AppTest stays on the page it was told, not the switched one
+    at.button_group(key="draw_source").set_value("MNIST test digit").run()
+    assert not at.exception and [metric.label for metric in at.metric] == ["Teacher says", "Student says"]
+    assert "answers corrected" in at.metric[1].help

@@ -7,6 +7,7 @@ from dashboard.streamlit_ui.notices import guarded
 from dashboard.streamlit_ui.state import lab, missing_notice, plot, visitor
 from kd.lab import widgets
 from kd.lab.card import F1_TITLE, ResultCard
+from kd.lab.omitted_view import OmittedSummary
 from kd.lab.records import CANCELLED, DONE, FAILED, QUEUED, RUNNING, Run
 from kd.lab.settings import shown_command
 from kd.lab.texts import DISTILL_INTRO
@@ -17,9 +18,15 @@ st.write(DISTILL_INTRO)
 missing_notice()
 
 
+def unless_set(key: str, default):
+    """A widget's default, or None where a preset already put its value in the session state (Streamlit warns
+    about a widget given both)."""
+    return None if key in st.session_state else default
+
+
 def slider(label: str, span: widgets.Range, key: str, kind: type = float, **options):
     low, high, default, step = (kind(value) for value in (span.low, span.high, span.default, span.step))
-    return st.slider(label, low, high, default, step, key=key, bind="query-params", **options)
+    return st.slider(label, low, high, unless_set(key, default), step, key=key, bind="query-params", **options)
 
 
 def choice(label: str, choices: widgets.Choices, key: str, **options) -> str:
@@ -33,8 +40,8 @@ def choice(label: str, choices: widgets.Choices, key: str, **options) -> str:
     if linked in choices.labels and key not in st.session_state:
         st.session_state[key] = linked
     return st.radio(
-        label, keys, keys.index(choices.default), format_func=choices.labels.get, key=key, horizontal=True,
-        bind="query-params", **options,
+        label, keys, unless_set(key, keys.index(choices.default)), format_func=choices.labels.get, key=key,
+        horizontal=True, bind="query-params", **options,
     )  # fmt: skip
 
 
@@ -45,9 +52,16 @@ def teacher_and_mixing() -> tuple[str, str]:
     return teacher, choice("Mixing", widgets.MIXING, "mix", help=widgets.MIXING_HELP)
 
 
+def apply(preset: widgets.Preset) -> None:
+    """A preset's values into the widgets (each keyed by the name Lab.run_settings gives it), before they are drawn."""
+    st.session_state.update(preset.values)
+
+
 def settings_form() -> tuple[TrainConfig | None, str]:
     """The run settings, checked by the lab, and the teacher's key; each widget is bound to the URL, so a link
     reproduces them."""
+    preset = widgets.missing_three(lab().limits)
+    st.button(preset.label, help=preset.help, on_click=apply, args=(preset,))
     left, right = st.columns(2)
     with left:
         temperature = slider(
@@ -66,8 +80,12 @@ def settings_form() -> tuple[TrainConfig | None, str]:
         span = widgets.SEED
         seed = st.number_input("Seed", span.low, span.high, span.default, key="seed", bind="query-params")
     teacher, mix = teacher_and_mixing()
+    omit = st.pills(
+        "Leave out digits", widgets.DIGITS, selection_mode="multi", default=unless_set("omit_digits", []),
+        key="omit_digits", help=widgets.OMIT_HELP, bind="query-params",
+    )  # fmt: skip
     try:
-        return lab().run_settings(temperature, alpha, epochs, images, seed, mix), teacher
+        return lab().run_settings(temperature, alpha, epochs, images, seed, mix, omit), teacher
     except ValueError as exc:
         st.error(str(exc))
         return None, teacher
@@ -137,11 +155,32 @@ def result_card(card: ResultCard) -> None:
         st.caption(card.twin_note)
 
 
+def omitted_part(run_id: str, part: OmittedSummary) -> None:
+    """The digits the run never saw: recall before and after the offset, and a control to move the offset."""
+    st.markdown(f"**Left out of training: {', '.join(map(str, part.digits))}**")
+    st.write(part.headline)
+    st.table(part.table())
+    span = lab().omitted_view(run_id).slider
+    offset = st.slider(
+        "Offset on their logits", span.low, span.high, span.default, span.step, key=f"offset_{run_id}",
+        help="Added to the logits of the digits left out. Move it to see their recall and the test errors change; "
+        "the dashed line is the offset chosen on the validation images.",
+    )  # fmt: skip
+    view = lab().omitted_view(run_id, offset)
+    bars = charts.omitted_recall(view.per_class_as_trained, view.per_class_at_offset, view.digits, offset)
+    plot(bars, key="distill_omitted_bars")
+    curve = view.curve
+    plot(charts.offset_curve(curve.offsets, curve.errors, curve.recall, view.chosen, offset), key="distill_offset")
+    st.caption(view.caption)
+
+
 card = lab().result_card(run) if run is not None and run.status == DONE else None
 if card is not None:
     st.subheader("Result")
     st.success(card.headline)
     result_card(card)
+    if card.omitted is not None:
+        guarded(omitted_part)(card.run_id, card.omitted)
 
 st.subheader("Finished runs")
 runs = lab().finished_runs()
