@@ -20,7 +20,8 @@ from pathlib import Path
 import httpx
 from browser_helpers import ROOT, gradio_server
 
-RUN = [4.0, 0.5, 1, 200, 0, "none", "teacher"]  # T, alpha, epochs, images, seed, mixing, teacher: the smallest run
+RUN = [4.0, 0.5, 1, 200, 0, "none", "teacher", []]  # T, alpha, epochs, images, seed, mixing, teacher, no digit
+# left out: the smallest run
 
 
 @dataclass

@@ -21,11 +21,11 @@ def tiny_run(tmp_path_factory, tiny_checkpoints, small_mnist):
     for name in hinton2015.CNN_TEACHERS:
         for suffix in (".safetensors", ".json"):
             shutil.copy(tiny_checkpoints["teacher"].with_suffix(suffix), checkpoints / f"{name}{suffix}")
-    return reproduce(TINY, checkpoints, out, workers=1, data=small_mnist, log=lambda line: None), out
+    return reproduce(TINY, checkpoints, out, workers=1, data=small_mnist, log=lambda line: None), out, checkpoints
 
 
 def test_every_row_has_the_papers_figure_a_mean_an_interval_and_its_seeds(tiny_run):
-    result, out = tiny_run
+    result, out, _ = tiny_run
     rows = read_summary(out)
     assert rows == json.loads(json.dumps(result["rows"])) and len(rows) == 14
     for row in rows:
@@ -40,7 +40,7 @@ def test_every_row_has_the_papers_figure_a_mean_an_interval_and_its_seeds(tiny_r
 def test_the_left_out_digits_never_reach_training_and_the_offset_does_not_hurt_validation(tiny_run):
     from kd import checkpoint
 
-    _, out = tiny_run
+    _, out, _ = tiny_run
     metadata = checkpoint.read_metadata(out / "checkpoints" / "missing-3-s0.safetensors")
     assert metadata["train_config"]["omit_digits"] == [3] and "without the digits 3" in metadata["data"]["train"]
     validation = metadata["omitted"]["validation"]
@@ -49,14 +49,13 @@ def test_the_left_out_digits_never_reach_training_and_the_offset_does_not_hurt_v
 
 
 def test_a_rerun_trains_nothing(tiny_run, small_mnist, monkeypatch):
-    _, out = tiny_run
+    _, out, cnn = tiny_run
     monkeypatch.setattr(hinton2015, "train_and_save", lambda *a, **k: pytest.fail("trained again"))
-    cnn = out.parent / next(p.name for p in out.parent.iterdir() if p.name.startswith("cnn"))
     assert reproduce(TINY, cnn, out, workers=1, data=small_mnist, log=lambda line: None)["rows"]
 
 
 def test_a_rerun_with_another_schedule_trains_again(tiny_run, small_mnist, monkeypatch):
-    _, out = tiny_run
+    _, out, _ = tiny_run
     trained = []
     monkeypatch.setattr(hinton2015, "train_and_save", lambda job, data: trained.append(job.out.name))
     longer = Schedule(seeds=(0,), teacher_epochs=1, student_epochs=2, limit=300)
@@ -65,7 +64,7 @@ def test_a_rerun_with_another_schedule_trains_again(tiny_run, small_mnist, monke
 
 
 def test_the_page_is_written_by_the_command_from_its_figures(tiny_run):
-    result, _ = tiny_run
+    result, _, _ = tiny_run
     text = page(result["rows"], result, "python -m kd hinton2015 --limit 300")
     assert markdown_table(result["rows"]) in text and "python -m kd hinton2015 --limit 300" in text
 

@@ -28,6 +28,11 @@ def open_page(page: str, timeout: float = 60) -> AppTest:
     return at
 
 
+def launch(at: AppTest) -> None:
+    """Press the Distill page's "Launch run" (the preset's button comes first on the page)."""
+    next(button for button in at.button if button.label == "Launch run").click().run()
+
+
 def texts(elements) -> str:
     return " ".join(str(element.value) for element in elements)
 
@@ -200,7 +205,7 @@ def test_a_tiny_run_is_launched_completed_listed_opened_and_deleted(dashboard_ch
     at.slider(key="images").set_value(300)
     at.slider(key="epochs").set_value(1)
     at.slider(key="alpha").set_value(0.5)
-    at.button[0].click().run()  # "Launch run"
+    launch(at)
     assert not at.exception and not at.error
     wait_for_run(at, seconds=120)
     assert [metric.label for metric in at.metric][:2] == ["Test accuracy", "Agreement with the teacher"]
@@ -235,9 +240,9 @@ def test_a_second_visitor_queues_behind_the_first_and_both_can_cancel(dashboard_
     first, second = open_page("streamlit_ui/pages/distill.py"), open_page("streamlit_ui/pages/distill.py")
     first.slider(key="images").set_value(10_000)
     first.slider(key="epochs").set_value(5)
-    first.button[0].click().run()  # long enough to still be training when the second one launches
+    launch(first)  # long enough to still be training when the second one launches
     second.slider(key="images").set_value(300)
-    second.button[0].click().run()
+    launch(second)
     assert not second.exception
     assert "Queued, position 1" in texts(second.info)
 

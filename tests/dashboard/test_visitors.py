@@ -12,7 +12,7 @@ import pytest
 import torch
 from safetensors.torch import save_file
 from streamlit.testing.v1 import AppTest
-from test_app import open_page, texts
+from test_app import launch, open_page, texts
 
 
 def saved_by_someone_else(dashboard_checkpoints: Path, run_id: str = "run-someone-else") -> None:
@@ -84,13 +84,13 @@ def test_one_waiting_or_running_run_per_visitor(dashboard_checkpoints):
     at = open_page("streamlit_ui/pages/distill.py")
     at.slider(key="images").set_value(10_000)
     at.slider(key="epochs").set_value(5)
-    at.button[0].click().run()  # long enough to still be training at the second click
+    launch(at)  # long enough to still be training at the second click
     assert not at.error
-    at.button[0].click().run()
+    launch(at)
     assert "you already have a run waiting or training" in texts(at.error)
     other_visitor = open_page("streamlit_ui/pages/distill.py")
     other_visitor.slider(key="images").set_value(300)
-    other_visitor.button[0].click().run()
+    launch(other_visitor)
     assert not other_visitor.error and "Queued, position 1" in texts(other_visitor.info)
     for visitor in (other_visitor, at):
         next(button for button in visitor.button if button.label == "Cancel run").click().run()
