@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 
 from kd import checkpoint
-from kd.lab.card import result_card
+from kd.lab.card import PLAIN_BASELINE, PLAIN_TWIN, result_card
 from kd.lab.limits import Limits
 from kd.lab.measure import LatencyBoard
 from kd.lab.service import Lab
@@ -162,6 +162,22 @@ def test_the_result_card_says_what_the_teacher_added_over_the_scratch_twin(tiny_
         ModelInfo.from_dict({**metadata, "metrics": {"accuracy": 0.5}})
 
 
+def test_a_mixed_card_tells_the_teachers_gain_from_the_mixings(tiny_checkpoints):
+    metadata = checkpoint.read_metadata(tiny_checkpoints["student"])
+    plain = checkpoint.read_metadata(tiny_checkpoints["scratch"])["metrics"]
+    mixed = {**plain, "accuracy": plain["accuracy"] - 0.02}  # mixing cost the labels-only student 2 points
+    config = {**metadata["train_config"], "mix": "cutmix"}
+    record = {**metadata, "train_config": config, "baseline": mixed, PLAIN_BASELINE: plain}
+    card = result_card("run-x", ModelInfo.from_dict(record), None)
+    assert [row.name for row in card.rows] == ["this run", "scratch, same budget, seed and cutmix", PLAIN_TWIN]
+    assert card.gain_points == pytest.approx((metadata["metrics"]["accuracy"] - plain["accuracy"]) * 100)
+    assert card.teacher_points == pytest.approx(card.gain_points + 2) and card.mixing_points == pytest.approx(-2)
+    assert f"cutmix {card.mixing_points:+.2f}" in card.headline and "over the plain scratch" in card.headline
+    assert card.gain_against == "plain scratch" and "plain scratch: the same without mixing" in card.twin_note
+    older = result_card("run-y", ModelInfo.from_dict({**record, PLAIN_BASELINE: None}), None)  # before plain twins
+    assert older.mixing_points is None and "same cutmix images" in older.headline and len(older.rows) == 2
+
+
 def test_sweeps_are_named_by_role_never_by_server_path(lab):
     from kd.sweep.results import RESULTS_FILE, SWEEP_FILE
 
@@ -221,9 +237,15 @@ def test_a_run_from_the_ensemble_on_mixed_images_records_both_and_shows_no_serve
     card = lab.result_card(run)
     assert "--mix mixup" in card.command and "ensemble.safetensors --" in card.command
     assert not any(part.startswith("/") for part in card.command.split()) and str(tmp_path) not in card.command
-    assert [row.name for row in card.rows] == ["this run", "teacher", "scratch, same budget, seed and mixup"]
+    assert [row.name for row in card.rows] == [
+        "this run",
+        "teacher",
+        "scratch, same budget, seed and mixup",
+        PLAIN_TWIN,
+    ]
     assert card.rows[1].metrics == lab.shipped("ensemble").info.metrics  # the teacher it learnt from
-    assert "The ensemble of 2 teachers added" in card.headline and "same mixup images" in card.headline
+    assert "the ensemble of 2 teachers added" in card.headline and "same mixup images" in card.headline
+    assert card.mixing_points is not None and "plain scratch" in card.headline  # the twin without mixing, too
     assert lab.entry(run.id).label.endswith(", mixup, from the ensemble")
 
 

@@ -11,6 +11,7 @@ touches the UI: it only updates `Run` objects, which the dashboard polls.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import secrets
 import threading
@@ -23,6 +24,7 @@ from typing import Any, TypeVar
 from kd import checkpoint
 from kd.baselines import baseline_metrics
 from kd.data import FIT_SIZE, MNIST, load_mnist
+from kd.lab.card import PLAIN_BASELINE
 from kd.lab.limits import Limits
 from kd.lab.records import CANCELLED, DONE, FAILED, QUEUED, RUNNING, Run, Status
 from kd.lab.settings import DEFAULT_TEACHER
@@ -258,6 +260,9 @@ class RunManager:
         metadata = train_and_save(job, self.data(), teacher, on_progress=on_progress, cancel=run.cancel_event)
         # the fair comparison: a scratch student of the same budget, seed and mixing, trained once and cached
         metadata["baseline"] = baseline_metrics(job, self.data(), teacher, self.runs_dir / "baselines")
+        if run.settings.mix != "none":  # and the plain one, so the card can tell the teacher's gain from the mixing's
+            plain = dataclasses.replace(job, config=dataclasses.replace(job.config, mix="none"))
+            metadata[PLAIN_BASELINE] = baseline_metrics(plain, self.data(), teacher, self.runs_dir / "baselines")
         return metadata
 
     def _prune(self, keep: str) -> None:

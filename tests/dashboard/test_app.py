@@ -181,10 +181,13 @@ def test_a_tiny_run_from_the_ensemble_on_mixed_images_is_compared_with_its_mixed
     assert not at.exception and not at.error
     wait_for_run(at, seconds=180)
     headline = texts(at.success)
-    assert "The ensemble of 2 teachers added" in headline and "the same mixup images" in headline
+    assert "the ensemble of 2 teachers added" in headline and "the same mixup images" in headline
+    assert "plain scratch student" in headline and "plain scratch, same budget and seed" in at.table[0].value.columns
     assert "scratch, same budget, seed and mixup" in at.table[0].value.columns
     assert "on the same mixup images (it learns their mixed labels)" in texts(at.caption)
-    assert at.selectbox(key="distill_chosen").options[0].endswith(", mixup, from the ensemble")
+    chosen = at.selectbox(key="distill_chosen")
+    assert chosen.options[0].endswith(", mixup, from the ensemble") and chosen.index == 0  # the new run is picked
+    assert "pts vs plain scratch" in str(at.metric[0].proto.delta)
 
 
 def test_metrics_needs_two_different_models(dashboard_checkpoints):
