@@ -20,6 +20,7 @@ from dashboard.gradio_ui import draw as gradio_draw
 from dashboard.gradio_ui import sketchpad, state
 from dashboard.gradio_ui import sweeps as gradio_sweeps
 from kd.lab import answers, widgets
+from kd.lab.texts import ALPHA_SWITCH, ALPHA_SWITCH_LABEL
 
 
 def request(session: str, forwarded_for: str | None = None) -> SimpleNamespace:
@@ -226,3 +227,13 @@ def test_predict_answers_with_the_runtime_the_draw_tab_uses(lab_in, tiny_checkpo
     digit = the_lab.digit_from_bytes(png(draw_digit(7)))
     expected = the_lab.answers(teacher, digit, (1.0,))[1.0]
     assert answered["teacher"]["probabilities"] == pytest.approx(list(expected), abs=1e-7)
+
+
+def test_alpha_reads_as_a_switch_under_mixing_and_the_distill_api_names_its_output(lab_in, tiny_checkpoints):
+    lab_in(KD_CHECKPOINTS_DIR=str(tiny_checkpoints["teacher"].parent))
+    slider, meaning = gradio_distill.alpha_meaning("cutmix")
+    assert slider.label == ALPHA_SWITCH_LABEL and meaning == ALPHA_SWITCH
+    slider, meaning = gradio_distill.alpha_meaning("none")
+    assert slider.label == "Alpha" and meaning == widgets.ALPHA_MEANING
+    returns = gradio_app.build().get_api_info()["named_endpoints"]["/distill"]["returns"]
+    assert [output["label"] for output in returns] == ["status"]
