@@ -20,6 +20,7 @@ PAGES = [
     st.Page("streamlit_ui/pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
     st.Page("streamlit_ui/pages/draw.py", title="Draw", icon=":material/draw:"),
     st.Page("streamlit_ui/pages/distill.py", title="Distill", icon=":material/science:"),
+    st.Page("streamlit_ui/pages/compare.py", title="Compare runs", icon=":material/stacked_line_chart:"),
     st.Page("streamlit_ui/pages/metrics.py", title="Metrics", icon=":material/analytics:"),
     st.Page("streamlit_ui/pages/latency.py", title="Latency", icon=":material/speed:"),
     st.Page("streamlit_ui/pages/sweeps.py", title="Sweeps", icon=":material/grid_on:"),

@@ -2,7 +2,7 @@
 
 A second skin over the lab service (kd.lab.service.Lab: one per server process, holding every rule
 a public server needs) and dashboard/charts.py, and the `app_file` of the repository's Gradio
-Space. Tabs: Draw (with the `/predict` API), Distill, Metrics and latency, and Sweeps.
+Space. Tabs: Draw (with the `/predict` API), Distill, Compare runs, Metrics and latency, and Sweeps.
 
 What keeps a shared server responsive and its memory and disk bounded, besides the lab's caps:
 - predictions have a concurrency group of their own, which nothing else uses;
@@ -28,7 +28,7 @@ import gradio as gr  # noqa: E402
 # queue and caps would be a copy; the lab's worker trains in this process, on the CPU.
 import spaces  # noqa: E402, F401
 
-from dashboard.gradio_ui import distill, draw, metrics, sweeps  # noqa: E402
+from dashboard.gradio_ui import compare, distill, draw, metrics, sweeps  # noqa: E402
 from dashboard.gradio_ui.state import choices, lab, missing_notice  # noqa: E402
 from kd.lab.limits import Limits  # noqa: E402
 
@@ -65,6 +65,8 @@ def build() -> gr.Blocks:
             student = draw.build(PREDICT_CONCURRENCY)
         with gr.Tab("Distill"):
             connect_runs = distill.build(demo)
+        with gr.Tab("Compare runs") as tab:
+            compare.build(tab)
         with gr.Tab("Metrics and latency") as tab:
             selectors = metrics.build(tab)
         with gr.Tab("Sweeps") as tab:

@@ -15,6 +15,7 @@ from fastapi import HTTPException
 from PIL import Image
 
 from dashboard import gradio_app
+from dashboard.gradio_ui import compare as gradio_compare
 from dashboard.gradio_ui import distill as gradio_distill
 from dashboard.gradio_ui import draw as gradio_draw
 from dashboard.gradio_ui import sketchpad, state
@@ -237,3 +238,14 @@ def test_alpha_reads_as_a_switch_under_mixing_and_the_distill_api_names_its_outp
     assert slider.label == "Alpha" and meaning == widgets.ALPHA_MEANING
     returns = gradio_app.build().get_api_info()["named_endpoints"]["/distill"]["returns"]
     assert [output["label"] for output in returns] == ["status"]
+
+
+def test_the_compare_tab_overlays_curves_and_sets_settings_side_by_side(lab_in, tiny_checkpoints):
+    lab_in(KD_CHECKPOINTS_DIR=str(tiny_checkpoints["teacher"].parent))
+    picker = gradio_compare.comparable()
+    assert picker.value == ["student", "scratch"] and len(picker.choices) == 3
+    note, accuracy, loss, settings = gradio_compare.show(["student", "teacher"])
+    assert "T²" in note and accuracy.visible and loss.visible and settings.visible
+    assert list(settings.value["headers"]) == ["setting", "Distilled student", "Teacher"]
+    note, accuracy, *_ = gradio_compare.show(["student"])
+    assert note.startswith("Pick two or more") and not accuracy.visible

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import shutil
+import threading
 import time
 import typing
 from concurrent.futures import Future
@@ -15,6 +16,7 @@ import pytest
 from PIL import Image
 
 from kd import checkpoint
+from kd.data import DataError
 from kd.lab.card import PLAIN_BASELINE, PLAIN_TWIN, result_card
 from kd.lab.limits import Limits
 from kd.lab.measure import LatencyBoard
@@ -197,6 +199,30 @@ def test_warming_up_prepares_the_shipped_models_before_anyone_asks(tiny_checkpoi
         assert time.monotonic() < deadline, "the warm-up did not finish"
         time.sleep(0.2)
     assert lab._predictor.cache_info().currsize == 3 and lab.runs.queued() == []  # the run queue was left alone
+
+
+def test_without_mnist_the_warm_up_ends_quietly_and_a_run_says_training_is_unavailable(
+    tiny_checkpoints, tmp_path, monkeypatch
+):
+    def no_mnist():
+        raise DataError("MNIST is not available on this machine, so nothing can be trained or scored here")
+
+    crashes = []
+    monkeypatch.setattr(threading, "excepthook", crashes.append)  # a traceback on the warm-up thread lands here
+    folder = tiny_checkpoints["teacher"].parent
+    lab = Lab(Settings(folder, tmp_path / "runs", tmp_path / "results"), Limits(max_epochs=2), no_mnist)
+    try:
+        lab.warm_up()
+        assert lab.warmed.wait(120) and crashes == []
+        assert lab._predictor.cache_info().currsize == 3  # drawing was prepared all the same
+        run = lab.launch("visitor", lab.run_settings(4, 0.9, 1, 200, 0))
+        lab.runs.wait(run.id, timeout=60)
+        status = lab.run_status(run)
+        assert (
+            status.startswith("Training is unavailable on this server: MNIST is not available") and "pip" not in status
+        )
+    finally:
+        lab.shutdown()
 
 
 def test_mcnemar_comes_from_the_checkpoints_records_without_mnist_or_a_forward_pass(lab, mnist):

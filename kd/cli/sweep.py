@@ -90,7 +90,9 @@ def add_sweep_flags(parser: argparse.ArgumentParser, default_teacher: str) -> No
         help=f"per cell ({listed(grid.epochs)})",
     )
     parser.add_argument("--out", required=True, help="folder for results.csv and sweep.json (a rerun resumes)")
-    parser.add_argument("--teacher", default=default_teacher)
+    parser.add_argument(
+        "--teacher", default=default_teacher, help="teacher checkpoint every cell learns from (default: %(default)s)"
+    )
     parser.add_argument("--backend", choices=("local", "ray"), default="local")
     parser.add_argument("--address", default=None, help="ray: `auto` or ray://host:10001 joins a running cluster")
     parser.add_argument(

@@ -28,7 +28,7 @@ import numpy as np
 import torch
 
 from kd import checkpoint
-from kd.data import MNIST, load_mnist
+from kd.data import MNIST, DataError, load_mnist
 from kd.evaluate import disagreements, unpack_correct
 from kd.infer.bench import RUNTIMES
 from kd.infer.runtime import load_predictor
@@ -37,6 +37,7 @@ from kd.lab import catalog, widgets
 from kd.lab.answers import softened
 from kd.lab.card import ResultCard, result_card
 from kd.lab.catalog import ModelEntry
+from kd.lab.compare import RunComparison, comparable, compare_runs
 from kd.lab.drawing import digit_from_array, digit_from_bytes, refuse_large_images
 from kd.lab.latency_views import LatencyView
 from kd.lab.limits import Limits
@@ -53,6 +54,7 @@ from kd.significance import McNemar, compare_on_test_set, mcnemar
 from kd.sweep.results import RESULTS_FILE, SWEEP_FILE, SweepGrid
 from kd.train import TrainConfig
 
+NO_DATA = f"{DataError.__name__}: "  # how the run worker records a run that found no MNIST (kd.lab.runs)
 CACHED_MODELS = 32  # loaded models kept in memory (each a few hundred KB), by path and weights checksum
 
 
@@ -65,7 +67,9 @@ class Lab:
         self.runs = RunManager(settings.runs_dir, settings.teacher_paths, load_data=load_data, limits=limits)
         self.sweeps = SweepQueue(self.runs, DASHBOARD_RUN)  # every cell is the Distill page's run with its values
         self.latency = LatencyBoard(self.runs.submit, limits.measure_interval_seconds)
-        self.latency.seed(reference_figures(settings.checkpoints_dir / "results.json"))  # until measured here
+        # `kd report`'s figures: shown until measured here, and beside this server's own after
+        self.reference_latency = reference_figures(settings.checkpoints_dir / "results.json")
+        self.latency.seed(self.reference_latency)
         self._model = functools.lru_cache(maxsize=CACHED_MODELS)(catalog.load_model)
         self._predictor = functools.lru_cache(maxsize=CACHED_MODELS)(self._load_predictor)
         self._disagreements = functools.lru_cache(maxsize=CACHED_MODELS)(self._find_disagreements)
@@ -161,15 +165,17 @@ class Lab:
         def work() -> None:
             try:
                 teacher, student, scratch = (self.shipped(name) for name in catalog.SHIPPED)
-                self.data()
-                for entry in (teacher, student, scratch):
+                for entry in (teacher, student, scratch):  # first: drawing needs no MNIST
                     if entry is not None:
                         self.predictor(entry)
                 importlib.import_module("kd.sweep.stats")  # scipy, which the Sweeps page's statistics need: 1-2 s
+                self.data()
                 if student is not None and scratch is not None:
                     self.mcnemar(student, scratch)
                 if teacher is not None and student is not None:
                     self.disagreements(teacher, student)
+            except DataError:
+                pass  # no MNIST here (a Space without network): kd.data logged the one line an operator needs
             finally:
                 self.warmed.set()
 
@@ -205,6 +211,16 @@ class Lab:
             p = self.answers(entry, digit, (1.0,))[1.0]
             answers[name] = {"digit": int(p.argmax()), "probabilities": [float(x) for x in p]}
         return answers
+
+    def comparable_models(self) -> list[ModelEntry]:
+        """The models whose training curves Compare runs can overlay: shipped and finished runs, not the ensemble."""
+        return comparable(self.models())
+
+    def compare_runs(self, keys: Iterable[str]) -> RunComparison:
+        """The curves and settings of the models these keys name (unknown keys left out), for Compare runs;
+        ValueError, a sentence to show, unless two or more of them have curves."""
+        found = (self.entry(key) for key in keys if isinstance(key, str))
+        return compare_runs([entry for entry in found if entry is not None])
 
     # --- runs --------------------------------------------------------------------------
 
@@ -283,6 +299,8 @@ class Lab:
             return f"Queued, position {position}: {busy}. Yours starts when the work before it is done."
         if run.status == DONE:
             return "The run finished and was saved."
+        if run.status == FAILED and run.error is not None and run.error.startswith(NO_DATA):
+            return f"Training is unavailable on this server: {run.error.removeprefix(NO_DATA)}"
         if run.status == FAILED:
             return f"The run failed: {run.error}"
         if run.status == CANCELLED:
@@ -374,11 +392,19 @@ class Lab:
 
     def latency_view(self, entries: list[ModelEntry]) -> LatencyView:
         """The latency board for these models as both apps show it (kd.lab.latency_views)."""
-        return LatencyView(tuple(entries), self.latency_figures(entries), self.latency.pending())
+        reference = self.reference_figures(entries)
+        load = (os.getloadavg()[0], os.cpu_count() or 1) if hasattr(os, "getloadavg") else None  # not on Windows
+        return LatencyView(tuple(entries), self.latency_figures(entries), self.latency.pending(), reference, load)
 
     def latency_figures(self, entries: list[ModelEntry]) -> dict[str, Measurement]:
         """The latest figures of each of these models that has been measured, by key."""
         return self.latency.figures([entry.key for entry in entries])
+
+    def reference_figures(self, entries: list[ModelEntry]) -> dict[str, Measurement]:
+        """`kd report`'s figures of these models (checkpoints/results.json), by key: what every page quotes."""
+        return {
+            entry.key: self.reference_latency[entry.key] for entry in entries if entry.key in self.reference_latency
+        }
 
     def check_teacher(self, teacher: str = DEFAULT_TEACHER) -> str | None:
         """Why runs cannot start from this teacher on this server (an unknown key, no readable checkpoint), or None."""

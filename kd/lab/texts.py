@@ -34,3 +34,13 @@ ALPHA_SWITCH = (
     "on the teacher's answers alone (the labels play no part), so 0.1 and 1 train the same student."
 )
 ALPHA_SWITCH_LABEL = "Alpha: a switch with mixing (0 or above 0)"
+
+COMPARE_INTRO = (
+    "Pick two or more finished models (your runs and the shipped ones) to lay their training curves over each "
+    "other and read their settings side by side: the loss of each epoch and the accuracy on the 10,000 validation "
+    "digits (the last 10,000 training images, never trained on) after it."
+)
+COMPARE_LOSS_NOTE = (
+    "A distilled run's loss includes the soft-target term, scaled by T²: compare the shapes of loss curves across "
+    "different T and alpha, not their heights. Validation accuracy compares directly."
+)

@@ -271,3 +271,15 @@ def test_every_page_copes_with_a_damaged_teacher(dashboard_checkpoints, tmp_path
     ):
         at = open_page(page)
         assert "Teacher" in texts(at.info), page  # named in the notice, and the page still renders
+
+
+def test_compare_runs_overlays_the_curves_of_the_models_picked():
+    at = open_page("streamlit_ui/pages/compare.py")
+    assert [title.value for title in at.title] == ["Compare runs"] and not at.warning and not at.error
+    assert at.multiselect(key="compare_models").value == ["student", "scratch"]
+    assert len(at.get("plotly_chart")) == 2 and list(at.table[0].value.columns) == [
+        "Distilled student",
+        "Scratch student (alpha = 0)",
+    ]
+    at.multiselect(key="compare_models").set_value(["student"]).run()
+    assert "Pick two or more" in texts(at.info) and not at.get("plotly_chart")

@@ -65,8 +65,14 @@ with right:
     st.markdown("**Throughput**")
     plot(charts.latency_lines(rows, "throughput", "images per second"), key="latency_throughput")
 
-st.dataframe(pd.DataFrame(board.summary()), hide_index=True)
+noisy = board.noisy()
+if noisy is not None:
+    st.warning(noisy)
+st.dataframe(pd.DataFrame(board.summary()), hide_index=True, width="stretch")
 speedup = board.speedup()
 if speedup is not None:
     st.markdown(speedup)
-st.caption(f"Measured with {board.threads} CPU threads; each batch size timed after a few untimed warm-up passes.")
+st.caption(
+    " ".join(line for line in board.notes() if line != noisy)
+    + f" Timed with {board.threads} CPU threads; each batch size after a few untimed warm-up passes."
+)
