@@ -1,4 +1,4 @@
-"""Compare runs (kd.lab.compare): curves and settings of two or more models, from their checkpoints' histories."""
+"""Compare runs (kd.lab.compare) and the Draw examples (kd.lab.examples): what the lab hands both apps."""
 
 from __future__ import annotations
 
@@ -32,3 +32,17 @@ def test_fewer_than_two_models_with_curves_get_a_sentence(lab):
     for keys in ([], ["student"], ["student", "student"], ["student", "ensemble"]):
         with pytest.raises(ValueError, match="Pick two or more trained models"):
             lab.compare_runs(keys)
+
+
+def test_the_draw_examples_are_validation_digits_then_drawn_ones_read_as_drawings(lab, small_mnist):
+    from kd.data import FIT_SIZE
+    from kd.lab.examples import VALIDATION_INDICES
+
+    shown = lab.examples()
+    assert [example.key for example in shown][:5] == [*(f"validation-{i}" for i in VALIDATION_INDICES), "drawn-4"]
+    label = int(small_mnist.train_labels[FIT_SIZE + VALIDATION_INDICES[0]])
+    assert shown[0].caption == f"MNIST validation {label}" and all(e.canvas.shape == (280, 280, 4) for e in shown)
+    digit = lab.digit_from_array(lab.example("drawn-7").canvas)
+    assert digit.shape == (28, 28) and lab.answers(lab.shipped("teacher"), digit, (1.0,))[1.0].shape == (10,)
+    with pytest.raises(ValueError, match="no example"):
+        lab.example("../../etc/passwd")

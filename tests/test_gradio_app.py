@@ -249,3 +249,14 @@ def test_the_compare_tab_overlays_curves_and_sets_settings_side_by_side(lab_in, 
     assert list(settings.value["headers"]) == ["setting", "Distilled student", "Teacher"]
     note, accuracy, *_ = gradio_compare.show(["student"])
     assert note.startswith("Pick two or more") and not accuracy.visible
+
+
+def test_an_example_clicked_goes_onto_the_pad_and_is_answered_as_a_drawing(lab_in, tiny_checkpoints):
+    lab_in(KD_CHECKPOINTS_DIR=str(tiny_checkpoints["teacher"].parent))
+    shown = gradio_draw.examples()
+    assert len(shown) == 8 and shown[-1][1] == "drawn 2" and shown[0][0].shape == (280, 280, 3)
+    sketch, seen, note, teacher_line, *_ = gradio_draw.pick_example("student", 4.0, SimpleNamespace(index=5))
+    assert sketch["composite"] is sketch["background"] and "<img" in seen and note == ""
+    assert teacher_line.startswith("**Teacher says")
+    skipped, seen, note, *_ = gradio_draw.pick_example("student", 4.0, SimpleNamespace(index=99))  # a forged index
+    assert seen == "" and note == gradio_draw.ASK

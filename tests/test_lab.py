@@ -310,7 +310,7 @@ def test_the_answers_at_several_temperatures_are_one_forward_pass_and_what_predi
 
 
 def test_the_latency_view_has_one_summary_shape_and_says_what_is_not_measured(lab):
-    from kd.lab.latency_views import BATCH_SIZES, LatencyView
+    from kd.lab.latency_views import BATCH_SIZES, LatencyView, human_bytes
     from kd.lab.measure import Measurement
 
     def rows(model: str, p50: float) -> tuple[dict, ...]:
@@ -340,6 +340,16 @@ def test_the_latency_view_has_one_summary_shape_and_says_what_is_not_measured(la
     apart = {**together, "student": Measurement(rows("student", 0.25), 2e9, "here")}
     assert LatencyView((teacher, student), apart, measuring=True).speedup() is None  # not timed side by side
     assert lab.latency_view([teacher]).entries == (teacher,)
+    quiet = {"teacher": Measurement(rows("teacher", 1.0), 1e9, "laptop, by `python -m kd report`")}
+    noisy_rows = tuple({**row, "p95_ms": 90.0} if row["batch_size"] == 1 else row for row in rows("teacher", 1.0))
+    busy = {"teacher": Measurement(noisy_rows, 2e9, "here")}  # p95 90 ms at batch 1, p50 1 ms (torch)
+    view = LatencyView((teacher,), busy, measuring=False, reference=quiet, load=(3.5, 2))
+    assert [row["measured"].split(",")[0] for row in view.summary()] == ["this server"] * 2 + ["kd report"] * 2
+    assert "p95 up to 90.0× p50" in view.noisy() and "load 3.5 on 2 cores" in view.noisy()
+    assert any("laptop" in line for line in view.notes()) and view.noisy() in view.notes()
+    calm = LatencyView((teacher,), quiet, measuring=False, reference=quiet, load=(0.2, 2))
+    assert calm.noisy() is None and len(calm.summary()) == 2  # the reference once, not twice
+    assert human_bytes(2048) == "2.0 KiB" and human_bytes(3 * 1024**2) == "3.0 MiB"
 
 
 def test_the_queue_state_names_no_visitor_and_tells_others_what_trains(lab):

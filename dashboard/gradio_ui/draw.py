@@ -99,6 +99,21 @@ def cleared(student_key: str | None, temperature: float) -> tuple:
     return blank_value(), *view(None, student_key, temperature)
 
 
+def examples() -> list[tuple[np.ndarray, str]]:
+    """The lab's examples as the gallery shows them: each canvas and its caption, in the lab's order."""
+    return [(shown.canvas[..., :3], shown.caption) for shown in lab().examples()]
+
+
+def pick_example(student_key: str | None, temperature: float, chosen: gr.SelectData) -> tuple:
+    """An example clicked: onto the pad, as if drawn there, and answered as a drawing is."""
+    shown = lab().examples()
+    if not isinstance(chosen.index, int) or not 0 <= chosen.index < len(shown):
+        return gr.skip(), *view(None, student_key, temperature)
+    canvas = shown[chosen.index].canvas
+    sketch = {"background": canvas, "layers": [], "composite": canvas}
+    return sketch, *view(sketch, student_key, temperature)
+
+
 def predict(image: bytes | None) -> dict[str, Any]:
     """The teacher and the default shipped student on one PNG or JPEG image of a digit.
 
@@ -123,18 +138,24 @@ def build(predict_limit: int) -> gr.Dropdown:
     gr.Markdown(DRAW_INTRO)
     side = widgets.CANVAS_PIXELS
     with gr.Row():
-        sketch = BoundedSketchpad(
-            value=blank_value(),
-            canvas_size=(side, side),
-            fixed_canvas=True,
-            brush=gr.Brush(
-                colors=["#FFFFFF"], default_color="#FFFFFF", color_mode="fixed", default_size=widgets.PEN_RADIUS
-            ),
-            layers=False,
-            transforms=(),
-            label="Draw a digit",
-            elem_id="sketch",
-        )
+        with gr.Column():
+            sketch = BoundedSketchpad(
+                value=blank_value(),
+                canvas_size=(side, side),
+                fixed_canvas=True,
+                brush=gr.Brush(
+                    colors=["#FFFFFF"], default_color="#FFFFFF", color_mode="fixed", default_size=widgets.PEN_RADIUS
+                ),
+                layers=False,
+                transforms=(),
+                label="Draw a digit",
+                elem_id="sketch",
+            )
+            gallery = gr.Gallery(
+                examples(), label="Or click an example: MNIST validation digits and drawn ones", columns=8,
+                height="auto", allow_preview=False, buttons=[], interactive=False,
+                elem_id="draw-examples",
+            )  # fmt: skip
         with gr.Column():
             seen = gr.HTML(label="What the models see (28×28)", show_label=True, container=True, elem_id="seen")
             note = gr.Markdown(ASK, elem_id="draw-note")
@@ -169,6 +190,7 @@ def build(predict_limit: int) -> gr.Dropdown:
     for trigger in (sketch.change, sketch.input, student.change, temperature.release):
         trigger(view, [sketch, student, temperature], outputs, **answering)
     sketch.clear(cleared, [student, temperature], [sketch, *outputs], **answering)
+    gallery.select(pick_example, [student, temperature], [sketch, *outputs], **answering)
 
     # The API: one image in, both answers out. Hidden in the page; gradio_client calls it by name.
     # type="binary": the handler gets the bytes (type="filepath" leaves an empty temporary file per call).

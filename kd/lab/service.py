@@ -39,6 +39,7 @@ from kd.lab.card import ResultCard, result_card
 from kd.lab.catalog import ModelEntry
 from kd.lab.compare import RunComparison, comparable, compare_runs
 from kd.lab.drawing import digit_from_array, digit_from_bytes, refuse_large_images
+from kd.lab.examples import Example, drawn_keys, example, validation_keys
 from kd.lab.latency_views import LatencyView
 from kd.lab.limits import Limits
 from kd.lab.measure import LatencyBoard, Measurement, reference_figures
@@ -74,6 +75,8 @@ class Lab:
         self._predictor = functools.lru_cache(maxsize=CACHED_MODELS)(self._load_predictor)
         self._disagreements = functools.lru_cache(maxsize=CACHED_MODELS)(self._find_disagreements)
         self._mcnemar = functools.lru_cache(maxsize=CACHED_MODELS)(self._compare_on_test_set)
+        self._examples: list[Example] | None = None  # the Draw pages' examples, made on first use
+        self._examples_lock = threading.Lock()
         self.warmed = threading.Event()  # set when warm_up's work is done, at once where it is off
 
     @classmethod
@@ -145,6 +148,26 @@ class Lab:
         """Test image `index` as a (28, 28) uint8 array, and its label: what a page shows of MNIST."""
         data = self.data()
         return data.test_images[index].numpy(), int(data.test_labels[index])
+
+    def examples(self) -> list[Example]:
+        """The examples the Draw pages offer to click (kd.lab.examples): MNIST validation digits where MNIST is
+        there, then drawn digits. Made once per server: without MNIST, no page retries its download."""
+        with self._examples_lock:
+            if self._examples is None:
+                try:
+                    data = self.data()
+                except DataError:
+                    data = None  # no MNIST here: the drawn examples only
+                keys = (validation_keys() if data is not None else []) + drawn_keys()
+                self._examples = [example(key, data) for key in keys]
+            return self._examples
+
+    def example(self, key: str) -> Example:
+        """One example by its key; ValueError, a sentence to show, for a key there is no example by."""
+        found = next((shown for shown in self.examples() if shown.key == key), None)
+        if found is None:
+            raise ValueError(f"There is no example {key!r} on this server")
+        return found
 
     def disagreements(self, a: ModelEntry, b: ModelEntry, limit: int = 40) -> list[dict]:
         """Test digits where two models disagree or are both wrong, in test-set order (kd.evaluate; cached)."""

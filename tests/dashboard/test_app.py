@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from kd.lab.texts import ALPHA_SWITCH_LABEL
+
 APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
 TITLES = {
     "streamlit_ui/pages/overview.py": "KD Lab: knowledge distillation on MNIST",
@@ -90,6 +92,26 @@ def test_a_test_digit_gets_both_predictions_and_temperature_softens_them(dashboa
     assert f"nearly certain it is a {teacher_says}" in texts(at.caption)  # the explanation speaks of this digit
     at.selectbox(key="draw_student").set_value("scratch").run()  # models are named by key, never by path
     assert not at.exception and len(at.metric) == 2
+    assert "Cropped to the ink" not in texts(at.caption)  # a test digit goes to the models as it is
+
+
+def test_an_example_is_answered_as_a_drawing_is(dashboard_checkpoints):
+    at = open_page("streamlit_ui/pages/draw.py")
+    at.button_group(key="draw_source").set_value("Example").run()
+    assert not at.exception and not at.metric and "Pick an example" in texts(at.info)
+    pills = at.button_group(key="draw_example")
+    assert len(pills.options) == 8  # four MNIST validation digits, four drawn ones
+    pills.set_value("drawn-7").run()
+    assert not at.exception and [metric.label for metric in at.metric] == ["Teacher says", "Student says"]
+    assert "Cropped to the ink" in texts(at.caption)  # prepared as a drawing is
+
+
+def test_with_mixing_alpha_reads_as_a_switch(dashboard_checkpoints):
+    at = open_page("streamlit_ui/pages/distill.py")
+    at.slider(key="alpha").set_value(0.3).run()
+    at.radio(key="mix").set_value("cutmix").run()
+    assert not at.exception and at.slider(key="alpha").label == ALPHA_SWITCH_LABEL
+    assert at.slider(key="alpha").value == 0.3 and "alpha is a switch" in texts(at.caption)  # the value is kept
 
 
 def test_the_overview_shows_latency_from_one_source_labelled_with_where_and_when(

@@ -13,7 +13,6 @@ from kd.lab.texts import DRAW_INTRO
 st.title("Draw a digit")
 st.write(DRAW_INTRO)
 missing_notice()
-drawing = st.container()  # the canvas and the answers come first, the choice of student below them (phones)
 
 teacher_choice = lab().shipped("teacher")
 students = lab().models(teacher=False)
@@ -47,9 +46,21 @@ asked = {name: teacher_choice if name == "Teacher" else student_choice for name,
 if not asked:
     st.warning("There is no model to ask yet: train the shipped checkpoints or launch a run on the Distill page.")
 
+DRAW, EXAMPLE, TEST_DIGIT = "Draw", "Example", "MNIST test digit"
 source = source_column.segmented_control(
-    "Input", ["Draw", "MNIST test digit"], default="Draw", key="draw_source", label_visibility="collapsed"
+    "Input", [DRAW, EXAMPLE, TEST_DIGIT], default=DRAW, key="draw_source", label_visibility="collapsed"
 )
+
+
+def example_digit() -> tuple[np.ndarray | None, bool]:
+    """The example picked (kd.lab.examples), shown as it sits on the pad, and read as a drawing is."""
+    shown = {example.key: example for example in lab().examples()}
+    key = st.pills("Example", list(shown), format_func=lambda k: shown[k].caption, key="draw_example")
+    if key is None:
+        st.info("Pick an example: MNIST validation digits (never trained on) and digits drawn by a program.")
+        return None, False
+    st.image(shown[key].canvas, caption=shown[key].caption, width=widgets.CANVAS_PIXELS)
+    return lab().digit_from_array(shown[key].canvas), True
 
 
 # Only this part reruns when the drawing or the temperature changes: a faster answer after each stroke.
@@ -59,11 +70,14 @@ def drawing_area() -> None:
     st.space("medium")  # room for the canvas toolbar, which floats above the canvas
     canvas_column, seen_column = st.columns([3, 2])
     with canvas_column:
-        if source == "MNIST test digit":
+        cropped = source != TEST_DIGIT  # a drawing or an example is prepared like a drawing, a test digit is not
+        if source == TEST_DIGIT:
             index = st.number_input("Test digit number", 0, 9_999, 0, key="draw_index")
             image, label = lab().test_digit(int(index))
             st.image(np.kron(image, np.ones((10, 10), np.uint8)), caption=f"test digit {index}, labelled {label}")
             digit = image.astype(np.float32) / 255.0
+        elif source == EXAMPLE:
+            digit, cropped = example_digit()
         else:
             result = st_canvas(
                 stroke_width=widgets.PEN_WIDTH,
@@ -84,10 +98,11 @@ def drawing_area() -> None:
             st.info("Draw a digit in the black square to see what the models make of it.")
         else:
             st.image(np.kron(digit, np.ones((6, 6), np.float32)), clamp=True)
-            st.caption(
-                "Cropped to the ink, strokes much thicker than a pen's thinned, the longer side scaled to 20 px and "
-                "centred by its centre of mass: the way MNIST's digits were prepared."
-            )
+            if cropped:  # an MNIST test digit goes to the models as it is
+                st.caption(
+                    "Cropped to the ink, strokes much thicker than a pen's thinned, the longer side scaled to 20 px "
+                    "and centred by its centre of mass: the way MNIST's digits were prepared."
+                )
 
     if digit is None:
         return
@@ -121,5 +136,4 @@ def drawing_area() -> None:
     )
 
 
-with drawing:
-    drawing_area()
+drawing_area()  # below the student and the input: the answers follow the drawing, not the other way round
