@@ -82,9 +82,10 @@ class LatencyView:
         table = []
         for entry in self.entries:
             latest, reference = self.figures.get(entry.key), self.reference.get(entry.key)
-            shown = [figure for figure in (latest, reference) if figure is not None]
-            for figure in dict.fromkeys(shown):  # the reference once, when it is still the latest
-                table += summary_rows(entry, figure, "kd report" if figure is reference else "this server")
+            if latest is not None and latest is not reference:
+                table += summary_rows(entry, latest, "this server")
+            if reference is not None:
+                table += summary_rows(entry, reference, "kd report")
         return table
 
     def notes(self) -> list[str]:

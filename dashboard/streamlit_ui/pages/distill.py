@@ -144,15 +144,16 @@ runs = lab().finished_runs()
 if not runs:
     st.info("No finished runs yet: launch one above.")
 else:
-    st.dataframe(
-        tables.runs(runs),
-        hide_index=True,
-        column_config={
-            "accuracy": st.column_config.NumberColumn(format="percent"),
-            "agreement": st.column_config.NumberColumn(format="percent"),
-            "ECE": st.column_config.NumberColumn(format="%.4f"),
-        },
-    )
+    # a static table wraps its cells to the page's width: a 13-column grid hid its last columns at 1366 px
+    formats = {
+        "accuracy": "{:.2%}",
+        "agreement": "{:.2%}",
+        "ECE": "{:.4f}",
+        "T": "{:g}",
+        "alpha": "{:g}",
+        "time (s)": "{:.1f}",
+    }
+    st.table(tables.runs(runs).style.format(formats, na_rep="—"), hide_index=True)
     labels = {choice.key: choice.label for choice in runs}
     if card is not None and st.session_state.get("distill_card_of") != card.run_id:
         st.session_state["distill_card_of"] = card.run_id

@@ -68,7 +68,7 @@ with right:
 noisy = board.noisy()
 if noisy is not None:
     st.warning(noisy)
-st.dataframe(pd.DataFrame(board.summary()), hide_index=True, width="stretch")
+st.table(pd.DataFrame(board.summary()), hide_index=True)  # wraps to the page: every column in sight at 1366 px
 speedup = board.speedup()
 if speedup is not None:
     st.markdown(speedup)
