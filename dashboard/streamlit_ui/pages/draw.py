@@ -11,7 +11,6 @@ from kd.lab import widgets
 from kd.lab.texts import DRAW_INTRO
 
 st.title("Draw a digit")
-st.write(DRAW_INTRO)
 missing_notice()
 
 teacher_choice = lab().shipped("teacher")
@@ -92,6 +91,7 @@ def drawing_area() -> None:
             st.caption("Draw with a mouse, a finger or a pen. The toolbar above the pad has undo, redo and clear.")
             # the PNG's size is checked before it is decoded (result.image_data would decode any size)
             digit = digit_from_canvas(result.image_bytes)
+        verdicts = st.container()  # right under the pad: on a phone the answers share the screen with the drawing
     with seen_column:
         st.markdown("**What the models see** (28×28)")
         if digit is None:
@@ -107,7 +107,7 @@ def drawing_area() -> None:
     if digit is None:
         return
 
-    answers_area = st.container()  # filled below the slider's line: one forward pass gives both temperatures
+    answers_area = st.container()  # the bars, filled below the slider's line: one forward pass gives both T
     st.subheader("Softened by temperature")
     shown = widgets.DRAW_TEMPERATURE
     temperature = st.slider(
@@ -117,14 +117,18 @@ def drawing_area() -> None:
     )  # fmt: skip
     answers = {name: lab().answers(choice, digit, (1.0, temperature)) for name, choice in asked.items()}
     colours = {"Teacher": charts.TEACHER_COLOUR, "Student": charts.STUDENT_COLOUR}
+    # side by side on a phone too (columns would stack there), so both fit under the pad
+    row = verdicts.container(horizontal=True)
+    for name, by_temperature in answers.items():
+        p = by_temperature[1.0]
+        top = int(p.argmax())
+        cell = row.container()
+        cell.metric(f"{name} says", str(top), help=labels.get(student_choice.key) if name == "Student" else None)
+        cell.caption(f"{p[top]:.1%} confident · run by {runtimes[name]}")
     with answers_area:
         for column, (name, by_temperature) in zip(st.columns(2), answers.items(), strict=False):
             with column:
-                p = by_temperature[1.0]
-                top = int(p.argmax())
-                st.metric(f"{name} says", str(top), help=labels.get(student_choice.key) if name == "Student" else None)
-                st.caption(f"{p[top]:.1%} confident · run by {runtimes[name]}")
-                plot(charts.probability_bars(p, colours[name]), key=f"draw_bars_{name}")
+                plot(charts.probability_bars(by_temperature[1.0], colours[name]), key=f"draw_bars_{name}")
     softened = {name: by_temperature[temperature] for name, by_temperature in answers.items()}
     plot(charts.softened_bars(softened, temperature), key="draw_softened")
     name, p = next(iter(softened.items()))
@@ -137,3 +141,4 @@ def drawing_area() -> None:
 
 
 drawing_area()  # below the student and the input: the answers follow the drawing, not the other way round
+st.caption(DRAW_INTRO)  # below the pad: on a phone, the pad and its answers come first
