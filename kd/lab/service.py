@@ -242,7 +242,8 @@ class Lab:
     def compare_runs(self, keys: Iterable[str]) -> RunComparison:
         """The curves and settings of the models these keys name (unknown keys left out), for Compare runs;
         ValueError, a sentence to show, unless two or more of them have curves."""
-        found = (self.entry(key) for key in keys if isinstance(key, str))
+        named = dict.fromkeys(key for key in keys if isinstance(key, str))  # each model once, whatever a client sent
+        found = (self.entry(key) for key in named)
         return compare_runs([entry for entry in found if entry is not None])
 
     # --- runs --------------------------------------------------------------------------
