@@ -80,9 +80,20 @@ def build() -> gr.Blocks:
     return demo.queue(max_size=QUEUE_SIZE, api_open=False)
 
 
+# Layout Gradio's components leave to the page: the brush toolbar, 15 px in, covered the pad's left edge on a
+# phone; the examples' captions are one short line.
+LAYOUT_CSS = """
+#sketch .toolbar-wrap { left: 0 !important; }
+#draw-examples .caption-label { max-width: none; }
+"""
+
+
 def launch_options(limits: Limits) -> dict:
-    """Gradio's own limits, from the lab's: uploads refused over the size limit, session state bounded."""
-    return {"max_file_size": f"{limits.max_upload_megabytes}mb", "state_session_capacity": limits.max_sessions}
+    """Gradio's own limits, from the lab's: uploads refused over the size limit, session state bounded; the CSS."""
+    return {
+        "max_file_size": f"{limits.max_upload_megabytes}mb", "state_session_capacity": limits.max_sessions,
+        "css": LAYOUT_CSS,
+    }  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -41,7 +41,7 @@ def test_the_draw_examples_are_validation_digits_then_drawn_ones_read_as_drawing
     shown = lab.examples()
     assert [example.key for example in shown][:5] == [*(f"validation-{i}" for i in VALIDATION_INDICES), "drawn-4"]
     label = int(small_mnist.train_labels[FIT_SIZE + VALIDATION_INDICES[0]])
-    assert shown[0].caption == f"MNIST validation {label}" and all(e.canvas.shape == (280, 280, 4) for e in shown)
+    assert shown[0].caption == f"MNIST {label}" and all(e.canvas.shape == (280, 280, 4) for e in shown)
     digit = lab.digit_from_array(lab.example("drawn-7").canvas)
     assert digit.shape == (28, 28) and lab.answers(lab.shipped("teacher"), digit, (1.0,))[1.0].shape == (10,)
     with pytest.raises(ValueError, match="no example"):

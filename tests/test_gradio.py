@@ -182,3 +182,32 @@ def test_opening_the_sweeps_tab_shows_the_shipped_sweep(server, page):
     assert "cells done" in page.locator("#sweep-note").inner_text()
     assert "Holm's correction" in page.locator("#sweep-caption").inner_text()
     assert "mean paired gain" in page.locator("#sweep-cell").inner_text()
+
+
+@pytest.mark.browser
+def test_on_a_phone_the_brush_toolbar_leaves_the_pad_clear_and_the_answers_follow_it(server):
+    need_chromium()
+    import io
+
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        try:
+            phone = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+            phone.set_default_timeout(60_000)
+            square = open_sketchpad(phone, server["url"])
+            toolbar = phone.locator("#sketch .toolbar-wrap").bounding_box()
+            row = toolbar["y"] + toolbar["height"] / 2  # a row of pixels through the toolbar and the pad
+            shot = Image.open(io.BytesIO(phone.screenshot())).convert("L")
+            dark = [x for x in range(int(toolbar["x"]), 390) if shot.getpixel((x, int(row))) < 10]
+            assert dark and toolbar["x"] + toolbar["width"] <= dark[0] + 1, "the toolbar covers the pad's left edge"
+            draw_in_box(phone, square, 7)
+            wait_for_answers(phone, 7)
+            for name in ("teacher", "student"):
+                box = phone.locator(f"#{name}-says").bounding_box()
+                assert box["y"] + box["height"] <= 844, (
+                    f"the {name}'s answer ends {box['y'] + box['height']:.0f} px down"
+                )
+        finally:
+            browser.close()

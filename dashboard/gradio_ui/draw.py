@@ -134,8 +134,12 @@ def predict(image: bytes | None) -> dict[str, Any]:
 
 
 def build(predict_limit: int) -> gr.Dropdown:
-    """The Draw tab and the hidden /predict endpoint; returns the student selector for other tabs to refresh."""
-    gr.Markdown(DRAW_INTRO)
+    """The Draw tab and the hidden /predict endpoint; returns the student selector for other tabs to refresh.
+
+    The pad comes first and both answers right under it, so that on a phone they share the first
+    screen after drawing; what the models see, the student and the examples sit beside them on a
+    desktop and below them on a phone, the introduction under everything that answers.
+    """
     side = widgets.CANVAS_PIXELS
     with gr.Row():
         with gr.Column():
@@ -151,11 +155,9 @@ def build(predict_limit: int) -> gr.Dropdown:
                 label="Draw a digit",
                 elem_id="sketch",
             )
-            gallery = gr.Gallery(
-                examples(), label="Or click an example: MNIST validation digits and drawn ones", columns=8,
-                height="auto", allow_preview=False, buttons=[], interactive=False,
-                elem_id="draw-examples",
-            )  # fmt: skip
+            with gr.Row(equal_height=True):  # side by side on a phone too: a row of two short lines
+                teacher_line = gr.Markdown(elem_id="teacher-says", min_height=0)
+                student_line = gr.Markdown(elem_id="student-says", min_height=0)
         with gr.Column():
             seen = gr.HTML(label="What the models see (28×28)", show_label=True, container=True, elem_id="seen")
             note = gr.Markdown(ASK, elem_id="draw-note")
@@ -166,18 +168,20 @@ def build(predict_limit: int) -> gr.Dropdown:
                 info="The shipped students (and the ensemble of teachers, where there is one), or any finished "
                 "run from the Distill tab.",
             )
+            gallery = gr.Gallery(
+                examples(), label="Or click an example: MNIST validation digits and drawn ones", columns=8,
+                height=120, allow_preview=False, buttons=[], interactive=False, object_fit="contain",
+                elem_id="draw-examples",
+            )  # fmt: skip
     with gr.Row():
-        with gr.Column():
-            teacher_line = gr.Markdown(elem_id="teacher-says")
-            teacher_bars = gr.Plot(show_label=False)
-        with gr.Column():
-            student_line = gr.Markdown(elem_id="student-says")
-            student_bars = gr.Plot(show_label=False)
+        teacher_bars = gr.Plot(show_label=False)
+        student_bars = gr.Plot(show_label=False)
     temperature = gr.Slider(
         widgets.DRAW_TEMPERATURE.low, widgets.DRAW_TEMPERATURE.high, widgets.DRAW_TEMPERATURE.default,
         step=widgets.DRAW_TEMPERATURE.step, label="Temperature T",
     )  # fmt: skip
     softened = gr.Plot(label="Softened by temperature: softmax(logits / T), log scale")
+    gr.Markdown(DRAW_INTRO)
     outputs = [seen, note, teacher_line, teacher_bars, student_line, student_bars, softened]
     # Predictions share one small pool (concurrency_id "predict") that nothing else uses, so they
     # always have room. Gradio 6's editor drops its first `change` (it takes it for the initial

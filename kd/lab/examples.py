@@ -26,7 +26,7 @@ SCALE = CANVAS_PIXELS // 28  # a 28x28 image onto the pad, each pixel a block
 @dataclass(frozen=True)
 class Example:
     key: str  # what a page sends back: "validation-3", "drawn-4"
-    caption: str  # what the page shows under it
+    caption: str  # what the page shows under it, short: "MNIST 3" (a validation digit), "drawn 4"
     canvas: np.ndarray  # (280, 280, 4) uint8, white on black: what the pad would hold
 
 
@@ -47,7 +47,7 @@ def validation_example(data: MNIST, index: int) -> Example:
     image = data.train_images[FIT_SIZE + index].numpy()
     ink = np.kron(image, np.ones((SCALE, SCALE), np.uint8))
     label = int(data.train_labels[FIT_SIZE + index])
-    return Example(f"validation-{index}", f"MNIST validation {label}", paint(ink, WHITE, BLACK))
+    return Example(f"validation-{index}", f"MNIST {label}", paint(ink, WHITE, BLACK))
 
 
 def example(key: str, data: MNIST | None) -> Example:
