@@ -178,6 +178,10 @@ def test_on_a_phone_the_answers_are_on_the_first_screen_after_drawing(server, br
         box = metric.bounding_box()
         assert box["y"] + box["height"] <= 844, f"an answer ends {box['y'] + box['height']:.0f} px down"
     phone.screenshot(path=ARTIFACTS / "draw-phone-answered.png")
+    open_page(phone, f"{server}/sweeps", "Sweeps: when does distillation help?")
+    phone.get_by_text("cells done").first.wait_for()
+    width = phone.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= 390, f"the Sweeps page (its formula?) is {width} px wide on a 390 px screen"
     phone.close()
 
 
