@@ -13,16 +13,14 @@ import pandas as pd
 from dashboard import charts
 from dashboard.gradio_ui.outputs import plot, table
 from dashboard.gradio_ui.state import lab
+from kd.lab.compare import first_picks
 from kd.lab.texts import COMPARE_INTRO, COMPARE_LOSS_NOTE
 
 
 def comparable() -> gr.Dropdown:
     """The picker with every model that has curves, the shipped pair and the newest run picked at first."""
     found = lab().comparable_models()
-    keys = {entry.key for entry in found}
-    runs = [entry.key for entry in found if entry.is_run]
-    default = [key for key in ("student", "scratch") if key in keys] + runs[:1]
-    return gr.Dropdown(choices=[(entry.label, entry.key) for entry in found], value=default)
+    return gr.Dropdown(choices=[(entry.label, entry.key) for entry in found], value=first_picks(found))
 
 
 def show(keys: list[str] | None) -> tuple:

@@ -26,6 +26,13 @@ def comparable(entries: list[ModelEntry]) -> list[ModelEntry]:
     return [entry for entry in entries if entry.info.history]
 
 
+def first_picks(entries: list[ModelEntry]) -> list[str]:
+    """What a Compare runs picker starts with: the shipped distilled and scratch students and the newest run."""
+    keys = {entry.key for entry in entries}
+    runs = [entry.key for entry in entries if entry.is_run]
+    return [key for key in ("student", "scratch") if key in keys] + runs[:1]
+
+
 def settings(entry: ModelEntry) -> dict[str, str]:
     """What a model was trained with, and how it scored, as the comparison's column for it."""
     info, config = entry.info, entry.info.train_config

@@ -18,6 +18,7 @@ TITLES = {
     "streamlit_ui/pages/distill.py": "Distill a student",
     "streamlit_ui/pages/metrics.py": "Compare two models",
     "streamlit_ui/pages/latency.py": "Latency",
+    "streamlit_ui/pages/compare.py": "Compare runs",
 }
 
 
