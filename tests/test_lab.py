@@ -204,7 +204,10 @@ def test_warming_up_prepares_the_shipped_models_before_anyone_asks(tiny_checkpoi
 def test_without_mnist_the_warm_up_ends_quietly_and_a_run_says_training_is_unavailable(
     tiny_checkpoints, tmp_path, monkeypatch
 ):
+    attempts = []
+
     def no_mnist():
+        attempts.append(1)
         raise DataError("MNIST is not available on this machine, so nothing can be trained or scored here")
 
     crashes = []
@@ -215,6 +218,8 @@ def test_without_mnist_the_warm_up_ends_quietly_and_a_run_says_training_is_unava
         lab.warm_up()
         assert lab.warmed.wait(120) and crashes == []
         assert lab._predictor.cache_info().currsize == 3  # drawing was prepared all the same
+        assert [example.key for example in lab.examples()] == ["drawn-4", "drawn-7", "drawn-9", "drawn-2"]
+        assert len(attempts) == 1  # the pages asked again, and were told at once: no second download, no log line
         run = lab.launch("visitor", lab.run_settings(4, 0.9, 1, 200, 0))
         lab.runs.wait(run.id, timeout=60)
         status = lab.run_status(run)

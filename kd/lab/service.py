@@ -75,6 +75,7 @@ class Lab:
         self._predictor = functools.lru_cache(maxsize=CACHED_MODELS)(self._load_predictor)
         self._disagreements = functools.lru_cache(maxsize=CACHED_MODELS)(self._find_disagreements)
         self._mcnemar = functools.lru_cache(maxsize=CACHED_MODELS)(self._compare_on_test_set)
+        self._data_lock, self._no_data = threading.Lock(), None  # MNIST's one load (Lab.data), or why it failed
         self._examples: list[Example] | None = None  # the Draw pages' examples, made on first use
         self._examples_lock = threading.Lock()
         self.warmed = threading.Event()  # set when warm_up's work is done, at once where it is off
@@ -141,8 +142,19 @@ class Lab:
         return load_predictor(path, self._model(path, sha))
 
     def data(self) -> MNIST:
-        """MNIST, loaded once per server and shared with the run worker."""
-        return self.runs.data()
+        """MNIST, loaded once per server and shared with the run worker; DataError where it is not available.
+
+        One attempt for the pages' sake: the warm-up, the Draw examples and the comparisons ask at once
+        when a server starts, and without network each retry would wait on a download and log again.
+        """
+        with self._data_lock:
+            if self._no_data is not None:
+                raise self._no_data
+            try:
+                return self.runs.data()
+            except DataError as exc:
+                self._no_data = exc
+                raise
 
     def test_digit(self, index: int) -> tuple[np.ndarray, int]:
         """Test image `index` as a (28, 28) uint8 array, and its label: what a page shows of MNIST."""
