@@ -68,7 +68,7 @@ def streamlit_page(browser, workdir: Path) -> None:
         page.get_by_text("finished and was saved").wait_for(timeout=900_000)  # the run, then its scratch twin
         page.get_by_text("Test accuracy").first.wait_for()
         page.wait_for_selector("[data-testid=stStatusWidget]", state="detached")
-        page.get_by_role("heading", name="Result").scroll_into_view_if_needed()
+        page.get_by_role("heading", name="Result").evaluate("e => e.scrollIntoView({block: 'start'})")  # the card
         page.wait_for_timeout(1500)  # the per-class chart draws
         page.screenshot(path=IMAGES / "result-card.png")
 
