@@ -5,7 +5,8 @@ and only translate widgets into its calls: they enforce no rule and do no tensor
 visitor is an opaque id (kd.lab.visitors); models are named by key (kd.lab.catalog); runs and
 sweeps are queued with their owner and the server's caps (kd.lab.runs, kd.lab.sweeps);
 latency is measured once per interval for the whole server (kd.lab.measure); drawings are
-checked before they are decoded (kd.lab.drawing); a finished run's card is data (kd.lab.card);
+checked before they are decoded (kd.lab.drawing); a finished run's card is data (kd.lab.card), and so
+are the Draw pages' examples (kd.lab.examples) and Compare runs' curves and settings (kd.lab.compare);
 what the pages show of the queue, the latency board and the sweeps is data too (kd.lab.queue_state,
 kd.lab.latency_views, kd.lab.sweep_views), so the apps never reach past this class. Longer than
 most modules: it is the one list of what a front end may ask, each method a few lines over a
