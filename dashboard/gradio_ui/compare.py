@@ -20,7 +20,9 @@ from kd.lab.texts import COMPARE_INTRO, COMPARE_LOSS_NOTE
 def comparable() -> gr.Dropdown:
     """The picker with every model that has curves, the shipped pair and the newest run picked at first."""
     found = lab().comparable_models()
-    return gr.Dropdown(choices=[(entry.label, entry.key) for entry in found], value=first_picks(found))
+    return gr.Dropdown(
+        choices=[(entry.label, entry.key) for entry in found], value=first_picks(found), multiselect=True
+    )
 
 
 def show(keys: list[str] | None) -> tuple:
