@@ -139,7 +139,8 @@ def test_no_page_shows_a_server_path(server, browser):
     page = browser.new_page(viewport={"width": 1400, "height": 1600})
     for path, title in (("", "KD Lab: knowledge distillation on MNIST"), ("/draw", "Draw a digit"),
                         ("/distill", "Distill a student"), ("/metrics", "Compare two models"),
-                        ("/latency", "Latency"), ("/sweeps", "Sweeps: when does distillation help?")):  # fmt: skip
+                        ("/latency", "Latency"), ("/sweeps", "Sweeps: when does distillation help?"),
+                        ("/compare", "Compare runs")):  # fmt: skip
         open_page(page, f"{server}{path}", title)
         html = page.content()
         for secret in (str(ROOT), str(CHECKPOINTS.resolve()), "/tmp/"):

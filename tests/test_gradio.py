@@ -166,6 +166,14 @@ def test_after_clearing_the_sketchpad_a_new_drawing_is_read(server, page):
 
 
 @pytest.mark.browser
+def test_an_example_clicked_is_answered_as_a_drawing(server, page):
+    open_sketchpad(page, server["url"])
+    page.locator("#draw-examples").get_by_text("drawn 4").click()  # the fifth example, after four MNIST digits
+    wait_for_answers(page, 4)
+    assert "<img" in page.locator("#seen").inner_html()  # what the models see, as for a drawing
+
+
+@pytest.mark.browser
 def test_opening_the_metrics_tab_shows_the_comparison_and_the_latency_figures(server, page):
     page.goto(server["url"])
     page.get_by_role("tab", name="Metrics and latency").click()  # computed when opened, not on every page load
