@@ -111,7 +111,7 @@ def test_dashboard_in_a_browser(server, page):
     assert "alpha=0.7" in page.url and "images=300" in page.url
     screenshot(page, "distill")
     page.set_viewport_size({"width": 1366, "height": 768})
-    page.get_by_text("Finished runs").scroll_into_view_if_needed()
+    page.get_by_role("heading", name="Finished runs").scroll_into_view_if_needed()
     assert clipped_tables(page) == [], "the finished-runs table hides a column at 1366 px"
     page.set_viewport_size({"width": 1400, "height": 2200})
     page.get_by_role("button", name="Open in Draw").click()  # leaves a URL with bound settings
