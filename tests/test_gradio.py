@@ -174,6 +174,25 @@ def test_an_example_clicked_is_answered_as_a_drawing(server, page):
 
 
 @pytest.mark.browser
+def test_after_launch_the_run_status_is_on_the_screen_and_alpha_reads_as_a_switch_with_mixing(server, page):
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.goto(server["url"])
+    page.get_by_role("tab", name="Distill").click()
+    page.get_by_label("CutMix").check()
+    page.get_by_text("alpha is a switch").wait_for()  # the sentence under the slider, relabelled with it
+    page.get_by_label("None").check()
+    page.get_by_role("button", name="Launch run").click()
+    status = page.locator("#run-status")
+    page.wait_for_function("e => e.innerText.trim().length > 0", arg=status.element_handle(), timeout=30_000)
+    page.wait_for_function(
+        "e => { const r = e.getBoundingClientRect(); return r.top >= 0 && r.top < window.innerHeight; }",
+        arg=status.element_handle(),
+        timeout=10_000,
+    )  # fmt: skip  scrolled into view: below the settings it would sit past the first screen
+    page.get_by_role("button", name="Cancel run").click()
+
+
+@pytest.mark.browser
 def test_opening_the_metrics_tab_shows_the_comparison_and_the_latency_figures(server, page):
     page.goto(server["url"])
     page.get_by_role("tab", name="Metrics and latency").click()  # computed when opened, not on every page load
