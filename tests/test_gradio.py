@@ -184,11 +184,9 @@ def test_after_launch_the_run_status_is_on_the_screen_and_alpha_reads_as_a_switc
     page.get_by_role("button", name="Launch run").click()
     status = page.locator("#run-status")
     page.wait_for_function("e => e.innerText.trim().length > 0", arg=status.element_handle(), timeout=30_000)
-    page.wait_for_function(
-        "e => { const r = e.getBoundingClientRect(); return r.top >= 0 && r.top < window.innerHeight; }",
-        arg=status.element_handle(),
-        timeout=10_000,
-    )  # fmt: skip  scrolled into view: below the settings it would sit past the first screen
+    # scrolled into view: below the settings it would sit past the first screen
+    on_screen = "e => { const r = e.getBoundingClientRect(); return r.top >= 0 && r.top < window.innerHeight; }"
+    page.wait_for_function(on_screen, arg=status.element_handle(), timeout=10_000)
     page.get_by_role("button", name="Cancel run").click()
 
 
