@@ -169,8 +169,8 @@ def build(predict_limit: int) -> gr.Dropdown:
                 "run from the Distill tab.",
             )
             gallery = gr.Gallery(
-                examples(), label="Or click an example: MNIST validation digits and drawn ones", columns=8,
-                height=120, allow_preview=False, buttons=[], interactive=False, object_fit="contain",
+                examples(), label="Or click an example: MNIST validation digits and drawn ones", columns=4,
+                height=330, allow_preview=False, buttons=[], interactive=False, object_fit="contain",
                 elem_id="draw-examples",
             )  # fmt: skip
     with gr.Row():
