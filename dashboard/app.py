@@ -21,6 +21,7 @@ PAGES = [
     st.Page("streamlit_ui/pages/overview.py", title="Overview", icon="🏠", default=True),
     st.Page("streamlit_ui/pages/draw.py", title="Draw", icon="✏️"),
     st.Page("streamlit_ui/pages/distill.py", title="Distill", icon="🧪"),
+    st.Page("streamlit_ui/pages/compare.py", title="Compare runs", icon="📈"),
     st.Page("streamlit_ui/pages/metrics.py", title="Metrics", icon="📊"),
     st.Page("streamlit_ui/pages/latency.py", title="Latency", icon="⏱️"),
     st.Page("streamlit_ui/pages/sweeps.py", title="Sweeps", icon="🔢"),

@@ -59,18 +59,31 @@ def softened_bars(distributions: dict[str, Sequence[float]], temperature: float)
 
 def accuracy_curves(histories: dict[str, list[dict]]) -> go.Figure:
     """Validation accuracy per epoch (the last 10,000 training images), one line per model."""
+    figure = _history_lines(histories, "validation_accuracy")
+    figure.update_yaxes(title="validation accuracy", tickformat=".1%")
+    return _layout(figure, height=340)
+
+
+def loss_curves(histories: dict[str, list[dict]]) -> go.Figure:
+    """Mean training loss per epoch, one line per model, on a log scale (distilled losses carry a T² factor)."""
+    figure = _history_lines(histories, "loss")
+    figure.update_yaxes(title="training loss (log scale)", type="log")
+    return _layout(figure, height=340)
+
+
+def _history_lines(histories: dict[str, list[dict]], field: str) -> go.Figure:
+    """One line per model of a checkpoint history's `field` against the epoch."""
     figure = go.Figure()
     for i, (name, history) in enumerate(histories.items()):
         figure.add_scatter(
             x=[row["epoch"] for row in history],
-            y=[row["validation_accuracy"] for row in history],
+            y=[row[field] for row in history],
             mode="lines+markers",
             name=name,
             line_color=PALETTE[i % len(PALETTE)],
         )
     figure.update_xaxes(title="epoch", dtick=1)
-    figure.update_yaxes(title="validation accuracy", tickformat=".1%")
-    return _layout(figure, height=340)
+    return figure
 
 
 def live_curves(progress: Sequence) -> go.Figure:

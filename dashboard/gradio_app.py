@@ -2,7 +2,7 @@
 
 A second skin over the lab service (kd.lab.service.Lab: one per server process, holding every rule
 a public server needs) and dashboard/charts.py, and the `app_file` of the repository's Gradio
-Space. Tabs: Draw (with the `/predict` API), Distill, Metrics and latency, and Sweeps.
+Space. Tabs: Draw (with the `/predict` API), Distill, Compare runs, Metrics and latency, and Sweeps.
 
 What keeps a shared server responsive and its memory and disk bounded, besides the lab's caps:
 - predictions have a concurrency group of their own, which nothing else uses;
@@ -31,7 +31,7 @@ import gradio as gr  # noqa: E402
 import spaces  # noqa: E402, F401
 from starlette.middleware import Middleware  # noqa: E402
 
-from dashboard.gradio_ui import distill, draw, metrics, sweeps  # noqa: E402
+from dashboard.gradio_ui import compare, distill, draw, metrics, sweeps  # noqa: E402
 from dashboard.gradio_ui.doors import Doors  # noqa: E402
 from dashboard.gradio_ui.state import choices, lab, missing_notice  # noqa: E402
 from kd.lab.limits import Limits  # noqa: E402
@@ -70,6 +70,8 @@ def build() -> gr.Blocks:
             student = draw.build(PREDICT_CONCURRENCY)
         with gr.Tab("Distill"):
             connect_runs = distill.build(demo)
+        with gr.Tab("Compare runs") as tab:
+            compare.build(tab)
         with gr.Tab("Metrics and latency") as tab:
             selectors = metrics.build(tab)
         with gr.Tab("Sweeps") as tab:
@@ -83,13 +85,22 @@ def build() -> gr.Blocks:
     return demo.queue(max_size=QUEUE_SIZE, api_open=False)
 
 
+# Layout Gradio's components leave to the page: the brush toolbar, 15 px in, covered the pad's left edge on a
+# phone; the examples' captions are one short line.
+LAYOUT_CSS = """
+#sketch .toolbar-wrap { left: 0 !important; }
+#draw-examples .caption-label { max-width: none; }
+"""
+
+
 def launch_options(limits: Limits) -> dict:
-    """Gradio's own limits, from the lab's: uploads refused over the size limit, session state bounded, and the
-    lab's doors in front of every request (events outside the queue gated, upload bytes budgeted)."""
+    """Gradio's own limits, from the lab's: uploads refused over the size limit, session state bounded, the
+    lab's doors in front of every request (events outside the queue gated, upload bytes budgeted); the CSS."""
     return {
         "max_file_size": f"{limits.max_upload_megabytes}mb",
         "state_session_capacity": limits.max_sessions,
         "app_kwargs": {"middleware": [Middleware(Doors)]},
+        "css": LAYOUT_CSS,
     }
 
 

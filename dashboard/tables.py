@@ -75,7 +75,8 @@ def setup(choices: list[ModelEntry], latency_ms: dict[str, float]) -> pd.DataFra
             "conv widths per stage": conv_widths(info.raw.get("model_config", {})),
             "parameters": f"{metrics.parameters:,}" if metrics.parameters is not None else "—",
             "size on disk": human_bytes(choice.size_bytes),
-            "latency, 1 image (p50)": f"{latency_ms[choice.key]:.3f} ms" if choice.key in latency_ms else "…",
+            # "—": not in the measurement file (an ensemble made after `kd report`); the Latency page times it
+            "latency, 1 image (p50)": f"{latency_ms[choice.key]:.3f} ms" if choice.key in latency_ms else "—",
             "test accuracy": f"{metrics.accuracy:.2%}",
             "test errors": f"{metrics.errors} / {metrics.test_size}",
             "macro F1": f"{metrics.macro_f1:.4f}",

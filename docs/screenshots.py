@@ -1,8 +1,9 @@
 """The README's screenshots, taken from the real apps in headless Chromium: `make screenshots`.
 
 Starts the Streamlit lab, the Gradio app and the static page on free ports of this machine with
-the shipped checkpoints and a temporary runs folder, draws a 7 on each, and writes
-docs/images/{streamlit-draw,gradio-draw,static-page}.png. Needs Debian's
+the shipped checkpoints and a temporary runs folder, draws a 7 on each, trains one short run on the
+Streamlit lab for its result card, opens the shipped sweep, and writes docs/images/{streamlit-draw,
+result-card,sweeps-heatmap,gradio-draw,static-page}.png. Needs Debian's
 chromium at /usr/bin/chromium and onnxruntime-web in node_modules (`make npm`).
 """
 
@@ -48,7 +49,12 @@ def served(command: list[str], health: str, env: dict[str, str], log: Path):
             stop(process)
 
 
+# A run that shows distillation paying, as the README's "try this first": few images, a warm temperature.
+CARD_RUN = "distill?images=500&epochs=2&temperature=8&alpha=0.9"
+
+
 def streamlit_page(browser, workdir: Path) -> None:
+    """The Draw page with a 7, a finished run's result card, and the Sweeps page's heatmap."""
     with streamlit_server(workdir / "streamlit.log", KD_RUNS_DIR=str(workdir / "runs")) as (url, _):
         page = browser.new_page(viewport=VIEWPORT)
         open_page(page, f"{url}/draw", "Draw a digit")
@@ -56,6 +62,22 @@ def streamlit_page(browser, workdir: Path) -> None:
         page.get_by_text("Teacher says").wait_for(timeout=60_000)
         page.wait_for_timeout(1500)
         page.screenshot(path=IMAGES / "streamlit-draw.png")
+
+        open_page(page, f"{url}/{CARD_RUN}", "Distill a student")
+        page.get_by_role("button", name="Launch run").click()
+        page.get_by_text("finished and was saved").wait_for(timeout=900_000)  # the run, then its scratch twin
+        page.get_by_text("Test accuracy").first.wait_for()
+        page.wait_for_selector("[data-testid=stStatusWidget]", state="detached")
+        page.get_by_role("heading", name="Result").evaluate("e => e.scrollIntoView({block: 'start'})")  # the card
+        page.wait_for_timeout(1500)  # the per-class chart draws
+        page.screenshot(path=IMAGES / "result-card.png")
+
+        open_page(page, f"{url}/sweeps", "Sweeps: when does distillation help?")
+        heatmap = page.locator("[data-testid=stPlotlyChart]").first
+        heatmap.wait_for(timeout=60_000)
+        heatmap.scroll_into_view_if_needed()
+        page.wait_for_timeout(1500)
+        page.screenshot(path=IMAGES / "sweeps-heatmap.png")
 
 
 def gradio_page(browser, workdir: Path) -> None:

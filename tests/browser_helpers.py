@@ -175,3 +175,16 @@ def page_failures(page) -> list[str]:
     """What a visitor would see of a failure: Streamlit's exception boxes and our failure notices."""
     shown = [element.inner_text() for element in page.locator("[data-testid=stException]").all()]
     return shown + [text for text in [page.inner_text("body")] if "Something went wrong" in text]
+
+
+# Each table of the page whose content is wider than its frame (a column hidden behind a scroll bar):
+# the scrolling part of a data grid, or a static table's wrapper.
+CLIPPED_TABLES = """() => Array.from(document.querySelectorAll('[data-testid=stDataFrame], [data-testid=stTable]'))
+  .map(e => [e, e.querySelector('.dvn-scroller') || e.querySelector('table')?.parentElement || e])
+  .filter(([e, s]) => s.scrollWidth > s.clientWidth + 1)
+  .map(([e, s]) => `${e.getAttribute('data-testid')} ${s.scrollWidth} px wide in ${s.clientWidth} px`)"""
+
+
+def clipped_tables(page) -> list[str]:
+    """The tables of the page that hide a column at its present width (CLIPPED_TABLES), in words."""
+    return page.evaluate(CLIPPED_TABLES)

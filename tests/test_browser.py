@@ -21,6 +21,7 @@ from browser_helpers import (
     STROKES,
     WATCH_ANSWER,
     answer_seconds,
+    clipped_tables,
     draw,
     need_chromium,
     open_page,
@@ -109,6 +110,10 @@ def test_dashboard_in_a_browser(server, page):
     page.get_by_text("Test accuracy").first.wait_for()  # the result card follows the message in the same rerun
     assert "alpha=0.7" in page.url and "images=300" in page.url
     screenshot(page, "distill")
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.get_by_role("heading", name="Finished runs").scroll_into_view_if_needed()
+    assert clipped_tables(page) == [], "the finished-runs table hides a column at 1366 px"
+    page.set_viewport_size({"width": 1400, "height": 2200})
     page.get_by_role("button", name="Open in Draw").click()  # leaves a URL with bound settings
     page.get_by_role("heading", name="Draw a digit").wait_for()
     page.wait_for_selector("[data-testid=stStatusWidget]", state="detached")
@@ -122,7 +127,7 @@ def test_dashboard_in_a_browser(server, page):
 
     open_page(page, f"{server}/latency", "Latency")
     page.get_by_role("button", name="Measure on this server").click()
-    page.get_by_text("Measured with").wait_for(timeout=120_000)
+    page.get_by_text("measured on this server").first.wait_for(timeout=120_000)
     screenshot(page, "latency")
 
     open_page(page, f"{server}/sweeps", "Sweeps: when does distillation help?")
@@ -134,7 +139,8 @@ def test_no_page_shows_a_server_path(server, browser):
     page = browser.new_page(viewport={"width": 1400, "height": 1600})
     for path, title in (("", "KD Lab: knowledge distillation on MNIST"), ("/draw", "Draw a digit"),
                         ("/distill", "Distill a student"), ("/metrics", "Compare two models"),
-                        ("/latency", "Latency"), ("/sweeps", "Sweeps: when does distillation help?")):  # fmt: skip
+                        ("/latency", "Latency"), ("/sweeps", "Sweeps: when does distillation help?"),
+                        ("/compare", "Compare runs")):  # fmt: skip
         open_page(page, f"{server}{path}", title)
         html = page.content()
         for secret in (str(ROOT), str(CHECKPOINTS.resolve()), "/tmp/"):
@@ -150,6 +156,37 @@ def test_on_a_phone_the_drawing_pad_is_on_the_first_screen(server, browser):
     assert top + 100 < 844, f"the pad starts {top:.0f} px down, below the fold of a 844 px screen"
     assert "finger" in phone.content()  # the caption does not speak of a mouse only
     phone.screenshot(path=ARTIFACTS / "draw-phone.png")
+    phone.close()
+
+
+def test_at_1366_pixels_no_table_hides_a_column(server, browser):
+    desktop = browser.new_page(viewport={"width": 1366, "height": 768})
+    desktop.set_default_timeout(60_000)
+    open_page(desktop, server, "KD Lab: knowledge distillation on MNIST")
+    desktop.get_by_text("Per-class precision").wait_for()
+    desktop.locator("[data-testid=stDataFrame]").first.wait_for()
+    assert clipped_tables(desktop) == [], "the Overview hides a column (the per-class F1?)"
+    open_page(desktop, f"{server}/latency", "Latency")
+    desktop.locator("[data-testid=stTable]").first.wait_for()  # `kd report`'s figures, before any measurement
+    assert clipped_tables(desktop) == [], "the Latency table hides a column"
+    desktop.close()
+
+
+def test_on_a_phone_the_answers_are_on_the_first_screen_after_drawing(server, browser):
+    phone = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    phone.set_default_timeout(60_000)
+    open_page(phone, f"{server}/draw", "Draw a digit")
+    phone.wait_for_selector(CANVAS)
+    draw(phone, 7)
+    assert wait_for_predictions(phone)["Teacher says"] == "7"
+    for metric in phone.locator("[data-testid=stMetric]").all():
+        box = metric.bounding_box()
+        assert box["y"] + box["height"] <= 844, f"an answer ends {box['y'] + box['height']:.0f} px down"
+    phone.screenshot(path=ARTIFACTS / "draw-phone-answered.png")
+    open_page(phone, f"{server}/sweeps", "Sweeps: when does distillation help?")
+    phone.get_by_text("cells done").first.wait_for()
+    width = phone.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= 390, f"the Sweeps page (its formula?) is {width} px wide on a 390 px screen"
     phone.close()
 
 

@@ -166,6 +166,31 @@ def test_after_clearing_the_sketchpad_a_new_drawing_is_read(server, page):
 
 
 @pytest.mark.browser
+def test_an_example_clicked_is_answered_as_a_drawing(server, page):
+    open_sketchpad(page, server["url"])
+    page.locator("#draw-examples").get_by_text("drawn 4").click()  # the fifth example, after four MNIST digits
+    wait_for_answers(page, 4)
+    assert "<img" in page.locator("#seen").inner_html()  # what the models see, as for a drawing
+
+
+@pytest.mark.browser
+def test_after_launch_the_run_status_is_on_the_screen_and_alpha_reads_as_a_switch_with_mixing(server, page):
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.goto(server["url"])
+    page.get_by_role("tab", name="Distill").click()
+    page.get_by_label("CutMix").check()
+    page.get_by_text("alpha is a switch").wait_for()  # the sentence under the slider, relabelled with it
+    page.get_by_label("None").check()
+    page.get_by_role("button", name="Launch run").click()
+    status = page.locator("#run-status")
+    page.wait_for_function("e => e.innerText.trim().length > 0", arg=status.element_handle(), timeout=30_000)
+    # scrolled into view: below the settings it would sit past the first screen
+    on_screen = "e => { const r = e.getBoundingClientRect(); return r.top >= 0 && r.top < window.innerHeight; }"
+    page.wait_for_function(on_screen, arg=status.element_handle(), timeout=10_000)
+    page.get_by_role("button", name="Cancel run").click()
+
+
+@pytest.mark.browser
 def test_opening_the_metrics_tab_shows_the_comparison_and_the_latency_figures(server, page):
     page.goto(server["url"])
     page.get_by_role("tab", name="Metrics and latency").click()  # computed when opened, not on every page load
@@ -182,3 +207,32 @@ def test_opening_the_sweeps_tab_shows_the_shipped_sweep(server, page):
     assert "cells done" in page.locator("#sweep-note").inner_text()
     assert "Holm's correction" in page.locator("#sweep-caption").inner_text()
     assert "mean paired gain" in page.locator("#sweep-cell").inner_text()
+
+
+@pytest.mark.browser
+def test_on_a_phone_the_brush_toolbar_leaves_the_pad_clear_and_the_answers_follow_it(server):
+    need_chromium()
+    import io
+
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        try:
+            phone = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+            phone.set_default_timeout(60_000)
+            square = open_sketchpad(phone, server["url"])
+            toolbar = phone.locator("#sketch .toolbar-wrap").bounding_box()
+            row = toolbar["y"] + toolbar["height"] / 2  # a row of pixels through the toolbar and the pad
+            shot = Image.open(io.BytesIO(phone.screenshot())).convert("L")
+            dark = [x for x in range(int(toolbar["x"]), 390) if shot.getpixel((x, int(row))) < 10]
+            assert dark and toolbar["x"] + toolbar["width"] <= dark[0] + 1, "the toolbar covers the pad's left edge"
+            draw_in_box(phone, square, 7)
+            wait_for_answers(phone, 7)
+            for name in ("teacher", "student"):
+                box = phone.locator(f"#{name}-says").bounding_box()
+                assert box["y"] + box["height"] <= 844, (
+                    f"the {name}'s answer ends {box['y'] + box['height']:.0f} px down"
+                )
+        finally:
+            browser.close()

@@ -15,11 +15,13 @@ from fastapi import HTTPException
 from PIL import Image
 
 from dashboard import gradio_app
+from dashboard.gradio_ui import compare as gradio_compare
 from dashboard.gradio_ui import distill as gradio_distill
 from dashboard.gradio_ui import draw as gradio_draw
 from dashboard.gradio_ui import sketchpad, state
 from dashboard.gradio_ui import sweeps as gradio_sweeps
 from kd.lab import answers, widgets
+from kd.lab.texts import ALPHA_SWITCH, ALPHA_SWITCH_LABEL
 
 
 def request(session: str, forwarded_for: str | None = None) -> SimpleNamespace:
@@ -259,3 +261,35 @@ def test_a_run_without_3s_shows_their_recall_and_the_offset_moves_it(lab_in, tin
     assert moved.value.startswith("With +20 on the logit of 3")
     with pytest.raises(gr.Error, match="offset must be a number"):
         gradio_distill.move_offset("lots", me)
+
+
+def test_alpha_reads_as_a_switch_under_mixing_and_the_distill_api_names_its_output(lab_in, tiny_checkpoints):
+    lab_in(KD_CHECKPOINTS_DIR=str(tiny_checkpoints["teacher"].parent))
+    slider, meaning = gradio_distill.alpha_meaning("cutmix")
+    assert slider.label == ALPHA_SWITCH_LABEL and meaning == ALPHA_SWITCH
+    slider, meaning = gradio_distill.alpha_meaning("none")
+    assert slider.label == "Alpha" and meaning == widgets.ALPHA_MEANING
+    returns = gradio_app.build().get_api_info()["named_endpoints"]["/distill"]["returns"]
+    assert [output["label"] for output in returns] == ["status"]
+
+
+def test_the_compare_tab_overlays_curves_and_sets_settings_side_by_side(lab_in, tiny_checkpoints):
+    lab_in(KD_CHECKPOINTS_DIR=str(tiny_checkpoints["teacher"].parent))
+    picker = gradio_compare.comparable()
+    assert picker.value == ["student", "scratch"] and len(picker.choices) == 3
+    note, accuracy, loss, settings = gradio_compare.show(["student", "teacher"])
+    assert "T²" in note and accuracy.visible and loss.visible and settings.visible
+    assert list(settings.value["headers"]) == ["setting", "Distilled student", "Teacher"]
+    note, accuracy, *_ = gradio_compare.show(["student"])
+    assert note.startswith("Pick two or more") and not accuracy.visible
+
+
+def test_an_example_clicked_goes_onto_the_pad_and_is_answered_as_a_drawing(lab_in, tiny_checkpoints):
+    lab_in(KD_CHECKPOINTS_DIR=str(tiny_checkpoints["teacher"].parent))
+    shown = gradio_draw.examples()
+    assert len(shown) == 8 and shown[-1][1] == "drawn 2" and shown[0][0].shape == (280, 280, 3)
+    sketch, seen, note, teacher_line, *_ = gradio_draw.pick_example("student", 4.0, SimpleNamespace(index=5))
+    assert sketch["composite"] is sketch["background"] and "<img" in seen and note == ""
+    assert teacher_line.startswith("**Teacher says")
+    skipped, seen, note, *_ = gradio_draw.pick_example("student", 4.0, SimpleNamespace(index=99))  # a forged index
+    assert seen == "" and note == gradio_draw.ASK

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import shutil
+import threading
 import time
 import typing
 from concurrent.futures import Future
@@ -15,7 +16,8 @@ import pytest
 from PIL import Image
 
 from kd import checkpoint
-from kd.lab.card import result_card
+from kd.data import DataError
+from kd.lab.card import PLAIN_BASELINE, PLAIN_TWIN, result_card
 from kd.lab.limits import Limits
 from kd.lab.measure import LatencyBoard
 from kd.lab.service import Lab
@@ -154,6 +156,22 @@ def test_the_result_card_says_what_the_teacher_added_over_the_scratch_twin(tiny_
         ModelInfo.from_dict({**metadata, "metrics": {"accuracy": 0.5}})
 
 
+def test_a_mixed_card_tells_the_teachers_gain_from_the_mixings(tiny_checkpoints):
+    metadata = checkpoint.read_metadata(tiny_checkpoints["student"])
+    plain = checkpoint.read_metadata(tiny_checkpoints["scratch"])["metrics"]
+    mixed = {**plain, "accuracy": plain["accuracy"] - 0.02}  # mixing cost the labels-only student 2 points
+    config = {**metadata["train_config"], "mix": "cutmix"}
+    record = {**metadata, "train_config": config, "baseline": mixed, PLAIN_BASELINE: plain}
+    card = result_card("run-x", ModelInfo.from_dict(record), None)
+    assert [row.name for row in card.rows] == ["this run", "scratch, same budget, seed and cutmix", PLAIN_TWIN]
+    assert card.gain_points == pytest.approx((metadata["metrics"]["accuracy"] - plain["accuracy"]) * 100)
+    assert card.teacher_points == pytest.approx(card.gain_points + 2) and card.mixing_points == pytest.approx(-2)
+    assert f"cutmix {card.mixing_points:+.2f}" in card.headline and "over the plain scratch" in card.headline
+    assert card.gain_against == "plain scratch" and "plain scratch: the same without mixing" in card.twin_note
+    older = result_card("run-y", ModelInfo.from_dict({**record, PLAIN_BASELINE: None}), None)  # before plain twins
+    assert older.mixing_points is None and "same cutmix images" in older.headline and len(older.rows) == 2
+
+
 def test_sweeps_are_named_by_role_never_by_server_path(lab):
     from kd.sweep.results import RESULTS_FILE, SWEEP_FILE
 
@@ -173,6 +191,35 @@ def test_warming_up_prepares_the_shipped_models_before_anyone_asks(tiny_checkpoi
         assert time.monotonic() < deadline, "the warm-up did not finish"
         time.sleep(0.2)
     assert lab._predictor.cache_info().currsize == 3 and lab.runs.queued() == []  # the run queue was left alone
+
+
+def test_without_mnist_the_warm_up_ends_quietly_and_a_run_says_training_is_unavailable(
+    tiny_checkpoints, tmp_path, monkeypatch
+):
+    attempts = []
+
+    def no_mnist():
+        attempts.append(1)
+        raise DataError("MNIST is not available on this machine, so nothing can be trained or scored here")
+
+    crashes = []
+    monkeypatch.setattr(threading, "excepthook", crashes.append)  # a traceback on the warm-up thread lands here
+    folder = tiny_checkpoints["teacher"].parent
+    lab = Lab(Settings(folder, tmp_path / "runs", tmp_path / "results"), Limits(max_epochs=2), no_mnist)
+    try:
+        lab.warm_up()
+        assert lab.warmed.wait(120) and crashes == []
+        assert lab._predictor.cache_info().currsize == 3  # drawing was prepared all the same
+        assert [example.key for example in lab.examples()] == ["drawn-4", "drawn-7", "drawn-9", "drawn-2"]
+        assert len(attempts) == 1  # the pages asked again, and were told at once: no second download, no log line
+        run = lab.launch("visitor", lab.run_settings(4, 0.9, 1, 200, 0))
+        lab.runs.wait(run.id, timeout=60)
+        status = lab.run_status(run)
+        assert (
+            status.startswith("Training is unavailable on this server: MNIST is not available") and "pip" not in status
+        )
+    finally:
+        lab.shutdown()
 
 
 def test_mcnemar_comes_from_the_checkpoints_records_without_mnist_or_a_forward_pass(lab, mnist):
@@ -213,9 +260,15 @@ def test_a_run_from_the_ensemble_on_mixed_images_records_both_and_shows_no_serve
     card = lab.result_card(run)
     assert "--mix mixup" in card.command and "ensemble.safetensors --" in card.command
     assert not any(part.startswith("/") for part in card.command.split()) and str(tmp_path) not in card.command
-    assert [row.name for row in card.rows] == ["this run", "teacher", "scratch, same budget, seed and mixup"]
+    assert [row.name for row in card.rows] == [
+        "this run",
+        "teacher",
+        "scratch, same budget, seed and mixup",
+        PLAIN_TWIN,
+    ]
     assert card.rows[1].metrics == lab.shipped("ensemble").info.metrics  # the teacher it learnt from
-    assert "The ensemble of 2 teachers added" in card.headline and "same mixup images" in card.headline
+    assert "the ensemble of 2 teachers added" in card.headline and "same mixup images" in card.headline
+    assert card.mixing_points is not None and "plain scratch" in card.headline  # the twin without mixing, too
     assert lab.entry(run.id).label.endswith(", mixup, from the ensemble")
 
 
@@ -254,7 +307,7 @@ def test_the_answers_at_several_temperatures_are_one_forward_pass_and_what_predi
 
 
 def test_the_latency_view_has_one_summary_shape_and_says_what_is_not_measured(lab):
-    from kd.lab.latency_views import BATCH_SIZES, LatencyView
+    from kd.lab.latency_views import BATCH_SIZES, LatencyView, human_bytes
     from kd.lab.measure import Measurement
 
     def rows(model: str, p50: float) -> tuple[dict, ...]:
@@ -284,6 +337,16 @@ def test_the_latency_view_has_one_summary_shape_and_says_what_is_not_measured(la
     apart = {**together, "student": Measurement(rows("student", 0.25), 2e9, "here")}
     assert LatencyView((teacher, student), apart, measuring=True).speedup() is None  # not timed side by side
     assert lab.latency_view([teacher]).entries == (teacher,)
+    quiet = {"teacher": Measurement(rows("teacher", 1.0), 1e9, "laptop, by `python -m kd report`")}
+    noisy_rows = tuple({**row, "p95_ms": 90.0} if row["batch_size"] == 1 else row for row in rows("teacher", 1.0))
+    busy = {"teacher": Measurement(noisy_rows, 2e9, "here")}  # p95 90 ms at batch 1, p50 1 ms (torch)
+    view = LatencyView((teacher,), busy, measuring=False, reference=quiet, load=(3.5, 2))
+    assert [row["measured"].split(",")[0] for row in view.summary()] == ["this server"] * 2 + ["kd report"] * 2
+    assert "p95 up to 90.0× p50" in view.noisy() and "load 3.5 on 2 cores" in view.noisy()
+    assert any("laptop" in line for line in view.notes()) and view.noisy() in view.notes()
+    calm = LatencyView((teacher,), quiet, measuring=False, reference=quiet, load=(0.2, 2))
+    assert calm.noisy() is None and len(calm.summary()) == 2  # the reference once, not twice
+    assert human_bytes(2048) == "2.0 KiB" and human_bytes(3 * 1024**2) == "3.0 MiB"
 
 
 def test_the_queue_state_names_no_visitor_and_tells_others_what_trains(lab):

@@ -22,9 +22,11 @@ from kd.lab import widgets
 from kd.lab.card import F1_TITLE, ResultCard
 from kd.lab.omitted_view import OmittedSummary
 from kd.lab.records import DONE, Run
-from kd.lab.texts import DISTILL_INTRO
+from kd.lab.texts import ALPHA_SWITCH, ALPHA_SWITCH_LABEL, DISTILL_INTRO
 
 POLL_SECONDS = 1.0
+# after Launch, the status and live curves come into view: below the settings they would sit past the first screen
+SHOW_STATUS = "() => document.getElementById('run-status')?.scrollIntoView({block: 'start', behavior: 'smooth'})"
 # each returns within milliseconds; outside the queue, and a pool of their own for API clients that queue them
 RUN_EVENTS = dict(queue=False, concurrency_id="runs", concurrency_limit=2, show_progress="hidden")
 
@@ -43,7 +45,14 @@ def card_markdown(card: ResultCard) -> str:
     lines += [f"| {name} | {' | '.join(cells.values())} |" for name, cells in rows.items()]
     lines += ["", card.twin_note] if card.twin_note is not None else []
     lines += omitted_markdown(card.omitted) if card.omitted is not None else []
-    return "\n".join(lines)
+    return "\n".join([*lines, "", f"Reproduce it from the command line: `{card.command}`"])
+
+
+def alpha_meaning(mix: str) -> tuple:
+    """The alpha slider's label and the sentence under it: with mixing, alpha is a switch (kd.lab.texts)."""
+    if mix == "none":
+        return gr.Slider(label="Alpha"), widgets.ALPHA_MEANING
+    return gr.Slider(label=ALPHA_SWITCH_LABEL), ALPHA_SWITCH
 
 
 def omitted_markdown(part: OmittedSummary) -> list[str]:
@@ -117,7 +126,11 @@ def watch(request: gr.Request) -> tuple:
         return *shown, *keep, *offset_outputs(None), gr.Timer(active=run.active)
     figure = charts.f1_change(card.f1_changes, F1_TITLE) if card.f1_changes is not None else None
     students, everything = choices(teacher=False), choices()
-    selectors = (gr.Dropdown(choices=students), *(gr.Dropdown(choices=everything) for _ in range(3)))
+    # the Draw tab's student and the Metrics tab's model B show the new run, not what was picked before it
+    selectors = (
+        gr.Dropdown(choices=students, value=run.id), gr.Dropdown(choices=everything),
+        gr.Dropdown(choices=everything, value=run.id), gr.Dropdown(choices=everything),
+    )  # fmt: skip
     shown = lab().run_status(run), live_curves(run), card_markdown(card), plot(figure)
     return *shown, *selectors, *offset_outputs(run.id), gr.Timer(active=False)
 
@@ -145,7 +158,7 @@ def build(demo: gr.Blocks) -> Callable[[list[gr.Dropdown]], None]:
         with gr.Column():
             temperature = slider(widgets.TEMPERATURE, "Temperature T")
             alpha = slider(widgets.ALPHA, "Alpha")
-            gr.Markdown(widgets.ALPHA_MEANING, elem_id="alpha-formula")
+            meaning = gr.Markdown(widgets.ALPHA_MEANING, elem_id="alpha-formula")
         with gr.Column():
             epochs = slider(widgets.epochs(limits), "Epochs")
             info = "A class-balanced random subset of the 50,000 training images, chosen by the seed."
@@ -166,7 +179,7 @@ def build(demo: gr.Blocks) -> Callable[[list[gr.Dropdown]], None]:
     with gr.Row():
         start = gr.Button("Launch run", variant="primary")
         stop = gr.Button("Cancel run")
-    status = gr.Markdown(elem_id="run-status")
+    status = gr.Markdown(elem_id="run-status", label="status")  # the /distill API's output, by name
     curves = gr.Plot(show_label=False, visible=False)
     card = gr.Markdown(elem_id="result-card")
     f1 = gr.Plot(show_label=False, visible=False)
@@ -184,7 +197,8 @@ def build(demo: gr.Blocks) -> Callable[[list[gr.Dropdown]], None]:
         settings = [temperature, alpha, epochs, images, seed, mix, teacher, omit]
         start.click(launch, settings, status, api_name="distill", **RUN_EVENTS).success(
             watch, None, shown, api_visibility="private", **RUN_EVENTS
-        )
+        ).then(None, None, None, js=SHOW_STATUS, api_visibility="private", queue=False)
+        mix.change(alpha_meaning, mix, [alpha, meaning], api_visibility="private", queue=False, show_progress="hidden")
         # "run": the caller's own run, for API clients that launched one with /distill (not in the API docs)
         timer.tick(watch, None, shown, api_name="run", api_visibility="undocumented", **RUN_EVENTS)
         stop.click(cancel, None, status, api_visibility="private", **RUN_EVENTS)

@@ -99,6 +99,21 @@ def cleared(student_key: str | None, temperature: float) -> tuple:
     return blank_value(), *view(None, student_key, temperature)
 
 
+def examples() -> list[tuple[np.ndarray, str]]:
+    """The lab's examples as the gallery shows them: each canvas and its caption, in the lab's order."""
+    return [(shown.canvas[..., :3], shown.caption) for shown in lab().examples()]
+
+
+def pick_example(student_key: str | None, temperature: float, chosen: gr.SelectData) -> tuple:
+    """An example clicked: onto the pad, as if drawn there, and answered as a drawing is."""
+    shown = lab().examples()
+    if not isinstance(chosen.index, int) or not 0 <= chosen.index < len(shown):
+        return gr.skip(), *view(None, student_key, temperature)
+    canvas = shown[chosen.index].canvas
+    sketch = {"background": canvas, "layers": [], "composite": canvas}
+    return sketch, *view(sketch, student_key, temperature)
+
+
 def predict(image: bytes | None) -> dict[str, Any]:
     """The teacher and the default shipped student on one PNG or JPEG image of a digit.
 
@@ -119,22 +134,30 @@ def predict(image: bytes | None) -> dict[str, Any]:
 
 
 def build(predict_limit: int) -> gr.Dropdown:
-    """The Draw tab and the hidden /predict endpoint; returns the student selector for other tabs to refresh."""
-    gr.Markdown(DRAW_INTRO)
+    """The Draw tab and the hidden /predict endpoint; returns the student selector for other tabs to refresh.
+
+    The pad comes first and both answers right under it, so that on a phone they share the first
+    screen after drawing; what the models see, the student and the examples sit beside them on a
+    desktop and below them on a phone, the introduction under everything that answers.
+    """
     side = widgets.CANVAS_PIXELS
     with gr.Row():
-        sketch = BoundedSketchpad(
-            value=blank_value(),
-            canvas_size=(side, side),
-            fixed_canvas=True,
-            brush=gr.Brush(
-                colors=["#FFFFFF"], default_color="#FFFFFF", color_mode="fixed", default_size=widgets.PEN_RADIUS
-            ),
-            layers=False,
-            transforms=(),
-            label="Draw a digit",
-            elem_id="sketch",
-        )
+        with gr.Column():
+            sketch = BoundedSketchpad(
+                value=blank_value(),
+                canvas_size=(side, side),
+                fixed_canvas=True,
+                brush=gr.Brush(
+                    colors=["#FFFFFF"], default_color="#FFFFFF", color_mode="fixed", default_size=widgets.PEN_RADIUS
+                ),
+                layers=False,
+                transforms=(),
+                label="Draw a digit",
+                elem_id="sketch",
+            )
+            with gr.Row(equal_height=True):  # side by side on a phone too: a row of two short lines
+                teacher_line = gr.Markdown(elem_id="teacher-says", min_height=0)
+                student_line = gr.Markdown(elem_id="student-says", min_height=0)
         with gr.Column():
             seen = gr.HTML(label="What the models see (28×28)", show_label=True, container=True, elem_id="seen")
             note = gr.Markdown(ASK, elem_id="draw-note")
@@ -145,18 +168,20 @@ def build(predict_limit: int) -> gr.Dropdown:
                 info="The shipped students (and the ensemble of teachers, where there is one), or any finished "
                 "run from the Distill tab.",
             )
+            gallery = gr.Gallery(
+                examples(), label="Or click an example: MNIST validation digits and drawn ones", columns=4,
+                height=330, allow_preview=False, buttons=[], interactive=False, object_fit="contain",
+                elem_id="draw-examples",
+            )  # fmt: skip
     with gr.Row():
-        with gr.Column():
-            teacher_line = gr.Markdown(elem_id="teacher-says")
-            teacher_bars = gr.Plot(show_label=False)
-        with gr.Column():
-            student_line = gr.Markdown(elem_id="student-says")
-            student_bars = gr.Plot(show_label=False)
+        teacher_bars = gr.Plot(show_label=False)
+        student_bars = gr.Plot(show_label=False)
     temperature = gr.Slider(
         widgets.DRAW_TEMPERATURE.low, widgets.DRAW_TEMPERATURE.high, widgets.DRAW_TEMPERATURE.default,
         step=widgets.DRAW_TEMPERATURE.step, label="Temperature T",
     )  # fmt: skip
     softened = gr.Plot(label="Softened by temperature: softmax(logits / T), log scale")
+    gr.Markdown(DRAW_INTRO)
     outputs = [seen, note, teacher_line, teacher_bars, student_line, student_bars, softened]
     # Predictions share one small pool (concurrency_id "predict") that nothing else uses, so they
     # always have room. Gradio 6's editor drops its first `change` (it takes it for the initial
@@ -169,6 +194,7 @@ def build(predict_limit: int) -> gr.Dropdown:
     for trigger in (sketch.change, sketch.input, student.change, temperature.release):
         trigger(view, [sketch, student, temperature], outputs, **answering)
     sketch.clear(cleared, [student, temperature], [sketch, *outputs], **answering)
+    gallery.select(pick_example, [student, temperature], [sketch, *outputs], **answering)
 
     # The API: one image in, both answers out. Hidden in the page; gradio_client calls it by name.
     # type="binary": the handler gets the bytes (type="filepath" leaves an empty temporary file per call).

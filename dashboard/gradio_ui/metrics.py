@@ -54,11 +54,7 @@ def board(keys: list[str] | None, notice: str | None = None) -> tuple:
         lines.append("Measuring on this server (after any run that is training); the figures show here when done.")
     if board.unmeasured and not board.measuring:
         lines.append(NOT_MEASURED.format(", ".join(board.unmeasured)))
-    by_time: dict[tuple[str, str], list[str]] = {}
-    for key, measurement in board.figures.items():
-        by_time.setdefault((measurement.where, measurement.when), []).append(board.labels[key])
-    for (where, when), names in by_time.items():
-        lines.append(f"{', '.join(names)}: measured on {where} at {when}.")
+    lines += board.notes()  # where and when, the reference's and this server's, and whether it was busy
     timer = gr.Timer(active=board.measuring)
     if not board.figures:
         return "\n\n".join(lines), plot(None), plot(None), table(None), timer
@@ -66,7 +62,6 @@ def board(keys: list[str] | None, notice: str | None = None) -> tuple:
     speedup = board.speedup()
     lines += [speedup] if speedup is not None else []
     lines.append(f"Timed with {board.threads} CPU threads after a few untimed warm-up passes.")
-    lines += [short] if (short := board.short_note()) else []
     return (
         "\n\n".join(lines),
         plot(charts.latency_lines(rows, "p50_ms", "ms per batch (p50, bar up to p95)", p95_bars=True)),

@@ -55,7 +55,10 @@ def build_parser(recipe: TrainConfig | None = None, sweep_preset: SweepSpec | No
     teacher.add_argument("--force", action="store_true", help="replace an existing checkpoint at --out")
 
     distill = commands.add_parser("distill", help="train a student from the teacher (alpha=0: scratch baseline)")
-    distill.add_argument("--teacher", default=TEACHER_CHECKPOINT)
+    distill.add_argument(
+        "--teacher", default=TEACHER_CHECKPOINT,
+        help="teacher checkpoint to learn from: one model or an ensemble (default: %(default)s)",
+    )  # fmt: skip
     add_training_flags(distill, recipe_defaults or {"epochs": 12, "augment": False, "alpha": 0.9}, STUDENT_RECIPES)
     add_model_flag(distill, "student")
     distill.add_argument("--out", default=None, help="checkpoint path (default: runs/distill-<time>)")

@@ -12,6 +12,7 @@ the queue, its worker and the rules a launch, a cancel and a delete obey share o
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import secrets
 import threading
@@ -24,6 +25,7 @@ from typing import Any, TypeVar
 from kd import checkpoint
 from kd.baselines import baseline_metrics
 from kd.data import FIT_SIZE, MNIST, load_mnist
+from kd.lab.card import PLAIN_BASELINE
 from kd.lab.cost import check_run_seconds, run_seconds, teacher_members, wait_seconds
 from kd.lab.failures import failure_in_words
 from kd.lab.limits import Limits
@@ -279,6 +281,9 @@ class RunManager:
         metadata = train_and_save(job, self.data(), teacher, on_progress=on_progress, cancel=run.cancel_event)
         # the fair comparison: a scratch student of the same budget, seed and mixing, trained once and cached
         metadata["baseline"] = baseline_metrics(job, self.data(), teacher, self.runs_dir / "baselines")
+        if run.settings.mix != "none":  # and the plain one, so the card can tell the teacher's gain from the mixing's
+            plain = dataclasses.replace(job, config=dataclasses.replace(job.config, mix="none"))
+            metadata[PLAIN_BASELINE] = baseline_metrics(plain, self.data(), teacher, self.runs_dir / "baselines")
         return metadata
 
     def _prune(self, keep: str) -> None:

@@ -5,7 +5,8 @@ and only translate widgets into its calls: they enforce no rule and do no tensor
 visitor is an opaque id (kd.lab.visitors); models are named by key (kd.lab.catalog); runs and
 sweeps are queued with their owner and the server's caps (kd.lab.runs, kd.lab.sweeps);
 latency is measured once per interval for the whole server (kd.lab.measure); drawings are
-checked before they are decoded (kd.lab.drawing); a finished run's card is data (kd.lab.card);
+checked before they are decoded (kd.lab.drawing); a finished run's card is data (kd.lab.card), and so
+are the Draw pages' examples (kd.lab.examples) and Compare runs' curves and settings (kd.lab.compare);
 what the pages show of the queue, the latency board and the sweeps is data too (kd.lab.queue_state,
 kd.lab.latency_views, kd.lab.sweep_views), so the apps never reach past this class. Longer than
 most modules: it is the one list of what a front end may ask, each method a few lines over a
@@ -28,7 +29,7 @@ import numpy as np
 import torch
 
 from kd import checkpoint
-from kd.data import MNIST, load_mnist
+from kd.data import MNIST, DataError, load_mnist
 from kd.evaluate import disagreements, unpack_correct
 from kd.infer.bench import RUNTIMES
 from kd.infer.runtime import load_predictor
@@ -37,7 +38,9 @@ from kd.lab import catalog, cost, widgets
 from kd.lab.answers import softened
 from kd.lab.card import ResultCard, result_card, twin_name
 from kd.lab.catalog import ModelEntry
+from kd.lab.compare import RunComparison, comparable, compare_runs
 from kd.lab.drawing import digit_from_array, digit_from_bytes, refuse_large_images
+from kd.lab.examples import Example, drawn_keys, example, validation_keys
 from kd.lab.gate import EventGate
 from kd.lab.latency_views import LatencyView
 from kd.lab.limits import Limits
@@ -58,6 +61,7 @@ from kd.significance import McNemar, compare_on_test_set, mcnemar
 from kd.sweep.results import RESULTS_FILE, SWEEP_FILE, SweepGrid
 from kd.train import TrainConfig
 
+NO_DATA = f"{DataError.__name__}: "  # how the run worker records a run that found no MNIST (kd.lab.runs)
 CACHED_MODELS = 32  # loaded models kept in memory (each a few hundred KB), by path and weights checksum
 
 
@@ -70,12 +74,17 @@ class Lab:
         self.runs = RunManager(settings.runs_dir, settings.teacher_paths, load_data=load_data, limits=limits)
         self.sweeps = SweepQueue(self.runs, DASHBOARD_RUN)  # every cell is the Distill page's run with its values
         self.latency = LatencyBoard(self.runs.submit, limits.measure_interval_seconds, limits.max_measured_models)
-        self.latency.seed(reference_figures(settings.checkpoints_dir / "results.json"))  # until measured here
+        # `kd report`'s figures: shown until measured here, and beside this server's own after
+        self.reference_latency = reference_figures(settings.checkpoints_dir / "results.json")
+        self.latency.seed(self.reference_latency)
         self._model = functools.lru_cache(maxsize=CACHED_MODELS)(catalog.load_model)
         self._predictor = functools.lru_cache(maxsize=CACHED_MODELS)(self._load_predictor)
         self._disagreements = functools.lru_cache(maxsize=CACHED_MODELS)(self._find_disagreements)
         self._mcnemar = functools.lru_cache(maxsize=CACHED_MODELS)(self._compare_on_test_set)
         self._offsets = functools.lru_cache(maxsize=CACHED_MODELS)(self._test_offsets)
+        self._data_lock, self._no_data = threading.Lock(), None  # MNIST's one load (Lab.data), or why it failed
+        self._examples: list[Example] | None = None  # the Draw pages' examples, made on first use
+        self._examples_lock = threading.Lock()
         self.warmed = threading.Event()  # set when warm_up's work is done, at once where it is off
         # the doors a front end's server guards before any handler runs (the Gradio app's middleware)
         self.events = EventGate(limits.event_concurrency, limits.events_per_second)
@@ -143,13 +152,44 @@ class Lab:
         return load_predictor(path, self._model(path, sha))
 
     def data(self) -> MNIST:
-        """MNIST, loaded once per server and shared with the run worker."""
-        return self.runs.data()
+        """MNIST, loaded once per server and shared with the run worker; DataError where it is not available.
+
+        One attempt for the pages' sake: the warm-up, the Draw examples and the comparisons ask at once
+        when a server starts, and without network each retry would wait on a download and log again.
+        """
+        with self._data_lock:
+            if self._no_data is not None:
+                raise self._no_data
+            try:
+                return self.runs.data()
+            except DataError as exc:
+                self._no_data = exc
+                raise
 
     def test_digit(self, index: int) -> tuple[np.ndarray, int]:
         """Test image `index` as a (28, 28) uint8 array, and its label: what a page shows of MNIST."""
         data = self.data()
         return data.test_images[index].numpy(), int(data.test_labels[index])
+
+    def examples(self) -> list[Example]:
+        """The examples the Draw pages offer to click (kd.lab.examples): MNIST validation digits where MNIST is
+        there, then drawn digits. Made once per server: without MNIST, no page retries its download."""
+        with self._examples_lock:
+            if self._examples is None:
+                try:
+                    data = self.data()
+                except DataError:
+                    data = None  # no MNIST here: the drawn examples only
+                keys = (validation_keys() if data is not None else []) + drawn_keys()
+                self._examples = [example(key, data) for key in keys]
+            return self._examples
+
+    def example(self, key: str) -> Example:
+        """One example by its key; ValueError, a sentence to show, for a key there is no example by."""
+        found = next((shown for shown in self.examples() if shown.key == key), None)
+        if found is None:
+            raise ValueError(f"There is no example {key!r} on this server")
+        return found
 
     def disagreements(self, a: ModelEntry, b: ModelEntry, limit: int = 40) -> list[dict]:
         """Test digits where two models disagree or are both wrong, in test-set order (kd.evaluate; cached)."""
@@ -170,15 +210,17 @@ class Lab:
         def work() -> None:
             try:
                 teacher, student, scratch = (self.shipped(name) for name in catalog.SHIPPED)
-                self.data()
-                for entry in (teacher, student, scratch):
+                for entry in (teacher, student, scratch):  # first: drawing needs no MNIST
                     if entry is not None:
                         self.predictor(entry)
                 importlib.import_module("kd.sweep.stats")  # scipy, which the Sweeps page's statistics need: 1-2 s
+                self.data()
                 if student is not None and scratch is not None:
                     self.mcnemar(student, scratch)
                 if teacher is not None and student is not None:
                     self.disagreements(teacher, student)
+            except DataError:
+                pass  # no MNIST here (a Space without network): kd.data logged the one line an operator needs
             finally:
                 self.warmed.set()
 
@@ -217,6 +259,17 @@ class Lab:
             p = self.answers(entry, digit, (1.0,))[1.0]
             answers[name] = {"digit": int(p.argmax()), "probabilities": [float(x) for x in p]}
         return answers
+
+    def comparable_models(self) -> list[ModelEntry]:
+        """The models whose training curves Compare runs can overlay: shipped and finished runs, not the ensemble."""
+        return comparable(self.models())
+
+    def compare_runs(self, keys: Iterable[str]) -> RunComparison:
+        """The curves and settings of the models these keys name (unknown keys left out), for Compare runs;
+        ValueError, a sentence to show, unless two or more of them have curves."""
+        named = dict.fromkeys(key for key in keys if isinstance(key, str))  # each model once, whatever a client sent
+        found = (self.entry(key) for key in named)
+        return compare_runs([entry for entry in found if entry is not None])
 
     # --- runs --------------------------------------------------------------------------
 
@@ -300,6 +353,8 @@ class Lab:
             return f"Queued, position {position}: {busy}. Yours starts when the work before it is done{expected}."
         if run.status == DONE:
             return "The run finished and was saved."
+        if run.status == FAILED and run.error is not None and run.error.startswith(NO_DATA):
+            return f"Training is unavailable on this server: {run.error.removeprefix(NO_DATA)}"
         if run.status == FAILED:
             return f"The run failed: {run.error}. Nothing was saved; the details are in the server's log."
         if run.status == CANCELLED:
@@ -411,11 +466,19 @@ class Lab:
 
     def latency_view(self, entries: list[ModelEntry]) -> LatencyView:
         """The latency board for these models as both apps show it (kd.lab.latency_views)."""
-        return LatencyView(tuple(entries), self.latency_figures(entries), self.latency.pending())
+        reference = self.reference_figures(entries)
+        load = (os.getloadavg()[0], os.cpu_count() or 1) if hasattr(os, "getloadavg") else None  # not on Windows
+        return LatencyView(tuple(entries), self.latency_figures(entries), self.latency.pending(), reference, load)
 
     def latency_figures(self, entries: list[ModelEntry]) -> dict[str, Measurement]:
         """The latest figures of each of these models that has been measured, by key."""
         return self.latency.figures([entry.key for entry in entries])
+
+    def reference_figures(self, entries: list[ModelEntry]) -> dict[str, Measurement]:
+        """`kd report`'s figures of these models (checkpoints/results.json), by key: what every page quotes."""
+        return {
+            entry.key: self.reference_latency[entry.key] for entry in entries if entry.key in self.reference_latency
+        }
 
     def check_teacher(self, teacher: str = DEFAULT_TEACHER) -> str | None:
         """Why runs cannot start from this teacher on this server (an unknown key, no readable checkpoint), or None."""

@@ -27,3 +27,20 @@ SWEEPS_INTRO = (
     "one seed, and compares it with the **scratch** student (alpha = 0) of the same budget and seed: same initial "
     "weights, same order of the data."
 )
+
+# What alpha means once a run mixes its images (kd.train: the mixed labels or the teacher alone, never a blend).
+ALPHA_SWITCH = (
+    "With mixing, alpha is a switch: **0** trains a scratch student on the mixed labels; **any value above 0** trains "
+    "on the teacher's answers alone (the labels play no part), so 0.1 and 1 train the same student."
+)
+ALPHA_SWITCH_LABEL = "Alpha: a switch with mixing (0 or above 0)"
+
+COMPARE_INTRO = (
+    "Pick two or more finished models (your runs and the shipped ones) to lay their training curves over each "
+    "other and read their settings side by side: the loss of each epoch and the accuracy on the 10,000 validation "
+    "digits (the last 10,000 training images, never trained on) after it."
+)
+COMPARE_LOSS_NOTE = (
+    "A distilled run's loss includes the soft-target term, scaled by T²: compare the shapes of loss curves across "
+    "different T and alpha, not their heights. Validation accuracy compares directly."
+)

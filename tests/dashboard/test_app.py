@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from kd.lab.texts import ALPHA_SWITCH_LABEL
+
 APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
 TITLES = {
     "streamlit_ui/pages/overview.py": "KD Lab: knowledge distillation on MNIST",
@@ -16,6 +18,7 @@ TITLES = {
     "streamlit_ui/pages/distill.py": "Distill a student",
     "streamlit_ui/pages/metrics.py": "Compare two models",
     "streamlit_ui/pages/latency.py": "Latency",
+    "streamlit_ui/pages/compare.py": "Compare runs",
 }
 
 
@@ -95,6 +98,26 @@ def test_a_test_digit_gets_both_predictions_and_temperature_softens_them(dashboa
     assert f"nearly certain it is a {teacher_says}" in texts(at.caption)  # the explanation speaks of this digit
     at.selectbox(key="draw_student").set_value("scratch").run()  # models are named by key, never by path
     assert not at.exception and len(at.metric) == 2
+    assert "Cropped to the ink" not in texts(at.caption)  # a test digit goes to the models as it is
+
+
+def test_an_example_is_answered_as_a_drawing_is(dashboard_checkpoints):
+    at = open_page("streamlit_ui/pages/draw.py")
+    at.button_group(key="draw_source").set_value("Example").run()
+    assert not at.exception and not at.metric and "Pick an example" in texts(at.info)
+    pills = at.button_group(key="draw_example")
+    assert len(pills.options) == 8  # four MNIST validation digits, four drawn ones
+    pills.set_value("drawn-7").run()
+    assert not at.exception and [metric.label for metric in at.metric] == ["Teacher says", "Student says"]
+    assert "Cropped to the ink" in texts(at.caption)  # prepared as a drawing is
+
+
+def test_with_mixing_alpha_reads_as_a_switch(dashboard_checkpoints):
+    at = open_page("streamlit_ui/pages/distill.py")
+    at.slider(key="alpha").set_value(0.3).run()
+    at.radio(key="mix").set_value("cutmix").run()
+    assert not at.exception and at.slider(key="alpha").label == ALPHA_SWITCH_LABEL
+    assert at.slider(key="alpha").value == 0.3 and "alpha is a switch" in texts(at.caption)  # the value is kept
 
 
 def test_the_overview_shows_latency_from_one_source_labelled_with_where_and_when(
@@ -186,10 +209,13 @@ def test_a_tiny_run_from_the_ensemble_on_mixed_images_is_compared_with_its_mixed
     assert not at.exception and not at.error
     wait_for_run(at, seconds=180)
     headline = texts(at.success)
-    assert "The ensemble of 2 teachers added" in headline and "the same mixup images" in headline
+    assert "the ensemble of 2 teachers added" in headline and "the same mixup images" in headline
+    assert "plain scratch student" in headline and "plain scratch, same budget and seed" in at.table[0].value.columns
     assert "scratch, same budget, seed and mixup" in at.table[0].value.columns
     assert "on the same mixup images (it learns their mixed labels)" in texts(at.caption)
-    assert at.selectbox(key="distill_chosen").options[0].endswith(", mixup, from the ensemble")
+    chosen = at.selectbox(key="distill_chosen")
+    assert chosen.options[0].endswith(", mixup, from the ensemble") and chosen.index == 0  # the new run is picked
+    assert "pts vs plain scratch" in str(at.metric[0].proto.delta)
 
 
 def test_metrics_needs_two_different_models(dashboard_checkpoints):
@@ -319,3 +345,15 @@ def test_a_tiny_run_without_3s_shows_their_recall_and_an_offset_to_move(dashboar
     at.button_group(key="draw_source").set_value("MNIST test digit").run()
     assert not at.exception and [metric.label for metric in at.metric] == ["Teacher says", "Student says"]
     assert "answers corrected" in at.metric[1].help
+
+
+def test_compare_runs_overlays_the_curves_of_the_models_picked():
+    at = open_page("streamlit_ui/pages/compare.py")
+    assert [title.value for title in at.title] == ["Compare runs"] and not at.warning and not at.error
+    assert at.multiselect(key="compare_models").value == ["student", "scratch"]
+    assert len(at.get("plotly_chart")) == 2 and list(at.table[0].value.columns) == [
+        "Distilled student",
+        "Scratch student (alpha = 0)",
+    ]
+    at.multiselect(key="compare_models").set_value(["student"]).run()
+    assert "Pick two or more" in texts(at.info) and not at.get("plotly_chart")

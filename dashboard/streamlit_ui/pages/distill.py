@@ -10,12 +10,13 @@ from kd.lab.card import F1_TITLE, ResultCard
 from kd.lab.omitted_view import OmittedSummary
 from kd.lab.records import CANCELLED, DONE, FAILED, QUEUED, RUNNING, Run
 from kd.lab.settings import shown_command
-from kd.lab.texts import DISTILL_INTRO
+from kd.lab.texts import ALPHA_SWITCH, ALPHA_SWITCH_LABEL, DISTILL_INTRO
 from kd.train import TrainConfig
 
 st.title("Distill a student")
 st.write(DISTILL_INTRO)
 missing_notice()
+top = st.container()  # the visitor's run while it waits or trains: on the first screen after Launch, not below the form
 
 
 def unless_set(key: str, default):
@@ -59,17 +60,19 @@ def apply(preset: widgets.Preset) -> None:
 
 def settings_form() -> tuple[TrainConfig | None, str]:
     """The run settings, checked by the lab, and the teacher's key; each widget is bound to the URL, so a link
-    reproduces them."""
+    reproduces them. The teacher and the mixing come first: with mixing, alpha is relabelled as the switch it is."""
     preset = widgets.missing_three(lab().limits)
     st.button(preset.label, help=preset.help, on_click=apply, args=(preset,))
+    teacher, mix = teacher_and_mixing()
+    mixed = mix != "none"
     left, right = st.columns(2)
     with left:
         temperature = slider(
             "Temperature T", widgets.TEMPERATURE, "temperature",
             help="Both models' logits are divided by T before the soft-target term compares them.",
         )  # fmt: skip
-        alpha = slider("Alpha", widgets.ALPHA, "alpha")
-        st.caption(widgets.ALPHA_MEANING)
+        alpha = slider(ALPHA_SWITCH_LABEL if mixed else "Alpha", widgets.ALPHA, "alpha")
+        st.caption(ALPHA_SWITCH if mixed else widgets.ALPHA_MEANING)
     with right:
         epochs = slider("Epochs", widgets.epochs(lab().limits), "epochs", int)
         images = slider(
@@ -79,7 +82,6 @@ def settings_form() -> tuple[TrainConfig | None, str]:
         )  # fmt: skip
         span = widgets.SEED
         seed = st.number_input("Seed", span.low, span.high, span.default, key="seed", bind="query-params")
-    teacher, mix = teacher_and_mixing()
     omit = st.pills(
         "Leave out digits", widgets.DIGITS, selection_mode="multi", default=unless_set("omit_digits", []),
         key="omit_digits", help=widgets.OMIT_HELP, bind="query-params",
@@ -127,13 +129,14 @@ def live_run() -> None:
 
 
 run = lab().run_of(visitor())  # the visitor's run, across reloads and tabs
-if run is not None and run.active:
-    st.subheader("Your run")
-    st.fragment(guarded(live_run), run_every=1.0)()
-elif run is not None and run.status == FAILED:
-    st.error(lab().run_status(run))  # the lab's sentences, the Gradio app's too
-elif run is not None and run.status == CANCELLED:
-    st.info(lab().run_status(run))
+with top:
+    if run is not None and run.active:
+        st.subheader("Your run")
+        st.fragment(guarded(live_run), run_every=1.0)()
+    elif run is not None and run.status == FAILED:
+        st.error(lab().run_status(run))  # the lab's sentences, the Gradio app's too
+    elif run is not None and run.status == CANCELLED:
+        st.info(lab().run_status(run))
 
 others = lab().queue_state().others_note(run.id if run is not None else None)
 if others is not None:
@@ -143,7 +146,7 @@ if others is not None:
 def result_card(card: ResultCard) -> None:
     mine = card.rows[0].metrics
     columns = st.columns(4)
-    gain = f"{card.gain_points:+.2f} pts vs scratch" if card.gain_points is not None else None
+    gain = f"{card.gain_points:+.2f} pts vs {card.gain_against}" if card.gain_points is not None else None
     columns[0].metric("Test accuracy", f"{mine.accuracy:.2%}", gain)
     agreement = f"{mine.agreement:.2%}" if mine.agreement is not None else "—"
     columns[1].metric("Agreement with the teacher", agreement)
@@ -187,16 +190,20 @@ runs = lab().finished_runs()
 if not runs:
     st.info("No finished runs yet: launch one above.")
 else:
-    st.dataframe(
-        tables.runs(runs),
-        hide_index=True,
-        column_config={
-            "accuracy": st.column_config.NumberColumn(format="percent"),
-            "agreement": st.column_config.NumberColumn(format="percent"),
-            "ECE": st.column_config.NumberColumn(format="%.4f"),
-        },
-    )
+    # a static table wraps its cells to the page's width: a 13-column grid hid its last columns at 1366 px
+    formats = {
+        "accuracy": "{:.2%}",
+        "agreement": "{:.2%}",
+        "ECE": "{:.4f}",
+        "T": "{:g}",
+        "alpha": "{:g}",
+        "time (s)": "{:.1f}",
+    }
+    st.table(tables.runs(runs).style.format(formats, na_rep="—"), hide_index=True)
     labels = {choice.key: choice.label for choice in runs}
+    if card is not None and st.session_state.get("distill_card_of") != card.run_id:
+        st.session_state["distill_card_of"] = card.run_id
+        st.session_state["distill_chosen"] = card.run_id  # a run that just finished, not the one picked before it
     chosen = st.selectbox("Run", list(labels), format_func=labels.get, key="distill_chosen")
     choice = next(c for c in runs if c.key == chosen)
     draw, metrics, delete = st.columns(3)

@@ -11,9 +11,7 @@ from kd.lab import widgets
 from kd.lab.texts import DRAW_INTRO
 
 st.title("Draw a digit")
-st.write(DRAW_INTRO)
 missing_notice()
-drawing = st.container()  # the canvas and the answers come first, the choice of student below them (phones)
 
 teacher_choice = lab().shipped("teacher")
 students = lab().models(teacher=False)
@@ -47,9 +45,21 @@ asked = {name: teacher_choice if name == "Teacher" else student_choice for name,
 if not asked:
     st.warning("There is no model to ask yet: train the shipped checkpoints or launch a run on the Distill page.")
 
+DRAW, EXAMPLE, TEST_DIGIT = "Draw", "Example", "MNIST test digit"
 source = source_column.segmented_control(
-    "Input", ["Draw", "MNIST test digit"], default="Draw", key="draw_source", label_visibility="collapsed"
+    "Input", [DRAW, EXAMPLE, TEST_DIGIT], default=DRAW, key="draw_source", label_visibility="collapsed"
 )
+
+
+def example_digit() -> tuple[np.ndarray | None, bool]:
+    """The example picked (kd.lab.examples), shown as it sits on the pad, and read as a drawing is."""
+    shown = {example.key: example for example in lab().examples()}
+    key = st.pills("Example", list(shown), format_func=lambda k: shown[k].caption, key="draw_example")
+    if key is None:
+        st.info("Pick an example: MNIST validation digits (never trained on) and digits drawn by a program.")
+        return None, False
+    st.image(shown[key].canvas, caption=shown[key].caption, width=widgets.CANVAS_PIXELS)
+    return lab().digit_from_array(shown[key].canvas), True
 
 
 # Only this part reruns when the drawing or the temperature changes: a faster answer after each stroke.
@@ -59,11 +69,14 @@ def drawing_area() -> None:
     st.space("medium")  # room for the canvas toolbar, which floats above the canvas
     canvas_column, seen_column = st.columns([3, 2])
     with canvas_column:
-        if source == "MNIST test digit":
+        cropped = source != TEST_DIGIT  # a drawing or an example is prepared like a drawing, a test digit is not
+        if source == TEST_DIGIT:
             index = st.number_input("Test digit number", 0, 9_999, 0, key="draw_index")
             image, label = lab().test_digit(int(index))
             st.image(np.kron(image, np.ones((10, 10), np.uint8)), caption=f"test digit {index}, labelled {label}")
             digit = image.astype(np.float32) / 255.0
+        elif source == EXAMPLE:
+            digit, cropped = example_digit()
         else:
             result = st_canvas(
                 stroke_width=widgets.PEN_WIDTH,
@@ -78,21 +91,23 @@ def drawing_area() -> None:
             st.caption("Draw with a mouse, a finger or a pen. The toolbar above the pad has undo, redo and clear.")
             # the PNG's size is checked before it is decoded (result.image_data would decode any size)
             digit = digit_from_canvas(result.image_bytes)
+        verdicts = st.container()  # right under the pad: on a phone the answers share the screen with the drawing
     with seen_column:
         st.markdown("**What the models see** (28×28)")
         if digit is None:
             st.info("Draw a digit in the black square to see what the models make of it.")
         else:
             st.image(np.kron(digit, np.ones((6, 6), np.float32)), clamp=True)
-            st.caption(
-                "Cropped to the ink, strokes much thicker than a pen's thinned, the longer side scaled to 20 px and "
-                "centred by its centre of mass: the way MNIST's digits were prepared."
-            )
+            if cropped:  # an MNIST test digit goes to the models as it is
+                st.caption(
+                    "Cropped to the ink, strokes much thicker than a pen's thinned, the longer side scaled to 20 px "
+                    "and centred by its centre of mass: the way MNIST's digits were prepared."
+                )
 
     if digit is None:
         return
 
-    answers_area = st.container()  # filled below the slider's line: one forward pass gives both temperatures
+    answers_area = st.container()  # the bars, filled below the slider's line: one forward pass gives both T
     st.subheader("Softened by temperature")
     shown = widgets.DRAW_TEMPERATURE
     temperature = st.slider(
@@ -102,14 +117,18 @@ def drawing_area() -> None:
     )  # fmt: skip
     answers = {name: lab().answers(choice, digit, (1.0, temperature)) for name, choice in asked.items()}
     colours = {"Teacher": charts.TEACHER_COLOUR, "Student": charts.STUDENT_COLOUR}
+    # side by side on a phone too (columns would stack there), so both fit under the pad
+    row = verdicts.container(horizontal=True)
+    for name, by_temperature in answers.items():
+        p = by_temperature[1.0]
+        top = int(p.argmax())
+        cell = row.container()
+        cell.metric(f"{name} says", str(top), help=labels.get(student_choice.key) if name == "Student" else None)
+        cell.caption(f"{p[top]:.1%} confident · run by {runtimes[name]}")
     with answers_area:
         for column, (name, by_temperature) in zip(st.columns(2), answers.items(), strict=False):
             with column:
-                p = by_temperature[1.0]
-                top = int(p.argmax())
-                st.metric(f"{name} says", str(top), help=labels.get(student_choice.key) if name == "Student" else None)
-                st.caption(f"{p[top]:.1%} confident · run by {runtimes[name]}")
-                plot(charts.probability_bars(p, colours[name]), key=f"draw_bars_{name}")
+                plot(charts.probability_bars(by_temperature[1.0], colours[name]), key=f"draw_bars_{name}")
     softened = {name: by_temperature[temperature] for name, by_temperature in answers.items()}
     plot(charts.softened_bars(softened, temperature), key="draw_softened")
     name, p = next(iter(softened.items()))
@@ -121,5 +140,5 @@ def drawing_area() -> None:
     )
 
 
-with drawing:
-    drawing_area()
+drawing_area()  # below the student and the input: the answers follow the drawing, not the other way round
+st.caption(DRAW_INTRO)  # below the pad: on a phone, the pad and its answers come first

@@ -67,11 +67,14 @@ with right:
     st.markdown("**Throughput**")
     plot(charts.latency_lines(rows, "throughput", "images per second"), key="latency_throughput")
 
-st.dataframe(pd.DataFrame(board.summary()), hide_index=True)
+noisy = board.noisy()
+if noisy is not None:
+    st.warning(noisy)
+st.table(pd.DataFrame(board.summary()), hide_index=True)  # wraps to the page: every column in sight at 1366 px
 speedup = board.speedup()
 if speedup is not None:
     st.markdown(speedup)
-st.caption(f"Measured with {board.threads} CPU threads; each batch size timed after a few untimed warm-up passes.")
-short = board.short_note()
-if short:
-    st.caption(short)
+st.caption(
+    " ".join(line for line in board.notes() if line != noisy)
+    + f" Timed with {board.threads} CPU threads; each batch size after a few untimed warm-up passes."
+)

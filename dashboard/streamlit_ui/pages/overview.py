@@ -51,17 +51,22 @@ if student is not None and scratch is not None:
         )
 
 st.subheader("Setup and results")
-figures = lab().latency_figures(choices)  # one source for every page: this server's latest, or `kd report`'s
+figures = lab().reference_figures(choices)  # the one measurement file every page quotes (`kd report`'s)
 st.table(tables.setup(choices, {key: figure.p50_ms() for key, figure in figures.items()}))
 if figures:
     sources = "; ".join(sorted({f"{figure.where}, {figure.when}" for figure in figures.values()}))
+    unmeasured = [choice.label for choice in choices if choice.key not in figures]
     st.caption(
         "Latency: median time of one forward pass of a single image in PyTorch, BatchNorm folded in. "
-        f"Measured on {sources}. The Latency page measures again on this server, in both runtimes."
+        f"Measured on {sources}"
+        + (f" (not {', '.join(unmeasured)}: “—”)" if unmeasured else "")
+        + ". The Latency page measures again on this server, in both runtimes."
     )
 
 st.subheader("Per-class precision, recall and F1 on the test set")
-for column, choice in zip(st.columns(len(choices)), choices, strict=True):
+# two tables a row: four side by side leave each about 210 px at 1366 px, and hide their F1 column
+cells = [cell for _ in range(0, len(choices), 2) for cell in st.columns(2)]
+for column, choice in zip(cells, choices, strict=False):
     with column:
         st.markdown(f"**{choice.label}**")
         frame = tables.per_class(choice.info.metrics.raw)
