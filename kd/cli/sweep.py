@@ -105,7 +105,7 @@ def add_sweep_flags(parser: argparse.ArgumentParser, default_teacher: str, prese
     )
     parser.add_argument(
         "--teacher", default=preset.teacher if preset is not None else default_teacher,
-        help="the checkpoint every cell distils from, and the reference of its agreement (default: %(default)s)",
+        help="teacher checkpoint every cell learns from, and the reference of its agreement (default: %(default)s)",
     )  # fmt: skip
     parser.add_argument("--backend", choices=("local", "ray"), default="local")
     parser.add_argument("--address", default=None, help="ray: `auto` or ray://host:10001 joins a running cluster")

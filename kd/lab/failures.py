@@ -7,7 +7,12 @@ traceback; the visitor sees only the kind of failure and what they can do about 
 from __future__ import annotations
 
 from kd.checkpoint import CheckpointError
+from kd.data import DataError
 
+# A run that found no MNIST: the server cannot train at all, which is not the run's failure (kd.lab.service says so)
+NO_DATA = (
+    "MNIST is not available on this server, so nothing can be trained here; the shipped models still read drawings"
+)
 # (exception type, what failed), the first that matches wins: CheckpointError before the OSError it is not
 FAILURES: tuple[tuple[type[BaseException], str], ...] = (
     (CheckpointError, "a checkpoint the run needs could not be read on this server"),
@@ -19,5 +24,7 @@ UNEXPECTED = "something went wrong on the server while the run trained"
 
 
 def failure_in_words(error: BaseException) -> str:
-    """What failed, for the visitor: one of FAILURES, else UNEXPECTED."""
+    """What failed, for the visitor: NO_DATA, one of FAILURES, else UNEXPECTED."""
+    if isinstance(error, DataError):
+        return NO_DATA
     return next((words for kind, words in FAILURES if isinstance(error, kind)), UNEXPECTED)

@@ -41,6 +41,7 @@ from kd.lab.catalog import ModelEntry
 from kd.lab.compare import RunComparison, comparable, compare_runs
 from kd.lab.drawing import digit_from_array, digit_from_bytes, refuse_large_images
 from kd.lab.examples import Example, drawn_keys, example, validation_keys
+from kd.lab.failures import NO_DATA
 from kd.lab.gate import EventGate
 from kd.lab.latency_views import LatencyView
 from kd.lab.limits import Limits
@@ -61,7 +62,6 @@ from kd.significance import McNemar, compare_on_test_set, mcnemar
 from kd.sweep.results import RESULTS_FILE, SWEEP_FILE, SweepGrid
 from kd.train import TrainConfig
 
-NO_DATA = f"{DataError.__name__}: "  # how the run worker records a run that found no MNIST (kd.lab.runs)
 CACHED_MODELS = 32  # loaded models kept in memory (each a few hundred KB), by path and weights checksum
 
 
@@ -353,8 +353,8 @@ class Lab:
             return f"Queued, position {position}: {busy}. Yours starts when the work before it is done{expected}."
         if run.status == DONE:
             return "The run finished and was saved."
-        if run.status == FAILED and run.error is not None and run.error.startswith(NO_DATA):
-            return f"Training is unavailable on this server: {run.error.removeprefix(NO_DATA)}"
+        if run.status == FAILED and run.error == NO_DATA:
+            return f"Training is unavailable on this server: {NO_DATA}."
         if run.status == FAILED:
             return f"The run failed: {run.error}. Nothing was saved; the details are in the server's log."
         if run.status == CANCELLED:
