@@ -53,13 +53,6 @@ def full_height(frame: pd.DataFrame) -> int:
     return 35 * (len(frame) + 1) + 3
 
 
-def conv_widths(model_config: dict[str, Any]) -> str:
-    """'16-16 / 32-32' per stage; an ensemble's members' side by side, joined by ' + '."""
-    if "members" in model_config:
-        return " + ".join(conv_widths(member.get("model_config", {})) for member in model_config["members"])
-    return " / ".join("-".join(map(str, stage)) for stage in model_config.get("stages", []))
-
-
 def setup(choices: list[ModelEntry], latency_ms: dict[str, float]) -> pd.DataFrame:
     """The experiment's setup table: one column per model; `latency_ms` by model key.
 
@@ -72,7 +65,7 @@ def setup(choices: list[ModelEntry], latency_ms: dict[str, float]) -> pd.DataFra
         student = choice.key != "teacher" and info.role != "teacher"
         columns[choice.label] = {
             "role": info.role,
-            "conv widths per stage": conv_widths(info.raw.get("model_config", {})),
+            "layout (CNN widths per stage / MLP hidden units)": choice.layout,
             "parameters": f"{metrics.parameters:,}" if metrics.parameters is not None else "—",
             "size on disk": human_bytes(choice.size_bytes),
             # "—": not in the measurement file (an ensemble made after `kd report`); the Latency page times it

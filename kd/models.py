@@ -73,6 +73,11 @@ def _check_ensemble(config: dict[str, Any]) -> None:
         family(member.get("architecture")).check(member["model_config"])
 
 
+def _describe_ensemble(config: dict[str, Any]) -> str:
+    """The members' layouts side by side, joined by ' + '."""
+    return " + ".join(describe(member["architecture"], member["model_config"]) for member in config["members"])
+
+
 def _fuse_ensemble(model: Ensemble) -> Ensemble:
     return Ensemble([fuse_for_inference(member) for member in model.members]).eval()
 
@@ -81,7 +86,7 @@ ENSEMBLE = "ensemble"
 FAMILIES: dict[str, Family] = {
     "convnet": Family("convnet", ConvNetConfig, ConvNet, convnet.check, convnet.describe, convnet.fuse),
     "mlp": Family("mlp", MLPConfig, MLP, mlp.check, mlp.describe, mlp.fuse),
-    ENSEMBLE: Family(ENSEMBLE, None, Ensemble, _check_ensemble, lambda config: "ensemble", _fuse_ensemble),
+    ENSEMBLE: Family(ENSEMBLE, None, Ensemble, _check_ensemble, _describe_ensemble, _fuse_ensemble),
 }
 # the models the project trains, by the name `--model` takes: the shipped CNNs and the paper's MLPs
 PRESETS: dict[str, Any] = {

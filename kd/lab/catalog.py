@@ -19,6 +19,7 @@ from kd.lab.omitted_view import named
 from kd.lab.settings import DEFAULT_TEACHER, ENSEMBLE, Settings
 from kd.lab.store import RUN_ID
 from kd.metadata import MetadataError, ModelInfo
+from kd.models import describe
 from kd.predict import predict_proba
 
 # The shipped checkpoints, in the order the front ends list them, with the label people see.
@@ -47,6 +48,14 @@ class ModelEntry:
     @property
     def sha(self) -> str:
         return self.info.weights_sha256
+
+    @property
+    def layout(self) -> str:
+        """The model's layout as its family describes it (kd.models' registry), "—" where the record cannot say."""
+        try:
+            return describe(self.info.raw["architecture"], self.info.raw["model_config"])
+        except (KeyError, TypeError, ValueError):
+            return "—"
 
     @property
     def size_bytes(self) -> int | None:
