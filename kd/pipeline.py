@@ -18,6 +18,7 @@ from typing import Any
 import torch
 
 from kd import checkpoint, omitted
+from kd.checkpoint import weights_checksum
 from kd.data import FIT_SIZE, MNIST, VALIDATION_SIZE, training_split
 from kd.evaluate import evaluate
 from kd.flags import to_argv
@@ -114,6 +115,7 @@ def train_and_evaluate(
             "command": kd_command(job.argv),
             "seed": config.seed,
             "teacher": str(job.teacher_path) if job.teacher_path is not None else None,
+            "teacher_sha256": weights_checksum(teacher.state_dict()) if teacher is not None else None,
             "data": data_record(data, config),
             "history": result.history,
             "train_seconds": result.elapsed,
