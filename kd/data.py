@@ -101,6 +101,11 @@ def check_limit(limit: object, name: str = "limit") -> None:
         )
 
 
+def validation_set(data: MNIST) -> tuple[torch.Tensor, torch.Tensor]:
+    """The validation images and labels: the last VALIDATION_SIZE training images, never trained on by any run."""
+    return data.train_images[FIT_SIZE:], data.train_labels[FIT_SIZE:]
+
+
 def training_split(data: MNIST, limit: int | None, seed: int, omit_digits: tuple[int, ...] = ()) -> Split:
     """The images a run with this `limit`, `seed` and `omit_digits` trains on, and the validation images.
 
@@ -117,7 +122,7 @@ def training_split(data: MNIST, limit: int | None, seed: int, omit_digits: tuple
     if omit_digits:
         index = index[~torch.isin(labels[index], torch.tensor(omit_digits))]
     images, labels = data.train_images[index], labels[index]
-    return Split(images, labels, data.train_images[FIT_SIZE:], data.train_labels[FIT_SIZE:], index)
+    return Split(images, labels, *validation_set(data), index)
 
 
 def default_cache_dir() -> Path:

@@ -19,7 +19,7 @@ import torch
 
 from kd import checkpoint, omitted
 from kd.checkpoint import weights_checksum
-from kd.data import FIT_SIZE, MNIST, VALIDATION_SIZE, training_split
+from kd.data import FIT_SIZE, MNIST, VALIDATION_SIZE, validation_set
 from kd.evaluate import evaluate
 from kd.flags import to_argv
 from kd.models import PRESETS, build, model_spec
@@ -124,8 +124,8 @@ def train_and_evaluate(
             "metrics": metrics,
         }
         if config.omit_digits:
-            split = training_split(data, config.limit, config.seed, config.omit_digits)
-            validation = (logits(model, split.validation_images), split.validation_labels)
+            images, labels = validation_set(data)  # the same for every limit, seed and omitted digit
+            validation = (logits(model, images), labels)
             metadata["omitted"] = omitted.record(config.omit_digits, validation, (test_logits, data.test_labels))
     return model, metadata
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from kd import checkpoint
 from kd.cli.checks import UsageError, check_out
-from kd.data import MNIST, VALIDATION_SIZE, load_mnist, training_split
+from kd.data import MNIST, VALIDATION_SIZE, load_mnist, validation_set
 from kd.metadata import ModelInfo
 from kd.models import Ensemble, model_spec
 from kd.pipeline import kd_command
@@ -81,10 +81,9 @@ def run_ensemble(args) -> dict[str, Any]:
     if len({info.weights_sha256 for info in infos}) < len(infos):
         raise ValueError("the same weights are listed twice: an ensemble's members must be different models")
     ensemble = Ensemble([checkpoint.load(path) for path in args.members]).eval()
-    validation = training_split(data, None, 0)
     metrics = {
         **evaluate(ensemble, data),  # the one look at the test set
-        "validation_accuracy": accuracy(ensemble, validation.validation_images, validation.validation_labels),
+        "validation_accuracy": accuracy(ensemble, *validation_set(data)),
     }
     metadata = {
         "role": "teacher",

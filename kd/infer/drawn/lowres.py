@@ -17,7 +17,7 @@ from collections.abc import Iterator
 import numpy as np
 from PIL import Image
 
-from kd.data import FIT_SIZE, load_mnist
+from kd.data import load_mnist, validation_set
 from kd.infer.drawn.canvas import CANVAS
 from kd.infer.drawn.strokes import Hand, written_digits
 
@@ -80,6 +80,6 @@ def mnist_digits(count: int, rng: np.random.Generator) -> Iterator[tuple[int, np
     """Up to `count` (digit, ink map) pairs: MNIST's validation images (the last 10,000 training images, which the
     shipped models do not train on), in an order drawn from `rng`, taken down to 8x8 and upscaled again."""
     data = load_mnist()
-    images, labels = data.train_images[FIT_SIZE:].numpy(), data.train_labels[FIT_SIZE:].numpy()
+    images, labels = (tensor.numpy() for tensor in validation_set(data))
     for index in rng.permutation(len(labels))[:count]:
         yield int(labels[index]), upscaled_ink(block_counts(images[index]), rng)
