@@ -43,7 +43,7 @@ def _members(path: str, stamp: int) -> int:  # by modification time: a replaced 
 def run_seconds(settings: TrainConfig, members: int = 1) -> float:
     """The worker seconds a run with these settings is expected to take, from a teacher of `members` models."""
     per_image = SECONDS_PER_IMAGE
-    if settings.mix != "none" and settings.alpha > 0:  # no cached logits: the teacher runs on every mixed batch
+    if settings.teacher_every_batch:  # no cached logits: the teacher runs on every (mixed, augmented) batch
         per_image *= 1 + TEACHER_SHARE * members
     return FIXED_SECONDS + settings.epochs * (settings.limit or FIT_SIZE) * per_image
 
