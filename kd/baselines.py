@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
@@ -41,8 +42,11 @@ def baseline_key(job: Job, teacher: torch.nn.Module, data: MNIST) -> str:
     return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:20]
 
 
-def baseline_metrics(job: Job, data: MNIST, teacher: torch.nn.Module, folder: str | Path) -> dict[str, Any]:
-    """Test-set metrics of the job's scratch twin: read from `folder`, or trained (not saved) and kept there.
+def baseline_metrics(
+    job: Job, data: MNIST, teacher: torch.nn.Module, folder: str | Path, cancel: threading.Event | None = None
+) -> dict[str, Any]:
+    """Test-set metrics of the job's scratch twin: read from `folder`, or trained (not saved) and kept there;
+    `cancel` stops its training (kd.train.Cancelled).
 
     With omitted digits the twin trains on the very same images and its record carries the same
     "omitted" scores (it never saw those digits: their recall stays near 0 whatever the offset).
@@ -54,7 +58,7 @@ def baseline_metrics(job: Job, data: MNIST, teacher: torch.nn.Module, folder: st
         except (OSError, ValueError, KeyError):
             pass  # unreadable: train it again
     twin = replace(job, config=scratch_config(job.config), out=None, role=None)
-    _, metadata = train_and_evaluate(twin, data, teacher)
+    _, metadata = train_and_evaluate(twin, data, teacher, cancel=cancel)
     metrics = {**metadata["metrics"], **({"omitted": metadata["omitted"]} if "omitted" in metadata else {})}
     record = {"train_config": metadata["train_config"], "train_seconds": metadata["train_seconds"], "metrics": metrics}
     atomic_write_json(path, record)

@@ -108,6 +108,7 @@ def test_dashboard_in_a_browser(server, page):
     page.get_by_role("button", name="Launch run").click()
     page.get_by_text("finished and was saved").wait_for(timeout=120_000)
     page.get_by_text("Test accuracy").first.wait_for()  # the result card follows the message in the same rerun
+    page.get_by_text("scratch, same budget and seed").first.wait_for(timeout=120_000)  # the twin joins the card
     assert "alpha=0.7" in page.url and "images=300" in page.url
     screenshot(page, "distill")
     page.set_viewport_size({"width": 1366, "height": 768})

@@ -152,6 +152,10 @@ def test_the_result_card_says_what_the_teacher_added_over_the_scratch_twin(tiny_
     assert [row.name for row in card.rows] == ["this run", "teacher", "scratch, same budget and seed"]
     assert card.gain_points == pytest.approx((metadata["metrics"]["accuracy"] - scratch["accuracy"]) * 100)
     assert len(card.f1_changes) == 10 and "added" in card.headline
+    waiting = dataclasses.replace(result_card("run-x", ModelInfo.from_dict(metadata), teacher), twin_pending=True)
+    assert [row.name for row in waiting.rows] == ["this run", "teacher"] and waiting.gain_points is None
+    assert "finished and was saved" in waiting.headline and "twin" in waiting.headline
+    assert "is training now" in waiting.headline
     with pytest.raises(MetadataError, match="metrics"):
         ModelInfo.from_dict({**metadata, "metrics": {"accuracy": 0.5}})
 

@@ -438,3 +438,43 @@ def test_the_recorded_command_reproduces_a_run_launched_after_others(
     assert main([*argv, "--json"]) == 0, capsys.readouterr().err
     again = checkpoint.read_metadata(out.with_suffix(".safetensors"))
     assert again["weights_sha256"] == run.metadata["weights_sha256"]
+
+
+def test_a_run_is_shown_done_before_its_scratch_twin_trains(tmp_path, teacher_path, small_data, monkeypatch):
+    """The card can show as soon as the run is saved: the twin trains after, and its comparison joins the record."""
+    import kd.lab.runs as runs
+
+    release, trained = threading.Event(), runs.baseline_metrics
+
+    def slow_twin(*args, **kwargs):
+        assert release.wait(60)
+        return trained(*args, **kwargs)
+
+    monkeypatch.setattr(runs, "baseline_metrics", slow_twin)
+    manager = manager_for(tmp_path, teacher_path, small_data)
+    run = manager.launch(TINY)
+    while run.status != DONE:
+        assert run.status in (QUEUED, RUNNING), run.error
+        threading.Event().wait(0.02)
+    assert run.twin_pending and run.watched and not run.active and "baseline" not in run.metadata
+    assert run.path.is_file() and manager.twin_training()
+    with pytest.raises(TimeoutError):
+        manager.wait(run.id, timeout=0.1)  # waiting means settled: the twin included
+    release.set()
+    manager.wait(run.id, timeout=120)
+    assert not run.twin_pending and not manager.twin_training() and "accuracy" in run.metadata["baseline"]
+    manager.shutdown()
+
+
+def test_a_failing_twin_leaves_the_run_done_without_it(tmp_path, teacher_path, small_data, monkeypatch):
+    import kd.lab.runs as runs
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("out of memory")
+
+    monkeypatch.setattr(runs, "baseline_metrics", broken)
+    manager = manager_for(tmp_path, teacher_path, small_data)
+    run = manager.wait(manager.launch(TINY).id, timeout=120)
+    assert run.status == DONE and run.error is None and not run.twin_pending
+    assert run.path.is_file() and "baseline" not in run.metadata
+    manager.shutdown()

@@ -114,7 +114,7 @@ def watch(request: gr.Request) -> tuple:
     control's four (offset_outputs), timer).
 
     The selectors (the Draw tab's student, the Metrics tab's three) get the finished run once it is
-    done; the timer stays active while the run waits or trains.
+    done; the timer stays active while the run waits or trains, and while its scratch twin trains.
     """
     run = lab().run_of(visitor(request))
     keep = (gr.skip(),) * 4
@@ -132,7 +132,7 @@ def watch(request: gr.Request) -> tuple:
         gr.Dropdown(choices=everything, value=run.id), gr.Dropdown(choices=everything),
     )  # fmt: skip
     shown = lab().run_status(run), live_curves(run), card_markdown(card), plot(figure)
-    return *shown, *selectors, *offset_outputs(run.id), gr.Timer(active=False)
+    return *shown, *selectors, *offset_outputs(run.id), gr.Timer(active=run.twin_pending)  # the twin's comparison next
 
 
 def cancel(request: gr.Request) -> str:

@@ -19,6 +19,10 @@ from kd.metadata import MetadataError, Metrics, ModelInfo
 
 F1_TITLE = "Per-class F1 change vs the scratch student of the same budget and seed"  # the chart under the table
 PLAIN_BASELINE = "plain_baseline"  # a mixed run's metadata field: its scratch twin without mixing (kd.lab.runs)
+TWIN_TRAINING = (  # said while a saved run's scratch twin trains (kd.lab.runs): the card shows before its comparison
+    "Its scratch twin (the same student from the labels alone) is training now; the comparison appears here in a "
+    "few seconds."
+)
 
 
 @dataclass(frozen=True)
@@ -40,10 +44,13 @@ class ResultCard:
     teacher_points: float | None = None  # a mixed run: its accuracy over the mixed twin (the teacher's share)
     mixing_points: float | None = None  # a mixed run: the mixed twin's accuracy over the plain twin (the mixing's)
     omitted: OmittedSummary | None = None  # the digits it trained without, before and after their offset
+    twin_pending: bool = False  # its scratch twin still training: the comparison is not there yet
 
     @property
     def headline(self) -> str:
         text = f"Run {self.run_id} finished and was saved ({self.train_seconds:.0f} s of training)."
+        if self.twin_pending:
+            return f"{text} {TWIN_TRAINING}"
         if self.gain_points is None:
             return text
         if self.mix == "none":

@@ -34,13 +34,19 @@ class Run:
     owner: str | None = None  # the visitor session that launched it (None: launched from code)
     teacher: str = DEFAULT_TEACHER  # the key of the checkpoint it distils from (kd.lab.settings.TEACHERS)
     committed: bool = False  # past its last step: it will be saved, too late to cancel
+    twin_pending: bool = False  # done and saved, its scratch twin still training for the card's comparison
     cancel_event: threading.Event = field(default_factory=threading.Event, repr=False)
-    ended: threading.Event = field(default_factory=threading.Event, repr=False)
+    ended: threading.Event = field(default_factory=threading.Event, repr=False)  # set once settled (twin included)
     future: Future | None = field(default=None, repr=False)
 
     @property
     def active(self) -> bool:
         return self.status in (QUEUED, RUNNING)
+
+    @property
+    def watched(self) -> bool:
+        """Whether a page showing this run should keep polling it: it waits, trains, or its twin does."""
+        return self.active or self.twin_pending
 
     def latest(self) -> Progress | None:
         return self.progress[-1] if self.progress else None

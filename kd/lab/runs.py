@@ -22,6 +22,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
+import torch
+
 from kd import checkpoint
 from kd.baselines import baseline_metrics
 from kd.data import FIT_SIZE, MNIST, load_mnist
@@ -158,6 +160,11 @@ class RunManager:
         with self._lock:
             return next((run for run in self._runs.values() if run.status == RUNNING), None)
 
+    def twin_training(self) -> bool:
+        """True while the worker trains a saved run's scratch twin."""
+        with self._lock:
+            return any(run.twin_pending for run in self._runs.values())
+
     def latest_of(self, owner: str) -> Run | None:
         """The newest run `owner` launched that this process remembers (waiting, training or ended)."""
         with self._lock:
@@ -212,9 +219,10 @@ class RunManager:
     def shutdown(self, timeout: float = 10.0) -> None:
         """Cancel everything and stop the worker (waiting up to `timeout` for a run to stop)."""
         with self._lock:
-            active = [run for run in self._runs.values() if run.active]
+            active = [run for run in self._runs.values() if run.watched]
         for run in active:
             self.cancel(run.id)
+            run.cancel_event.set()  # a saved run's twin too
         with self._lock:
             executor, self._executor = self._executor, None  # a later launch starts a fresh worker
         if executor is not None:
@@ -224,21 +232,24 @@ class RunManager:
 
     # --- the worker -------------------------------------------------------------------
 
-    def _end(self, run: Run, status: Status, error: str | None = None) -> None:
-        """Under the lock: record how a run ended."""
+    def _end(self, run: Run, status: Status, error: str | None = None, settled: bool = True) -> None:
+        """Under the lock: record how a run ended; `settled`: nothing more to do for it (else its twin trains)."""
         run.status, run.error, run.finished = status, error, time.time()
         if status != DONE:
             self._owners.pop(run.id, None)  # nothing saved, nothing to own
-        run.ended.set()
+        run.twin_pending = not settled
+        if settled:
+            run.ended.set()
 
     def _execute(self, run: Run) -> None:
+        """Train and save the run, show it done (its card can be read), then train its scratch twins for the card."""
         with self._lock:
             if run.status != QUEUED:  # cancelled while it waited
                 return
             run.status, run.started = RUNNING, time.time()
-        metadata, error = None, None
+        job = teacher = metadata = error = None
         try:
-            metadata = self._train(run)
+            job, teacher, metadata = self._train(run)
             status = DONE
         except Cancelled:
             status = CANCELLED
@@ -250,7 +261,13 @@ class RunManager:
             self._prune(keep=run.id)  # before the run is seen ended: whoever waits sees the bounded folder
         with self._lock:
             run.metadata = metadata
-            self._end(run, status, error)
+            self._end(run, status, error, settled=status != DONE)
+        if status == DONE:
+            twins = self._twins(run, job, teacher)
+            with self._lock:
+                run.metadata = {**metadata, **twins}
+                run.twin_pending = False
+                run.ended.set()
 
     def _on_progress(self, run: Run, progress: Progress) -> None:
         with self._lock:
@@ -266,8 +283,8 @@ class RunManager:
             self._data = self._load_data()
         return self._data
 
-    def _train(self, run: Run) -> dict[str, Any]:
-        """Train, evaluate and save a run (kd.pipeline, as every run), then its scratch twin's metrics beside it.
+    def _train(self, run: Run) -> tuple[Job, torch.nn.Module, dict[str, Any]]:
+        """Train, evaluate and save a run (kd.pipeline, as every run); returns its job, teacher and metadata.
 
         One torch thread: the server's other core stays free for visitors' predictions (kd.train.torch_threads).
         """
@@ -279,12 +296,23 @@ class RunManager:
             self._on_progress(run, progress)
 
         metadata = train_and_save(job, self.data(), teacher, on_progress=on_progress, cancel=run.cancel_event)
-        # the fair comparison: a scratch student of the same budget, seed and mixing, trained once and cached
-        metadata["baseline"] = baseline_metrics(job, self.data(), teacher, self.runs_dir / "baselines")
-        if run.settings.mix != "none":  # and the plain one, so the card can tell the teacher's gain from the mixing's
-            plain = dataclasses.replace(job, config=dataclasses.replace(job.config, mix="none"))
-            metadata[PLAIN_BASELINE] = baseline_metrics(plain, self.data(), teacher, self.runs_dir / "baselines")
-        return metadata
+        return job, teacher, metadata
+
+    def _twins(self, run: Run, job: Job, teacher: torch.nn.Module) -> dict[str, Any]:
+        """The fair comparison for a saved run's card: a scratch student of the same budget, seed and mixing (and a
+        mixed run's plain one, so the card can tell the teacher's gain from the mixing's), each trained once and
+        cached. Trained after the run is shown done; a failed or stopped twin leaves the card without it."""
+        folder, twins = self.runs_dir / "baselines", {}
+        try:
+            twins["baseline"] = baseline_metrics(job, self.data(), teacher, folder, run.cancel_event)
+            if run.settings.mix != "none":
+                plain = dataclasses.replace(job, config=dataclasses.replace(job.config, mix="none"))
+                twins[PLAIN_BASELINE] = baseline_metrics(plain, self.data(), teacher, folder, run.cancel_event)
+        except Cancelled:
+            pass  # the server is shutting down
+        except Exception:  # the run itself is saved and shown: its card goes without a twin
+            log.exception("the scratch twin of run %s failed", run.id)
+        return twins
 
     def _prune(self, keep: str) -> None:
         try:

@@ -36,7 +36,7 @@ from kd.infer.runtime import load_predictor
 from kd.infer.sessions import Predictor
 from kd.lab import catalog, cost, widgets
 from kd.lab.answers import softened
-from kd.lab.card import ResultCard, result_card, twin_name
+from kd.lab.card import TWIN_TRAINING, ResultCard, result_card, twin_name
 from kd.lab.catalog import ModelEntry
 from kd.lab.compare import RunComparison, comparable, compare_runs
 from kd.lab.drawing import digit_from_array, digit_from_bytes, refuse_large_images
@@ -351,6 +351,8 @@ class Lab:
             wait = self.runs.expected_wait(run.id)
             expected = f", expected {cost.in_words(wait)} from now" if wait else ""
             return f"Queued, position {position}: {busy}. Yours starts when the work before it is done{expected}."
+        if run.status == DONE and run.twin_pending:
+            return f"The run finished and was saved. {TWIN_TRAINING}"
         if run.status == DONE:
             return "The run finished and was saved."
         if run.status == FAILED and run.error == NO_DATA:
@@ -384,7 +386,7 @@ class Lab:
             card = result_card(run.id, info, teacher.info.metrics, teacher.label.lower())
         # the left-out digits' part (kd.lab.omitted_view): None for a run that trained on every digit
         summary = omitted_summary(info, teacher.info.metrics if teacher is not None else None, twin_name(card.mix))
-        return dataclasses.replace(card, omitted=summary)
+        return dataclasses.replace(card, omitted=summary, twin_pending=run.twin_pending)
 
     def omitted_view(self, key: str, offset: float | None = None) -> OffsetView | None:
         """The test set with `offset` (None: the one chosen on validation) on the logits of the digits the model
@@ -404,7 +406,7 @@ class Lab:
 
     def busy(self) -> bool:
         """True while a run or a sweep's cell trains: CPU timings taken now are slower."""
-        return self.runs.running() is not None or self.sweeps.training()
+        return self.runs.running() is not None or self.runs.twin_training() or self.sweeps.training()
 
     def queue_state(self) -> QueueState:
         """What the worker is doing, in counts: the run training, how many wait, the latency board's state."""

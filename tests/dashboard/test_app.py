@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from kd.lab.card import TWIN_TRAINING
 from kd.lab.texts import ALPHA_SWITCH_LABEL
 
 APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
@@ -41,9 +42,10 @@ def texts(elements) -> str:
 
 
 def wait_for_run(at: AppTest, seconds: float) -> None:
-    """Rerun the page until its run says it finished (failing on a failed run, an exception or the time)."""
+    """Rerun the page until its run says it finished and its scratch twin's comparison is in (failing on a failed
+    run, an exception or the time)."""
     deadline = time.monotonic() + seconds
-    while not any("finished and was saved" in str(s.value) for s in at.success):
+    while not any("finished and was saved" in str(s.value) and TWIN_TRAINING not in str(s.value) for s in at.success):
         assert time.monotonic() < deadline, "the run did not finish in time"
         assert "failed" not in texts(at.error)
         time.sleep(0.5)

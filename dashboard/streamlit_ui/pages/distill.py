@@ -177,10 +177,19 @@ def omitted_part(run_id: str, part: OmittedSummary) -> None:
     st.caption(view.caption)
 
 
+def twin_watch() -> None:
+    """Polled every second while the run's scratch twin trains; a full rerun once the comparison is in."""
+    run = lab().run_of(visitor())
+    if run is None or not run.twin_pending:
+        st.rerun()
+
+
 card = lab().result_card(run) if run is not None and run.status == DONE else None
 if card is not None:
     st.subheader("Result")
     st.success(card.headline)
+    if card.twin_pending:
+        st.fragment(guarded(twin_watch), run_every=1.0)()
     result_card(card)
     if card.omitted is not None:
         guarded(omitted_part)(card.run_id, card.omitted)
