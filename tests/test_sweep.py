@@ -3,7 +3,9 @@ backends."""
 
 from __future__ import annotations
 
+import csv
 import dataclasses
+import io
 import json
 
 import pytest
@@ -20,11 +22,14 @@ from kd.sweep.results import (
     CellResult,
     SweepGrid,
     SweepSpec,
+    cell_key,
+    parse_digit_sets,
     parse_seeds_at,
     provenance,
     read_results,
     read_sweep_record,
     record,
+    to_csv,
 )
 from kd.sweep.run import Backend, run_sweep, write_sweep_record
 from kd.train import TrainConfig
@@ -226,6 +231,50 @@ def test_the_command_line_sweeps_and_reports(tmp_path, small_teacher, small_mnis
     assert text.endswith("<!-- sweep:end -->\nrest\n")
 
 
+def test_the_command_line_sweeps_left_out_digits_as_an_axis(tmp_path, small_teacher, small_mnist, monkeypatch, capsys):
+    """--omit-digits none 3: each set a budget of its own, its KD cells paired with its own scratch baselines, the
+    left-out digits' recall after the offset recorded and reported."""
+    monkeypatch.setattr(kd.sweep.run, "load_mnist", lambda: small_mnist)
+    out = tmp_path / "omit-sweep"
+    argv = ["sweep", "--temperatures", "20", "--alphas", "0,1", "--seeds", "0,1", "--limits", "300", "--epochs", "1",
+            "--omit-digits", "none", "3", "--teacher", str(small_teacher), "--out", str(out), "--json"]  # fmt: skip
+    assert main(argv) == 0
+    assert json.loads(capsys.readouterr().out)["done"] == 8  # 2 seeds x 2 sets x (scratch + KD)
+    rows = read_results(out / "results.csv")
+    assert sorted({row.omit_digits for row in rows}) == ["", "3"]
+    left_out = [row for row in rows if row.omit_digits == "3"]
+    assert all(row.omitted_recall_after is not None and "--omit-digits 3" in row.command for row in left_out)
+    assert all(row.omitted_recall_after is None for row in rows if row.omit_digits == "")
+    record = read_sweep_record(out)
+    assert record["grid"]["omitted"] == [[], [3]] and "omit_digits" not in record["recipe"]
+
+    assert main(["sweep-report", str(out), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert sorted(row["omit_digits"] for row in report["rows"]) == ["", "3"]  # one KD cell per set, each paired
+    without_three = next(row for row in report["rows"] if row["omit_digits"] == "3")
+    assert without_three["baseline_omitted_recall"] < without_three["omitted_recall"]  # the teacher taught the 3
+    assert "without 3" in report["markdown"] and "| 3 |" in report["markdown"]
+
+
+def test_digit_sets_parse_and_a_results_file_from_before_the_axis_reads():
+    assert parse_digit_sets(["none", "3", "8,7", "3"]) == ((), (3,), (7, 8))
+    for bad in ("x", "10", "0,1,2,3,4,5,6,7,8,9"):
+        with pytest.raises(ValueError):
+            parse_digit_sets([bad])
+    older = result()
+    text = to_csv([older]).replace(",omit_digits,omitted_recall_before,omitted_recall_after", "").replace(",,,\n", "\n")
+    assert "omit_digits" not in text
+    assert CellResult.from_row(next(csv.DictReader(io.StringIO(text)))) == older  # its cells left no digit out
+
+
+def test_a_grid_of_left_out_digits_has_its_own_baselines():
+    grid = dataclasses.replace(TINY, omitted=((), (3,), (7, 8)))
+    cells = expand(grid, RECIPE)
+    assert len(cells) == 2 * 3 * 2  # seeds x sets x (baseline + KD)
+    assert {cell.omit_digits for cell in cells if cell.alpha == 0} == {(), (3,), (7, 8)}
+    assert len({cell_key(cell) for cell in cells}) == len(cells)
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
@@ -234,6 +283,8 @@ def test_the_command_line_sweeps_and_reports(tmp_path, small_teacher, small_mnis
         (["sweep", "--temperatures", "-1", "--out", "d", "--teacher", "nowhere.safetensors"], "temperature"),
         (["sweep", "--out", "d", "--teacher", "nowhere.safetensors"], "no checkpoint at nowhere.safetensors"),
         (["sweep-report", "nowhere"], "not a sweep folder"),
+        (["sweep", "--omit-digits", "none", "10", "--out", "d"], "expected none or comma-separated digits"),
+        (["sweep", "--omit-digits", "0,1,2,3,4,5,6,7,8,9", "--out", "d"], "cannot leave out all ten digits"),
     ],
 )
 def test_bad_input_is_one_error_line(argv, message, capsys):

@@ -25,6 +25,7 @@ from kd.sweep.results import (
     CellResult,
     SweepGrid,
     SweepSpec,
+    parse_digit_sets,
     parse_numbers,
     parse_seeds_at,
     provenance,
@@ -55,6 +56,15 @@ def limit_seeds(text: str) -> tuple[int, tuple[int, ...]]:
         return parse_seeds_at(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def digit_set(text: str) -> tuple[int, ...]:
+    """One --omit-digits set: `none` or comma-separated digits such as 7,8."""
+    try:
+        (digits,) = parse_digit_sets([text])
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return digits
 
 
 def at_least_one(text: str) -> int:
@@ -99,6 +109,12 @@ def add_sweep_flags(parser: argparse.ArgumentParser, default_teacher: str, prese
         default=grid.epochs,
         help=f"per cell ({listed(grid.epochs)})",
     )
+    parser.add_argument(
+        "--omit-digits", dest="omitted", nargs="+", type=digit_set, default=list(grid.omitted), metavar="DIGITS",
+        help="digit sets left out of the training images, one budget each with its own scratch baselines: `none`, "
+        "or digits such as 3 or 7,8 (e.g. --omit-digits none 3); the offset for them is chosen on validation "
+        "(default: none)",
+    )  # fmt: skip
     out = preset.out if preset is not None else None
     parser.add_argument(
         "--out", default=out, help="folder for results.csv and sweep.json (a rerun resumes; a --preset has its own)"
@@ -146,7 +162,8 @@ def cell_reporter(description: str = "sweep"):
         outcome = f"accuracy {result.accuracy:.2%}" if result.status == DONE else f"FAILED ({result.error})"
         print(
             f"{description}: cell {finished}/{total} T={result.temperature:g} alpha={result.alpha:g} "
-            f"limit={result.limit} epochs={result.epochs} seed={result.seed}: {outcome}; "
+            f"limit={result.limit} epochs={result.epochs} seed={result.seed}"
+            f"{f' without {result.omit_digits}' if result.omit_digits else ''}: {outcome}; "
             f"{elapsed:.0f} s so far, about {left:.0f} s left",
             file=sys.stderr,
         )
@@ -163,7 +180,10 @@ def run_sweep_command(args: argparse.Namespace) -> dict[str, Any]:
 
     if args.out is None:
         raise UsageError("--out is required (or a --preset, which names its folder)")
-    grid = SweepGrid(args.temperatures, args.alphas, args.seeds, args.limits, args.epoch_counts, tuple(args.seeds_at))
+    grid = SweepGrid(
+        args.temperatures, args.alphas, args.seeds, args.limits, args.epoch_counts, tuple(args.seeds_at),
+        tuple(dict.fromkeys(args.omitted)),
+    )  # fmt: skip
     recipe = from_args(TrainConfig, args)  # the grid's fields have no flag here: each cell sets them
     on_start, on_result, close = cell_reporter()
     try:

@@ -17,12 +17,12 @@ from kd.recipes import DASHBOARD_RUN
 from kd.significance import format_p
 from kd.status import DONE
 from kd.sweep.results import RESULTS_FILE, SWEEP_FILE, provenance, read_results, read_sweep_record
-from kd.sweep.stats import GainStat, gains, interval, nearest, tested, verdict
+from kd.sweep.stats import GainStat, budget_words, gains, interval, nearest, tested, verdict
 
 SHIPPED_SWEEP = "results/sweep"  # made by `make sweep`: the one the README reads, shown first
 CACHED_SWEEPS = 32  # sweeps whose statistics are kept, by folder and the files' modification times
 
-Budget = tuple[int, int, bool]  # (training images, epochs, augmented)
+Budget = tuple[int, int, bool, str]  # (training images, epochs, augmented, digits left out): GainStat.budget
 
 
 def default_sweep(names: list[str]) -> str | None:
@@ -31,12 +31,7 @@ def default_sweep(names: list[str]) -> str | None:
 
 
 def budget_label(budget: Budget) -> str:
-    limit, epochs, augment = budget
-    return f"{limit:,} images × {epochs} epoch{'s' if epochs != 1 else ''}{', augmented' if augment else ''}"
-
-
-def budget_of(stat: GainStat) -> Budget:
-    return stat.limit, stat.epochs, stat.augment
+    return budget_words(*budget).replace(" x ", " × ")
 
 
 @dataclass(frozen=True)
@@ -65,10 +60,10 @@ class SweepView:
         return provenance(self.record)
 
     def budgets(self) -> list[Budget]:
-        return sorted({budget_of(stat) for stat in self.stats})
+        return sorted({stat.budget for stat in self.stats})
 
     def of_budget(self, budget: Budget) -> list[GainStat]:
-        return [stat for stat in self.stats if budget_of(stat) == budget]
+        return [stat for stat in self.stats if stat.budget == budget]
 
     def heatmap_cells(self, budget: Budget) -> list[dict]:
         """What dashboard.charts.gain_heatmap draws for one budget."""
@@ -97,10 +92,14 @@ class SweepView:
         return next((s for s in self.of_budget(budget) if (s.temperature, s.alpha) == (temperature, alpha)), None)
 
     def table(self) -> list[dict]:
-        """Every cell of every budget, with its gain, interval and the three p-values."""
+        """Every cell of every budget, with its gain, interval and the three p-values (and the digits left out, in a
+        sweep that left some out)."""
+        omitting = any(s.omit_digits for s in self.stats)
         return [
             {
-                "images": s.limit, "epochs": s.epochs, "augment": s.augment, "T": s.temperature, "alpha": s.alpha,
+                "images": s.limit, "epochs": s.epochs, "augment": s.augment,
+                **({"left out": s.omit_digits or "none"} if omitting else {}),
+                "T": s.temperature, "alpha": s.alpha,
                 "seeds": s.n, "distilled": s.mean_accuracy, "scratch": s.mean_baseline_accuracy,
                 "gain (points)": s.mean_gain * 100,
                 "CI low (uncorrected)": None if s.ci_low is None else s.ci_low * 100,

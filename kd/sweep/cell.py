@@ -12,6 +12,7 @@ DIR/results.csv at once (kd/sweep/results.py) and a rerun skips the cells that a
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from kd import checkpoint
 from kd.data import MNIST, check_limit
 from kd.pipeline import Job, kd_command, train_and_evaluate, train_and_save
 from kd.status import DONE, FAILED
-from kd.sweep.results import CellResult, SweepGrid, cell_key
+from kd.sweep.results import CellResult, SweepGrid, cell_key, digits_text
 from kd.train import Progress, TrainConfig
 
 # Every cell trains with one torch thread, whatever the backend: the order of float sums depends on
@@ -63,12 +64,13 @@ def iter_cells(grid: SweepGrid, recipe: TrainConfig) -> Iterator[TrainConfig]:
         for limit in grid.limits:
             if seed not in grid.seeds_for(limit):
                 continue
-            for epochs in grid.epochs:
+            for epochs, omitted in itertools.product(grid.epochs, grid.omitted):
                 for alpha in sorted(grid.alphas):
                     for temperature in (recipe.temperature,) if alpha == 0 else grid.temperatures:
                         cell = dataclasses.replace(
-                            recipe, temperature=temperature, alpha=alpha, seed=seed, limit=limit, epochs=epochs
-                        )
+                            recipe, temperature=temperature, alpha=alpha, seed=seed, limit=limit, epochs=epochs,
+                            omit_digits=omitted,
+                        )  # fmt: skip
                         if cell_key(cell) not in seen:
                             seen.add(cell_key(cell))
                             yield cell
@@ -81,7 +83,8 @@ def cell_job(config: TrainConfig, inputs: CellInputs) -> Job:
 
 
 def cell_name(config: TrainConfig) -> str:
-    return f"T{config.temperature:g}-a{config.alpha:g}-n{config.limit}-e{config.epochs}-s{config.seed}"
+    name = f"T{config.temperature:g}-a{config.alpha:g}-n{config.limit}-e{config.epochs}-s{config.seed}"
+    return name + (f"-no{''.join(map(str, config.omit_digits))}" if config.omit_digits else "")
 
 
 def run_cell(
@@ -96,7 +99,7 @@ def run_cell(
         metadata = train_and_save(job, inputs.data, inputs.teacher, on_progress, cancel)
     else:
         _, metadata = train_and_evaluate(job, inputs.data, inputs.teacher, on_progress, cancel)
-    metrics = metadata["metrics"]
+    metrics, omitted = metadata["metrics"], metadata.get("omitted")
     return CellResult(
         **_cell_fields(config),
         accuracy=metrics["accuracy"],
@@ -109,7 +112,14 @@ def run_cell(
         error="",
         command=metadata["command"],
         versions=json.dumps(checkpoint.library_versions()),
+        omitted_recall_before=_mean_recall(omitted["test"]["before"]) if omitted else None,
+        omitted_recall_after=_mean_recall(omitted["test"]["after"]) if omitted else None,
     )
+
+
+def _mean_recall(scores: dict[str, Any]) -> float:
+    """The left-out digits' mean recall in one of kd.omitted's records."""
+    return sum(scores["recall"].values()) / len(scores["recall"])
 
 
 def failed_cell(config: TrainConfig, inputs: CellInputs, error: BaseException) -> CellResult:
@@ -125,4 +135,5 @@ def failed_cell(config: TrainConfig, inputs: CellInputs, error: BaseException) -
 
 
 def _cell_fields(config: TrainConfig) -> dict[str, Any]:
-    return {name: getattr(config, name) for name in ("temperature", "alpha", "seed", "limit", "epochs", "augment")}
+    fields = {name: getattr(config, name) for name in ("temperature", "alpha", "seed", "limit", "epochs", "augment")}
+    return {**fields, "omit_digits": digits_text(config.omit_digits)}

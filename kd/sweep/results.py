@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from kd.checkpoint import atomic_write
-from kd.train import TrainConfig
+from kd.train import TrainConfig, check_omit_digits
 
 RESULTS_FILE, SWEEP_FILE = "results.csv", "sweep.json"
-GRID_FIELDS = ("temperature", "alpha", "seed", "limit", "epochs")  # set per cell, not by the recipe
+GRID_FIELDS = ("temperature", "alpha", "seed", "limit", "epochs", "omit_digits")  # set per cell, not by the recipe
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,9 @@ class SweepGrid:
     epochs: tuple[int, ...] = (3,)
     # other seeds for some limits, as (limit, seeds) pairs: more where the seed-to-seed spread is widest
     seeds_at: tuple[tuple[int, tuple[int, ...]], ...] = ()
+    # the digit sets left out of training (kd.omitted), each a budget of its own with its own scratch baselines;
+    # () leaves none out
+    omitted: tuple[tuple[int, ...], ...] = ((),)
 
     def seeds_for(self, limit: int) -> tuple[int, ...]:
         return dict(self.seeds_at).get(limit, self.seeds)
@@ -70,6 +73,9 @@ class CellResult:
     error: str  # why it failed, "" when done
     command: str  # `python -m kd distill ...` that reproduces the cell
     versions: str  # JSON of the library versions the cell ran with
+    omit_digits: str = ""  # the digits left out of its training images, "3" or "0,1,2" ("": none, as in older files)
+    omitted_recall_before: float | None = None  # those digits' mean recall on the test set, as trained
+    omitted_recall_after: float | None = None  # ... with the offset kd.omitted chose on validation
 
     @property
     def key(self) -> tuple:
@@ -80,6 +86,9 @@ class CellResult:
         """A CSV row back into a typed result; a missing column or a bad number raises ValueError."""
         values: dict[str, Any] = {}
         for field in dataclasses.fields(cls):
+            if field.name not in row and field.default is not dataclasses.MISSING:
+                values[field.name] = field.default  # a column added later: an older file's cells had its default
+                continue
             if field.name not in row:
                 raise ValueError(f"results.csv has no column {field.name!r}")
             text = row[field.name]
@@ -123,10 +132,30 @@ def parse_seeds_at(text: str) -> tuple[int, tuple[int, ...]]:
         raise ValueError(f"expected LIMIT:SEEDS such as 500:0,1,2, got {text!r}") from None
 
 
+def digits_text(digits: tuple[int, ...] | str) -> str:
+    """Left-out digits as results.csv writes them: "3", "7,8"; "" for none (text stays as it is)."""
+    return digits if isinstance(digits, str) else ",".join(map(str, digits))
+
+
+def parse_digit_sets(texts: list[str]) -> tuple[tuple[int, ...], ...]:
+    """`none 3 0,1,2` as ((), (3,), (0, 1, 2)): the digit sets a sweep leaves out; ValueError says what is wrong."""
+    sets = []
+    for text in texts:
+        if text == "none":
+            sets.append(())
+            continue
+        try:
+            sets.append(check_omit_digits(parse_numbers(text, int)))  # digits 0 to 9, not all ten
+        except ValueError as exc:
+            raise ValueError(f"expected none or comma-separated digits such as 3 or 7,8, got {text!r}: {exc}") from None
+    return tuple(dict.fromkeys(sets))
+
+
 def cell_key(cell: TrainConfig | CellResult) -> tuple:
     """What identifies a cell: a baseline's temperature plays no part, so it is left out."""
     temperature = None if cell.alpha == 0 else float(cell.temperature)
-    return (temperature, float(cell.alpha), cell.seed, cell.limit, cell.epochs, cell.augment)
+    omitted = digits_text(cell.omit_digits)
+    return (temperature, float(cell.alpha), cell.seed, cell.limit, cell.epochs, cell.augment, omitted)
 
 
 def read_results(path: str | Path) -> list[CellResult]:
@@ -167,6 +196,8 @@ def read_sweep_record(folder: str | Path) -> dict[str, Any]:
         raise ValueError(f"{path} is not readable: {exc}") from None
     if missing:
         raise ValueError(f"{path} lacks {', '.join(sorted(missing))}")
+    if isinstance(sweep.get("grid"), dict):
+        sweep["grid"] = {"omitted": [[]], **sweep["grid"]}  # written before the axis: no digit was left out
     return sweep
 
 

@@ -33,13 +33,15 @@ CONFIDENCE = 0.95
 
 @dataclass(frozen=True)
 class GainStat:
-    """One (temperature, alpha, limit, epochs, augment) cell of the grid, over the seeds that have a pair."""
+    """One (temperature, alpha, limit, epochs, augment, left-out digits) cell of the grid, over the seeds that have
+    a pair."""
 
     temperature: float
     alpha: float
     limit: int
     epochs: int
     augment: bool
+    omit_digits: str  # the digits its training images left out, "3" or "7,8" ("": none)
     n: int  # seeds with both the KD cell and its baseline done
     seeds: tuple[int, ...]
     accuracies: tuple[float, ...]  # the KD cell's, per seed
@@ -52,6 +54,14 @@ class GainStat:
     p_value: float | None = None  # two-sided paired t-test of a zero gain; None with a single seed
     p_holm: float | None = None  # adjusted across every tested cell of the sweep: Holm
     p_bh: float | None = None  # the same family, Benjamini-Hochberg
+    # with left-out digits: their mean test recall after the offset chosen on validation, KD and scratch, over seeds
+    omitted_recall: float | None = None
+    baseline_omitted_recall: float | None = None
+
+    @property
+    def budget(self) -> tuple[int, int, bool, str]:
+        """What its scratch baseline shares with it: images, epochs, augmentation and the digits left out."""
+        return self.limit, self.epochs, self.augment, self.omit_digits
 
     @property
     def significant(self) -> bool:
@@ -97,36 +107,49 @@ def paired_p_value(differences: list[float]) -> float | None:
 
 
 def gains(results: list[CellResult]) -> list[GainStat]:
-    """The paired gain of every KD cell over the baseline of the same (limit, epochs, augment, seed).
+    """The paired gain of every KD cell over the baseline of the same (limit, epochs, augment, left-out digits, seed).
 
     The cells' p-values are adjusted together: the results are one sweep, and its tested cells one family.
     """
     done = [row for row in results if row.status == DONE]
-    baselines = {(row.limit, row.epochs, row.augment, row.seed): row.accuracy for row in done if row.alpha == 0}
-    pairs: dict[tuple, list[tuple[int, float, float]]] = defaultdict(list)
+    baselines = {(*_budget(row), row.seed): row for row in done if row.alpha == 0}
+    pairs: dict[tuple, list[tuple[int, CellResult, CellResult]]] = defaultdict(list)
     for row in done:
-        budget = (row.limit, row.epochs, row.augment, row.seed)
+        budget = (*_budget(row), row.seed)
         if row.alpha > 0 and budget in baselines:
-            group = (row.temperature, row.alpha, row.limit, row.epochs, row.augment)
-            pairs[group].append((row.seed, row.accuracy, baselines[budget]))
+            pairs[(row.temperature, row.alpha, *_budget(row))].append((row.seed, row, baselines[budget]))
     stats = []
-    for (temperature, alpha, limit, epochs, augment), rows in sorted(pairs.items(), key=lambda item: _order(item[0])):
-        rows.sort()
-        seeds, accuracies, baseline_accuracies = (tuple(column) for column in zip(*rows, strict=True))
+    for group, rows in sorted(pairs.items(), key=lambda item: _order(item[0])):
+        rows.sort(key=lambda pair: pair[0])
+        seeds = tuple(seed for seed, _, _ in rows)
+        accuracies = tuple(row.accuracy for _, row, _ in rows)
+        baseline_accuracies = tuple(baseline.accuracy for _, _, baseline in rows)
         differences = [a - b for a, b in zip(accuracies, baseline_accuracies, strict=True)]
         low, high = paired_ci(differences)
         stats.append(
             GainStat(
-                temperature, alpha, limit, epochs, augment, len(rows), seeds, accuracies, baseline_accuracies,
+                *group, len(rows), seeds, accuracies, baseline_accuracies,
                 mean_accuracy=sum(accuracies) / len(rows),
                 mean_baseline_accuracy=sum(baseline_accuracies) / len(rows),
                 mean_gain=sum(differences) / len(rows),
                 ci_low=low,
                 ci_high=high,
                 p_value=paired_p_value(differences),
+                omitted_recall=_mean_of(row.omitted_recall_after for _, row, _ in rows),
+                baseline_omitted_recall=_mean_of(baseline.omitted_recall_after for _, _, baseline in rows),
             )
         )  # fmt: skip
     return _adjusted(stats)
+
+
+def _budget(row: CellResult) -> tuple[int, int, bool, str]:
+    return row.limit, row.epochs, row.augment, row.omit_digits
+
+
+def _mean_of(values) -> float | None:
+    """The mean of the values there are; None if none is (cells that left no digit out)."""
+    present = [value for value in values if value is not None]
+    return statistics.fmean(present) if present else None
 
 
 def _adjusted(stats: list[GainStat]) -> list[GainStat]:
@@ -153,8 +176,8 @@ def nearest(stats: list[GainStat], temperature: float, alpha: float) -> GainStat
 
 
 def _order(group: tuple) -> tuple:
-    temperature, alpha, limit, epochs, augment = group
-    return (limit, epochs, augment, temperature, alpha)
+    temperature, alpha, limit, epochs, augment, omit_digits = group
+    return (limit, epochs, augment, omit_digits, temperature, alpha)
 
 
 def tested(stats: list[GainStat]) -> int:
@@ -175,11 +198,14 @@ def verdict(stat: GainStat) -> str:
 
 
 def markdown(stats: list[GainStat]) -> str:
-    """The table for a README: one line per (limit, epochs, T, alpha), gains in accuracy points."""
+    """The table for a README: one line per (limit, epochs, T, alpha), gains in accuracy points; a sweep that left
+    digits out adds which, and their recall after the offset (KD and scratch)."""
+    omitting = any(s.omit_digits for s in stats)
+    extra = " left out | their recall after the offset (KD / scratch) |" if omitting else ""
     lines = [
         "| training images | epochs | augment | T | alpha | seeds | KD accuracy | scratch accuracy "
-        "| paired gain (points) | 95 % CI (points, uncorrected) | p | p (Holm) | p (BH) | KD (Holm, 5 %) |",
-        "|--:|--:|:--|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|:--|",
+        "| paired gain (points) | 95 % CI (points, uncorrected) | p | p (Holm) | p (BH) | KD (Holm, 5 %) |" + extra,
+        "|--:|--:|:--|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|:--|" + (":--|--:|" if omitting else ""),
     ]
     for s in stats:
         p_values = " | ".join("n/a" if p is None else format_p(p) for p in (s.p_value, s.p_holm, s.p_bh))
@@ -187,9 +213,21 @@ def markdown(stats: list[GainStat]) -> str:
         lines.append(
             f"| {s.limit:,} | {s.epochs} | {'yes' if s.augment else 'no'} | {s.temperature:g} | {s.alpha:g} | {s.n} "
             f"| {s.mean_accuracy:.2%} | {s.mean_baseline_accuracy:.2%} | {s.mean_gain * 100:+.2f} | {interval(s)} "
-            f"| {p_values} | {claim} |"
+            f"| {p_values} | {claim} |" + (f" {s.omit_digits or 'none'} | {_recalls(s)} |" if omitting else "")
         )
     return "\n".join(lines)
+
+
+def _recalls(stat: GainStat) -> str:
+    if stat.omitted_recall is None or stat.baseline_omitted_recall is None:
+        return "–"
+    return f"{stat.omitted_recall:.1%} / {stat.baseline_omitted_recall:.1%}"
+
+
+def budget_words(limit: int, epochs: int, augment: bool, omit_digits: str) -> str:
+    """A budget as the reports name it: "5,000 images x 2 epochs, augmented, without 3"."""
+    words = f"{limit:,} images x {epochs} epoch{'s' if epochs != 1 else ''}{', augmented' if augment else ''}"
+    return words + (f", without {omit_digits}" if omit_digits else "")
 
 
 def summary(stats: list[GainStat]) -> str:
@@ -206,9 +244,8 @@ def summary(stats: list[GainStat]) -> str:
         "chance alone if KD did nothing). A cell that does not pass is *not shown*, which is not the same as no "
         "effect: its interval says how large a gain the seeds cannot rule out."
     ]
-    budgets = sorted({(s.limit, s.epochs, s.augment) for s in stats})
-    for limit, epochs, augment in budgets:
-        mine = [s for s in stats if (s.limit, s.epochs, s.augment) == (limit, epochs, augment)]
+    for budget in sorted({s.budget for s in stats}):
+        mine = [s for s in stats if s.budget == budget]
         helps, hurts = ([s for s in mine if verdict(s) == word] for word in ("helps", "hurts"))
         rest = [s for s in mine if not s.significant]
         unshown = ""
@@ -219,10 +256,9 @@ def summary(stats: list[GainStat]) -> str:
             largest, lowest = max(rest, key=lambda s: s.mean_gain), min(rest, key=lambda s: s.mean_gain)
             unshown = f" Not shown in {where}, whose mean gains run from {_unshown(largest)} to {_unshown(lowest)}."
         lines.append(
-            f"- **{limit:,} images x {epochs} epoch{'s' if epochs != 1 else ''}{', augmented' if augment else ''}** "
-            f"(scratch student {mine[0].mean_baseline_accuracy:.2%}): of {len(mine)} (T, alpha) "
-            f"setting{'s' if len(mine) != 1 else ''}, KD is shown to help in {_claims(helps)} and to hurt in "
-            f"{_claims(hurts)}.{unshown}"
+            f"- **{budget_words(*budget)}** (scratch student {mine[0].mean_baseline_accuracy:.2%}): of {len(mine)} "
+            f"(T, alpha) setting{'s' if len(mine) != 1 else ''}, KD is shown to help in {_claims(helps)} and to hurt "
+            f"in {_claims(hurts)}.{unshown}"
         )
     for name, key in (("temperature", "temperature"), ("alpha", "alpha")):
         values = sorted({getattr(s, key) for s in stats})
@@ -260,6 +296,7 @@ class Choice:
     limit: int
     epochs: int
     augment: bool
+    omit_digits: str  # the digits left out of training ("": none)
     temperature: float
     alpha: float
     seeds: int
@@ -280,10 +317,10 @@ def validation_choices(results: list[CellResult]) -> list[Choice]:
     for row in results:
         if row.status == DONE and row.validation_accuracy is not None:
             setting = (0.0, 0.0) if row.alpha == 0 else (row.temperature, row.alpha)
-            groups[(row.limit, row.epochs, row.augment, *setting)].append(row.validation_accuracy)
+            groups[(*_budget(row), *setting)].append(row.validation_accuracy)
     choices = []
-    for budget in sorted({key[:3] for key in groups}):
-        means = {key[3:]: statistics.fmean(v) for key, v in groups.items() if key[:3] == budget and key[4] > 0}
+    for budget in sorted({key[:4] for key in groups}):
+        means = {key[4:]: statistics.fmean(v) for key, v in groups.items() if key[:4] == budget and key[5] > 0}
         if not means:
             continue
         errors = {setting: _error(groups[(*budget, *setting)]) for setting in means}
@@ -306,8 +343,8 @@ def choices_summary(choices: list[Choice]) -> str:
         scratch = "" if c.baseline_validation_accuracy is None else f"; scratch {c.baseline_validation_accuracy:.2%}"
         ties = ", ".join(f"T = {t:g}, alpha = {a:g} ({mean:.2%})" for t, a, mean in c.within) or "none"
         lines.append(
-            f"- {c.limit:,} images x {c.epochs} epoch{'s' if c.epochs != 1 else ''}"
-            f"{', augmented' if c.augment else ''}: best T = {c.temperature:g}, alpha = {c.alpha:g} "
+            f"- {budget_words(c.limit, c.epochs, c.augment, c.omit_digits)}: best T = {c.temperature:g}, "
+            f"alpha = {c.alpha:g} "
             f"(mean validation accuracy {c.validation_accuracy:.2%} over {c.seeds} seeds, standard error "
             f"{c.standard_error * 100:.2f} points{scratch}); within one standard error: {ties}"
         )

@@ -93,7 +93,7 @@ def test_a_sweep_shows_as_a_heatmap_of_paired_gains_with_corrected_cells_marked(
     assert cell["p"] < 0.05 < cell["p (Holm)"] and cell["KD (Holm, 5 %)"] == "not shown"
     assert list(table["KD (Holm, 5 %)"]).count("helps") == 2 and list(table["KD (Holm, 5 %)"]).count("hurts") == 2
 
-    at.selectbox(key="sweep_budget").set_value((5000, 1, False)).run()
+    at.selectbox(key="sweep_budget").set_value((5000, 1, False, "")).run()
     assert not at.exception and heatmap(at)["text"][0][0] == "+2.00 *"
 
 
