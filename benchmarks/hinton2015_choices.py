@@ -25,6 +25,7 @@ CANDIDATES = {  # the table's first schedule, longer, and with the teacher answe
     "10 epochs": Schedule(seeds=(SEED,)),
     "30 epochs": Schedule(seeds=(SEED,), distilled_epochs=30),
     "20 epochs, augmented": Schedule(seeds=(SEED,), distilled_epochs=20, distilled_augment=True),
+    "30 epochs, augmented": Schedule(seeds=(SEED,), distilled_epochs=30, distilled_augment=True),
 }
 
 

@@ -183,3 +183,50 @@ def test_onnx_startup_times_a_first_use_and_a_cached_one(tiny_checkpoints, capsy
     onnx_startup.main()
     line = capsys.readouterr().out.strip()
     assert line.startswith("student: first use ") and " cached " in line and "answers with " in line
+
+
+def test_hinton2015_choices_train_the_tables_students_and_read_validation_only(monkeypatch, tmp_path):
+    """Each candidate trains the table's three CNN-teacher students of seed 0 by the table's own plan, and is judged
+    by what its records say of the validation images: a test figure read here would fail."""
+    from benchmarks import hinton2015_choices as choices
+
+    class ValidationOnly(dict):
+        def __getitem__(self, key):
+            assert key != "test" and key != "metrics", f"the choice read {key!r}"
+            return super().__getitem__(key)
+
+    def record(job):
+        omitted = (
+            {"offset": 6.0, "validation": {"after": {"errors": 7, "recall": {"3": 0.9}}}}
+            if job.config.omit_digits
+            else None
+        )
+        history = [{"validation_accuracy": 0.99}]
+        fields = {"history": history, "train_seconds": 1.0, **({"omitted": ValidationOnly(omitted)} if omitted else {})}
+        return ValidationOnly(fields)
+
+    planned = []
+    monkeypatch.setattr(choices, "FOLDER", tmp_path)
+    monkeypatch.setattr(choices, "run_jobs", lambda jobs, workers, data, log: planned.append(jobs))
+    records = {}
+    monkeypatch.setattr(choices.checkpoint, "read_metadata", lambda path: records[path.name])
+    monkeypatch.setattr(choices.checkpoint, "weights_path", lambda out: out)
+
+    table_plan = choices.plan
+
+    def plan_and_record(schedule, checkpoints, out):
+        first, second = table_plan(schedule, checkpoints, out)
+        records.update((job.out.name, record(job)) for job in first.values())
+        return first, second
+
+    monkeypatch.setattr(choices, "plan", plan_and_record)
+    report = choices.choose(["20 epochs, augmented"], workers=1)
+    (jobs,) = planned
+    assert sorted(jobs) == ["distilled-cnn-s0", "missing-3-s0", "only-7-8-s0"]
+    assert all(job.config.epochs == 20 and job.config.augment for job in jobs.values())
+    assert report["20 epochs, augmented"]["missing-3-s0"] == {
+        "offset": 6.0,
+        "errors_after": 7,
+        "recall_after": {"3": 0.9},
+    }
+    assert report["20 epochs, augmented"]["distilled-cnn-s0"] == {"validation_accuracy": 0.99}

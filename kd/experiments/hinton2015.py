@@ -252,6 +252,13 @@ def _rate(schedule: dict[str, Any], role: str) -> str:
     return "auto (0.01 at this budget)" if rate is None else f"{rate:g}"
 
 
+def _transfer(schedule: dict[str, Any]) -> str:
+    if schedule.get("distilled_augment"):
+        return ("the teacher answering on the same augmented images the student sees (chosen on validation: "
+                "`python -m benchmarks.hinton2015_choices`, docs/results.md)")  # fmt: skip
+    return "on the training images as they are"
+
+
 def page(rows: list[dict[str, Any]], record: dict[str, Any], command: str) -> str:
     """docs/hinton2015.md, whole: written by the command that measured it, never typed."""
     schedule = record["schedule"]
@@ -271,9 +278,10 @@ by the rule in `kd/omitted.py`:
 
 The paper's teacher is `mlp-teacher` ({schedule["teacher_epochs"]}
 epochs, dropout 0.5 on the hidden layers and 0.2 on the pixels, the project's augmentation in place of the 2-pixel
-jitter), its student `mlp-student` ({schedule["student_epochs"]} epochs, no weight decay, no augmentation);
-students distil at T = {schedule["temperature"]:g} with alpha = {schedule["alpha"]:g} (the share of the
-soft-target term). Peak learning rates, each chosen on validation (docs/results.md): {_rate(schedule, "teacher")}
+jitter), its student `mlp-student` ({schedule["student_epochs"]} epochs from the labels, no weight decay, no
+augmentation); students distil at T = {schedule["temperature"]:g} with alpha = {schedule["alpha"]:g} (the share of
+the soft-target term) for {schedule.get("distilled_epochs", schedule["student_epochs"])} epochs, {_transfer(schedule)}.
+Peak learning rates, each chosen on validation (docs/results.md): {_rate(schedule, "teacher")}
 for the MLP teacher, {_rate(schedule, "scratch")} for the student from labels, {_rate(schedule, "distilled")} for
 the distilled students. The "CNN teacher" rows use the shipped teacher (`checkpoints/teacher.safetensors`; its row
 averages it with its two other seeds, `teacher-1` and `teacher-2`), which is what the left-out-digit students
@@ -282,5 +290,5 @@ over seeds. Training the models took {record["minutes"]:.0f} minutes of one core
 `--workers 2` trains two at a time on this project's 2-core machine).
 
 Where a row falls short of the paper, the paper's models trained far longer (its teacher for hundreds of epochs on
-all 60,000 images); this schedule is what fits well within an hour on two cores.
+all 60,000 images); this schedule is what fits within an hour on two cores.
 """
