@@ -264,6 +264,7 @@ class RunManager:
             self._end(run, status, error, settled=status != DONE)
         if status == DONE:
             twins = self._twins(run, job, teacher)
+            self._prune(keep=run.id)  # the new twin too: the folder is bounded again before the run is settled
             with self._lock:
                 run.metadata = {**metadata, **twins}
                 run.twin_pending = False
