@@ -78,3 +78,17 @@ def test_the_shipped_page_is_the_shipped_summary_regenerated():
     shown = (ROOT / "docs" / "hinton2015.md").read_text()
     assert markdown_table(read_summary(summary)) in shown
     assert re.search(r"took \d+ minutes of one core", shown) and "chosen on validation" in shown
+
+
+def test_transfer_sets_train_about_as_many_steps_as_the_whole_set():
+    """A student that sees fewer digits trains for more epochs, ten over the digits kept; switched off, all alike."""
+
+    def epochs(schedule):
+        first, second = hinton2015.plan(schedule, Path("checkpoints"), Path("out"))
+        return {name: job.config.epochs for name, job in {**first, **second}.items() if "teacher" not in name}
+
+    matched = epochs(Schedule(seeds=(0,), distilled_epochs=30))
+    assert matched == {"scratch-s0": 10, "distilled-cnn-s0": 30, "missing-3-s0": 33, "only-7-8-s0": 150,
+                       "distilled-mlp-s0": 30}  # fmt: skip
+    plain = epochs(Schedule(seeds=(0,), distilled_epochs=30, distilled_steps_matched=False))
+    assert plain["missing-3-s0"] == plain["only-7-8-s0"] == 30
