@@ -19,15 +19,12 @@ missing_notice()
 top = st.container()  # the visitor's run while it waits or trains: on the first screen after Launch, not below the form
 
 
-def unless_set(key: str, default):
-    """A widget's default, or None where a preset already put its value in the session state (Streamlit warns
-    about a widget given both)."""
-    return None if key in st.session_state else default
-
-
 def slider(label: str, span: widgets.Range, key: str, kind: type = float, **options):
+    """A lab range as a slider bound to the URL. Every widget here is given the same default on every rerun, also
+    where a preset or a link has put its value in the session state: a default that changes between reruns makes a
+    new widget of it, which the browser could show empty (a radio) or at its minimum (a slider)."""
     low, high, default, step = (kind(value) for value in (span.low, span.high, span.default, span.step))
-    return st.slider(label, low, high, unless_set(key, default), step, key=key, bind="query-params", **options)
+    return st.slider(label, low, high, default, step, key=key, bind="query-params", **options)
 
 
 def choice(label: str, choices: widgets.Choices, key: str, **options) -> str:
@@ -41,7 +38,7 @@ def choice(label: str, choices: widgets.Choices, key: str, **options) -> str:
     if linked in choices.labels and key not in st.session_state:
         st.session_state[key] = linked
     return st.radio(
-        label, keys, unless_set(key, keys.index(choices.default)), format_func=choices.labels.get, key=key,
+        label, keys, keys.index(choices.default), format_func=choices.labels.get, key=key,
         horizontal=True, bind="query-params", **options,
     )  # fmt: skip
 
@@ -83,7 +80,7 @@ def settings_form() -> tuple[TrainConfig | None, str]:
         span = widgets.SEED
         seed = st.number_input("Seed", span.low, span.high, span.default, key="seed", bind="query-params")
     omit = st.pills(
-        "Leave out digits", widgets.DIGITS, selection_mode="multi", default=unless_set("omit_digits", []),
+        "Leave out digits", widgets.DIGITS, selection_mode="multi", default=[],
         key="omit_digits", help=widgets.OMIT_HELP, bind="query-params",
     )  # fmt: skip
     try:
