@@ -28,6 +28,7 @@ from kd.pipeline import TEACHER_ROLE, Job, kd_command, train_and_save
 from kd.train import TrainConfig
 
 CNN_TEACHERS = ("teacher", "teacher-1", "teacher-2")  # the shipped CNN teacher and its two other seeds
+THREES = (3,)
 ALL_BUT_7_AND_8 = (0, 1, 2, 3, 4, 5, 6, 9)
 TEST_THREES = 1010  # 3s in MNIST's test set
 
@@ -97,7 +98,7 @@ def plan(schedule: Schedule, checkpoints: Path, out: Path) -> tuple[dict[str, Jo
             job("mlp-teacher", teacher_config, "mlp-teacher", role=TEACHER_ROLE),
             job("scratch", schedule.student(seed)),
             job("distilled-cnn", schedule.distilled(seed), teacher_path=cnn),
-            job("missing-3", schedule.distilled(seed, omit_digits=(3,)), teacher_path=cnn),
+            job("missing-3", schedule.distilled(seed, omit_digits=THREES), teacher_path=cnn),
             job("only-7-8", schedule.distilled(seed, omit_digits=ALL_BUT_7_AND_8), teacher_path=cnn),
         ])  # fmt: skip
         mlp_teacher = checkpoint.weights_path(folder / f"mlp-teacher-s{seed}")
@@ -280,7 +281,7 @@ def _distilled_epochs(schedule: dict[str, Any]) -> str:
     epochs = schedule.get("distilled_epochs", schedule["student_epochs"])
     if not schedule.get("distilled_steps_matched"):
         return f"{epochs} epochs"
-    without_3s, only_7_and_8 = transfer_epochs(epochs, 1), transfer_epochs(epochs, 8)
+    without_3s, only_7_and_8 = transfer_epochs(epochs, len(THREES)), transfer_epochs(epochs, len(ALL_BUT_7_AND_8))
     return (f"{epochs} epochs on all ten digits and, so as to take about as many steps, {without_3s} without the 3s "
             f"and {only_7_and_8} with only 7s and 8s")  # fmt: skip
 
@@ -317,5 +318,5 @@ over seeds. Training the models took {record["minutes"]:.0f} minutes of one core
 
 Where a row falls short of the paper, the paper's models trained far longer (its teacher for hundreds of epochs on
 all 60,000 images); this schedule's {record["minutes"]:.0f} minutes of one core take about
-{record["minutes"] / 2:.0f} minutes of the two cores.
+{record["minutes"] / record["workers"]:.0f} minutes with `--workers {record["workers"]}`.
 """
